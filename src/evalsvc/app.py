@@ -1,0 +1,119 @@
+"""create_app(settings): the one place where evalsvc is wired together."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from evalsvc import __version__
+from evalsvc.catalog import load_paths
+from evalsvc.errors import ConfigError, EvalsvcError
+from evalsvc.intake import Intake
+from evalsvc.settings import Settings
+from evalsvc.storage import Database
+from evalsvc.web import api, forms
+from evalsvc.web.errors import evalsvc_error_handler, http_error_handler, internal_error_handler
+from evalsvc.web.throttle import FailureThrottle
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def load_courses(settings: Settings) -> dict:
+    catalog = load_paths([settings.surveys_path])
+    if not catalog.ok:
+        problems = "\n".join(f"  {p}" for p in catalog.problems)
+        raise ConfigError(f"course definitions have problems:\n{problems}")
+    return catalog.courses
+
+
+def template_engine() -> JinjaTemplateEngine:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return JinjaTemplateEngine.from_environment(environment)
+
+
+def create_app(settings: Settings) -> Litestar:
+    settings = settings.with_secret()
+    courses = load_courses(settings)
+    db = Database(
+        settings.db_path,
+        batch_max=settings.batch_max,
+        ack_before_commit=settings.unsafe_ack_before_commit,
+    )
+    intake = Intake(courses, db, settings.secret_key)
+    throttle = FailureThrottle(settings.code_failures_per_minute)
+
+    @contextlib.asynccontextmanager
+    async def open_database(_: Litestar) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    return Litestar(
+        route_handlers=[
+            api.ParticipantApi,
+            api.healthz,
+            forms.ParticipantForms,
+            create_static_files_router(
+                path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
+            ),
+        ],
+        dependencies={
+            "intake": Provide(lambda: intake, sync_to_thread=False),
+            "throttle": Provide(lambda: throttle, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+        },
+        lifespan=[open_database],
+        exception_handlers={
+            EvalsvcError: evalsvc_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key.decode(),
+            cookie_secure=settings.cookie_secure,
+            cookie_samesite="strict",
+            exclude=["/api/", "/healthz", "/schema"],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        template_config=TemplateConfig(instance=template_engine()),
+        response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
+        openapi_config=OpenAPIConfig(
+            title="evalsvc",
+            version=__version__,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+    )

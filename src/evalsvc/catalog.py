@@ -1,0 +1,132 @@
+"""Reads course folders under surveys/ into checked `Course` objects.
+
+A course folder holds `course.toml` (metadata, agencies, skills, scales, sections,
+phases) and any number of further `*.toml` files whose `[[items]]` are appended
+in file-name order. Every problem is collected and reported, never raised as a
+traceback: organisers fix definitions from these messages.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from evalsvc.domain.questionnaire import Course, Item, Problem, check_course
+
+COURSE_FILE = "course.toml"
+
+
+@dataclass
+class CatalogResult:
+    courses: dict[str, Course] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_paths(paths: list[Path]) -> CatalogResult:
+    """Load every course under `paths`: a course folder, or a folder of course folders."""
+    result = CatalogResult()
+    folders: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            result.problems.append(Problem(str(path), "", "no such file or folder"))
+        elif path.is_file():
+            folders.append(path.parent)
+        elif (path / COURSE_FILE).is_file():
+            folders.append(path)
+        else:
+            found = sorted(p.parent for p in path.glob(f"*/{COURSE_FILE}"))
+            if not found:
+                result.problems.append(
+                    Problem(str(path), "", f"no course folder ({COURSE_FILE}) found")
+                )
+            folders.extend(found)
+    for folder in dict.fromkeys(folders):
+        course, problems = load_course(folder)
+        result.problems.extend(problems)
+        if course is None:
+            continue
+        if course.id in result.courses:
+            result.problems.append(
+                Problem(str(folder / COURSE_FILE), "id", f"course id {course.id!r} is used twice")
+            )
+        elif not problems:
+            result.courses[course.id] = course
+    return result
+
+
+def load_course(folder: Path) -> tuple[Course | None, list[Problem]]:
+    course_path = folder / COURSE_FILE
+    course_file = str(course_path)
+    raw, problems = _read_toml(course_path)
+    if raw is None:
+        return None, problems
+    if "items" in raw:
+        problems.append(
+            Problem(course_file, "items", "put items in their own files, not course.toml")
+        )
+    items: list[dict] = []
+    item_files: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name == COURSE_FILE:
+            continue
+        data, file_problems = _read_toml(path)
+        problems.extend(file_problems)
+        if data is None:
+            continue
+        unknown = set(data) - {"items"}
+        if unknown:
+            problems.append(
+                Problem(
+                    str(path), "", f"only [[items]] tables belong here, found {sorted(unknown)}"
+                )
+            )
+        file_items = data.get("items", [])
+        if not isinstance(file_items, list):
+            problems.append(Problem(str(path), "items", "items must be an array of tables"))
+            continue
+        for index, item in enumerate(file_items):
+            item_id = item.get("id") if isinstance(item, dict) else None
+            label = item_id if isinstance(item_id, str) else f"#{index + 1}"
+            try:
+                msgspec.convert(item, type=Item)
+            except msgspec.ValidationError as exc:
+                problems.append(Problem(str(path), f"item {label}", _explain(exc)))
+                continue
+            item_files.setdefault(label, str(path))
+            items.append(item)
+    if problems:
+        return None, problems
+    try:
+        course = msgspec.convert({**raw, "items": items}, type=Course)
+    except msgspec.ValidationError as exc:
+        return None, [Problem(course_file, "", _explain(exc))]
+    if course.id != folder.name:
+        problems.append(
+            Problem(
+                course_file, "id", f"course id {course.id!r} must match its folder {folder.name!r}"
+            )
+        )
+    problems.extend(check_course(course, item_files, course_file))
+    return course, problems
+
+
+def _read_toml(path: Path) -> tuple[dict | None, list[Problem]]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle), []
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(str(path), "", f"TOML syntax error: {exc}")]
+    except OSError as exc:
+        return None, [Problem(str(path), "", f"cannot read: {exc.strerror}")]
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    # msgspec says "Expected `int`, got `str` - at `$.min_cell_size`"; keep it, drop "$."
+    return str(exc).replace("`$.", "`").replace("`$`", "the file")

@@ -1,0 +1,106 @@
+"""Command line: evalsvc check | serve | codes | token | report | demo.
+
+Each command parses its arguments here and calls into the package; no logic of
+its own beyond formatting what it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from evalsvc.catalog import load_paths
+from evalsvc.domain.questionnaire import Course, missing_translations
+from evalsvc.errors import EvalsvcError
+from evalsvc.settings import settings_from_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="evalsvc", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="validate questionnaire definitions")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path("surveys")])
+    check.add_argument("--missing", action="store_true", help="list every missing translation")
+    check.set_defaults(run=run_check)
+
+    serve = commands.add_parser("serve", help="run the web service (uvicorn, one worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=run_serve)
+
+    codes = commands.add_parser("codes", help="participant codes")
+    codes_commands = codes.add_subparsers(dest="codes_command", required=True)
+    issue = codes_commands.add_parser("issue", help="create codes; prints one per line")
+    issue.add_argument("course")
+    issue.add_argument("--count", type=int, required=True)
+    issue.add_argument("--agency", help="bind the codes to this agency")
+    issue.add_argument("--out", type=Path, help="also write printable cut-out cards (HTML)")
+    issue.add_argument("--url", help="the form address printed on the cards")
+    issue.set_defaults(run=run_codes_issue)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except EvalsvcError as exc:
+        print(f"evalsvc: {exc}", file=sys.stderr)
+        return 1
+
+
+def run_check(args: argparse.Namespace) -> int:
+    result = load_paths(args.paths)
+    if not result.ok:
+        print(f"{len(result.problems)} problem(s):", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    for course in result.courses.values():
+        print(describe_course(course))
+        if args.missing:
+            for lang, labels in missing_translations(course).items():
+                for label in labels:
+                    print(f"    missing {lang}: {label}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    return commands.serve(settings_from_env(), args.host, args.port, args.log_level)
+
+
+def run_codes_issue(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    if not 1 <= args.count <= 100_000:
+        print("evalsvc: --count must be between 1 and 100000", file=sys.stderr)
+        return 2
+    issued = commands.issue_codes(
+        settings_from_env(), args.course, args.count, args.agency, args.out, args.url
+    )
+    for code in issued:
+        print(code)
+    if args.out:
+        print(f"wrote {len(issued)} cards to {args.out}", file=sys.stderr)
+    return 0
+
+
+def describe_course(course: Course) -> str:
+    roles = Counter(item.role for item in course.items)
+    skills = Counter(item.skill for item in course.items if item.role == "knowledge")
+    languages = []
+    for lang, labels in missing_translations(course).items():
+        languages.append(f"{lang} complete" if not labels else f"{lang} {len(labels)} missing")
+    role_text = ", ".join(f"{role} {roles[role]}" for role in sorted(roles))
+    skill_text = ", ".join(f"{skill} {skills[skill]}" for skill in course.skill_ids())
+    return (
+        f"ok {course.id}: {len(course.items)} items ({role_text}); "
+        f"knowledge per skill: {skill_text}; languages: {'; '.join(languages)}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Participant codes and keyed hashes: how pre and post pair without identity.
+
+Codes use Crockford's base32 (no I, L, O or U; typed O, I and L are read as
+0, 1 and 1), eight characters grouped 4-4, so each code carries 40 random bits.
+Only HMACs of codes and tokens are ever stored; the key is the service secret,
+and the course id is part of the hashed message, so a code of one course is
+simply unknown in another and both cases take the same path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from collections.abc import Mapping
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
+CODE_BITS = CODE_LENGTH * 5
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_code(typed: str) -> str | None:
+    """The canonical 8 characters of a typed code, or None if it cannot be one."""
+    cleaned = "".join(ch for ch in typed.upper() if ch not in " -\t").translate(_READ_AS)
+    if len(cleaned) != CODE_LENGTH or any(ch not in ALPHABET for ch in cleaned):
+        return None
+    return cleaned
+
+
+def format_code(normalized: str) -> str:
+    return f"{normalized[:4]}-{normalized[4:]}"
+
+
+def keyed_hash(secret: bytes, purpose: str, *parts: str) -> bytes:
+    """HMAC-SHA256 over purpose and parts; unit separators keep parts unambiguous."""
+    message = "\x1f".join((purpose, *parts)).encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def code_hash(secret: bytes, course_id: str, normalized_code: str) -> bytes:
+    return keyed_hash(secret, "code", course_id, normalized_code)
+
+
+def self_generated_code(answers: Mapping[str, str], question_ids: list[str]) -> str | None:
+    """The code a participant derives from stable personal answers, normalised.
+
+    Case, accents, spaces and leading zeros are folded so that "м", "М" and " M "
+    (Cyrillic and Latin look-alikes stay distinct) give the same code each time.
+    """
+    parts = []
+    for question_id in question_ids:
+        value = answers.get(question_id, "")
+        folded = unicodedata.normalize("NFKD", value.strip().casefold())
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch) and not ch.isspace())
+        if folded.isdigit():
+            folded = str(int(folded))
+        if not folded:
+            return None
+        parts.append(folded)
+    return "|".join(parts)
+
+
+def new_token() -> str:
+    return "evs_" + secrets.token_urlsafe(32)
+
+
+def token_hash(secret: bytes, token: str) -> bytes:
+    return keyed_hash(secret, "token", token)

@@ -1,0 +1,447 @@
+"""The questionnaire model: a course, its phases, sections, items and options.
+
+Structs here mirror the TOML files in surveys/ one to one (see surveys/README.md),
+so that msgspec can decode and type-check them; `check_course` then checks meaning
+(ids that must resolve, keys that must name options, scales that must make sense).
+Pure: no file I/O here, the catalog module reads files and hands us dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Literal
+
+import msgspec
+
+LocalText = dict[str, str]
+"""Text keyed by language code, e.g. {"en": "...", "ru": "..."}."""
+
+Role = Literal["knowledge", "self_assessment", "feedback", "profile"]
+Kind = Literal[
+    "single_choice",
+    "true_false",
+    "multiple_choice",
+    "likert",
+    "short_text",
+    "long_text",
+    "number",
+]
+PairingMethod = Literal["issued_codes", "self_generated"]
+
+CHOICE_KINDS = frozenset({"single_choice", "multiple_choice", "true_false"})
+TEXT_KINDS = frozenset({"short_text", "long_text"})
+PAIRED_ROLES = frozenset({"knowledge", "self_assessment"})
+TRUE_FALSE_OPTIONS = ("true", "false")
+DONT_KNOW = "dont_know"
+"""Option id of the optional "I don't know" answer; it always scores 0."""
+
+SHORT_TEXT_DEFAULT_MAX = 200
+LONG_TEXT_DEFAULT_MAX = 4000
+
+
+class _Def(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    pass
+
+
+class Option(_Def):
+    id: str
+    text: LocalText
+
+
+class ScaleLabel(_Def):
+    value: int
+    text: LocalText
+
+
+class Scale(_Def):
+    id: str
+    min: int = 1
+    max: int = 5
+    labels: tuple[ScaleLabel, ...] = ()
+
+    @property
+    def points(self) -> range:
+        return range(self.min, self.max + 1)
+
+
+class Item(_Def):
+    id: str
+    role: Role
+    kind: Kind
+    section: str
+    text: LocalText
+    help: LocalText = {}
+    skill: str | None = None
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    correct: tuple[str, ...] = ()
+    points: float = 1.0
+    partial_credit: bool = False
+    dont_know: bool = False
+    source: str | None = None
+    scale: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        if self.kind == "true_false":
+            ids: tuple[str, ...] = TRUE_FALSE_OPTIONS
+        else:
+            ids = tuple(o.id for o in self.options)
+        return (*ids, DONT_KNOW) if self.dont_know else ids
+
+    @property
+    def text_limit(self) -> int:
+        if self.max_length is not None:
+            return self.max_length
+        return LONG_TEXT_DEFAULT_MAX if self.kind == "long_text" else SHORT_TEXT_DEFAULT_MAX
+
+
+class Section(_Def):
+    id: str
+    title: LocalText
+    intro: LocalText = {}
+
+
+class Phase(_Def):
+    id: str
+    sections: tuple[str, ...]
+    title: LocalText = {}
+    intro: LocalText = {}
+    opens: dt.datetime | None = None
+    closes: dt.datetime | None = None
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return (self.opens is None or now >= self.opens) and (
+            self.closes is None or now < self.closes
+        )
+
+
+class Agency(_Def):
+    id: str
+    name: LocalText
+
+
+class Skill(_Def):
+    id: str
+    name: LocalText
+    description: LocalText = {}
+
+
+class Organiser(_Def):
+    name: LocalText
+    url: str | None = None
+
+
+class PairingQuestion(_Def):
+    """A stable personal question for self-generated codes (e.g. birth day)."""
+
+    id: str
+    text: LocalText
+    kind: Literal["letter", "day", "month", "digits"] = "letter"
+    length: int = 1
+
+
+class Pairing(_Def):
+    method: PairingMethod = "issued_codes"
+    questions: tuple[PairingQuestion, ...] = ()
+
+
+class Course(_Def):
+    id: str
+    title: LocalText
+    description: LocalText = {}
+    venue: LocalText = {}
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    organisers: tuple[Organiser, ...] = ()
+    project: LocalText = {}
+    languages: tuple[str, ...] = ("en",)
+    fallback: tuple[str, ...] = ()
+    default_language: str | None = None
+    min_cell_size: int = 3
+    pairing: Pairing = Pairing()
+    agencies: tuple[Agency, ...] = ()
+    skills: tuple[Skill, ...] = ()
+    scales: tuple[Scale, ...] = ()
+    sections: tuple[Section, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    items: tuple[Item, ...] = ()
+
+    # -- lookups ---------------------------------------------------------
+    @property
+    def default_lang(self) -> str:
+        return self.default_language or self.languages[0]
+
+    def phase(self, phase_id: str) -> Phase | None:
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+    def scale(self, scale_id: str | None) -> Scale | None:
+        return next((s for s in self.scales if s.id == scale_id), None)
+
+    def agency_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.agencies)
+
+    def skill_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.skills)
+
+    def items_in_phase(self, phase_id: str) -> tuple[Item, ...]:
+        """Items in the order the phase shows them: by section, then file order."""
+        phase = self.phase(phase_id)
+        if phase is None:
+            return ()
+        return tuple(
+            item for section in phase.sections for item in self.items if item.section == section
+        )
+
+    def items_by_role(self, role: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.role == role)
+
+    def language_chain(self, lang: str) -> tuple[str, ...]:
+        """Languages to try, in order, for text wanted in `lang`."""
+        chain = [lang, *self.fallback, self.default_lang, *self.languages]
+        return tuple(dict.fromkeys(chain))
+
+    def localize(self, text: LocalText, lang: str) -> str:
+        for candidate in self.language_chain(lang):
+            value = text.get(candidate)
+            if value:
+                return value
+        return next(iter(text.values()), "")
+
+
+# -- meaning checks ------------------------------------------------------------
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One thing wrong with a definition, located as precisely as we can."""
+
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f" [{self.where}]" if self.where else ""
+        return f"{self.file}{where}: {self.message}"
+
+
+def check_course(course: Course, item_files: dict[str, str], course_file: str) -> list[Problem]:
+    """Every meaning problem of a decoded course; an empty list means it is sound.
+
+    `item_files` maps item id to the file it came from, for messages.
+    """
+    problems: list[Problem] = []
+
+    def at_course(where: str, message: str) -> None:
+        problems.append(Problem(course_file, where, message))
+
+    def at_item(item: Item, message: str) -> None:
+        problems.append(Problem(item_files.get(item.id, course_file), f"item {item.id}", message))
+
+    for kind, ids in (
+        ("agency", [a.id for a in course.agencies]),
+        ("skill", [s.id for s in course.skills]),
+        ("scale", [s.id for s in course.scales]),
+        ("section", [s.id for s in course.sections]),
+        ("phase", [p.id for p in course.phases]),
+    ):
+        for dup in _duplicates(ids):
+            at_course(f"{kind} {dup}", f"duplicate {kind} id {dup!r}")
+    for dup in _duplicates(i.id for i in course.items):
+        problems.append(
+            Problem(item_files.get(dup, course_file), f"item {dup}", "duplicate item id")
+        )
+
+    if not course.languages:
+        at_course("languages", "a course needs at least one language")
+    for lang in (*course.fallback, *([course.default_language] if course.default_language else [])):
+        if lang not in course.languages:
+            at_course("languages", f"{lang!r} is not one of the course languages")
+    if course.min_cell_size < 1:
+        at_course("min_cell_size", "min_cell_size must be at least 1")
+    if course.start_date and course.end_date and course.end_date < course.start_date:
+        at_course("dates", "end_date is before start_date")
+    if not course.agencies:
+        at_course("agencies", "a course needs at least one agency")
+    if "all" in course.agency_ids():
+        at_course("agency all", "'all' is reserved for the whole course; pick another agency id")
+    if "total" in course.skill_ids():
+        at_course("skill total", "'total' is reserved for the score over all skills")
+    if not course.skills:
+        at_course("skills", "a course needs at least one skill")
+
+    if course.pairing.method == "self_generated" and len(course.pairing.questions) < 2:
+        at_course("pairing", "self_generated pairing needs at least two questions")
+    if course.pairing.method == "issued_codes" and course.pairing.questions:
+        at_course("pairing", "pairing questions are only used with method = 'self_generated'")
+
+    for scale in course.scales:
+        problems.extend(_check_scale(scale, course_file))
+
+    phase_ids = {p.id for p in course.phases}
+    for required_phase in ("pre", "post"):
+        if required_phase not in phase_ids:
+            at_course("phases", f"a course needs a {required_phase!r} phase")
+    section_ids = {s.id for s in course.sections}
+    for phase in course.phases:
+        for section in phase.sections:
+            if section not in section_ids:
+                at_course(f"phase {phase.id}", f"names unknown section {section!r}")
+        if phase.opens and phase.closes and phase.closes <= phase.opens:
+            at_course(f"phase {phase.id}", "closes is not after opens")
+        for stamp in (phase.opens, phase.closes):
+            if stamp is not None and stamp.tzinfo is None:
+                at_course(f"phase {phase.id}", "opens/closes need a UTC offset, e.g. +05:00")
+
+    skills = set(course.skill_ids())
+    pre, post = course.phase("pre"), course.phase("post")
+    for item in course.items:
+        for message in _check_item(item, course, skills, section_ids):
+            at_item(item, message)
+        in_both = pre and post and item.section in pre.sections and item.section in post.sections
+        if item.role in PAIRED_ROLES and pre and post and not in_both:
+            at_item(
+                item,
+                f"{item.role} items must be shown in both pre and post; section "
+                f"{item.section!r} is not in both phases",
+            )
+    return problems
+
+
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    return [value for value, count in Counter(ids).items() if count > 1]
+
+
+def _check_scale(scale: Scale, file: str) -> list[Problem]:
+    out: list[Problem] = []
+    where = f"scale {scale.id}"
+    if scale.max <= scale.min:
+        out.append(
+            Problem(file, where, f"max ({scale.max}) must be greater than min ({scale.min})")
+        )
+    elif scale.max - scale.min > 10:
+        out.append(Problem(file, where, "a likert scale has at most 11 points"))
+    values = [label.value for label in scale.labels]
+    for value in values:
+        if not scale.min <= value <= scale.max:
+            out.append(
+                Problem(file, where, f"label for {value} is outside {scale.min}..{scale.max}")
+            )
+    for dup in _duplicates(str(v) for v in values):
+        out.append(Problem(file, where, f"two labels for point {dup}"))
+    return out
+
+
+def _check_item(item: Item, course: Course, skills: set[str], sections: set[str]) -> list[str]:
+    out: list[str] = []
+    if item.section not in sections:
+        out.append(f"unknown section {item.section!r}")
+    if not item.text:
+        out.append("has no text")
+
+    if item.role in PAIRED_ROLES:
+        if item.skill is None:
+            out.append(f"a {item.role} item needs a skill")
+        elif item.skill not in skills:
+            out.append(f"unknown skill {item.skill!r} (the course has {', '.join(sorted(skills))})")
+    elif item.skill is not None and item.skill not in skills:
+        out.append(f"unknown skill {item.skill!r}")
+
+    if item.role == "knowledge":
+        if item.kind not in CHOICE_KINDS:
+            out.append(f"a knowledge item must be a choice item, not {item.kind}")
+        if not item.correct:
+            out.append("a knowledge item needs an answer key (correct)")
+        if item.points <= 0:
+            out.append("points must be positive")
+        if item.kind in ("single_choice", "true_false") and len(item.correct) > 1:
+            out.append(f"a {item.kind} item has exactly one correct option")
+    elif item.correct or item.source or item.partial_credit or item.dont_know:
+        out.append("correct, source, partial_credit and dont_know belong to knowledge items")
+
+    if item.role == "self_assessment" and item.kind != "likert":
+        out.append("a self_assessment item must be likert")
+
+    if item.kind in ("single_choice", "multiple_choice"):
+        if len(item.options) < 2:
+            out.append(f"a {item.kind} item needs at least two options")
+        for dup in _duplicates(o.id for o in item.options):
+            out.append(f"duplicate option id {dup!r}")
+        if any(o.id == DONT_KNOW for o in item.options):
+            out.append(f"option id {DONT_KNOW!r} is reserved; set dont_know = true instead")
+    elif item.options:
+        out.append(f"a {item.kind} item has no options")
+
+    if item.kind in CHOICE_KINDS:
+        valid = set(item.option_ids) - {DONT_KNOW}
+        for key in item.correct:
+            if key not in valid:
+                out.append(f"answer key names missing option {key!r}")
+    if item.partial_credit and item.kind != "multiple_choice":
+        out.append("partial_credit only applies to multiple_choice")
+
+    if item.kind == "likert":
+        if item.scale is None:
+            out.append("a likert item needs a scale")
+        elif course.scale(item.scale) is None:
+            out.append(f"unknown scale {item.scale!r}")
+    elif item.scale is not None:
+        out.append("only likert items have a scale")
+
+    if item.kind == "number":
+        if item.min is not None and item.max is not None and item.max < item.min:
+            out.append("max is below min")
+    elif item.min is not None or item.max is not None:
+        out.append("min and max belong to number items")
+
+    if item.max_length is not None and (item.kind not in TEXT_KINDS or item.max_length < 1):
+        out.append("max_length belongs to text items and must be positive")
+    return out
+
+
+# -- translation completeness -----------------------------------------------------
+
+
+def texts_of(course: Course) -> Iterable[tuple[str, LocalText]]:
+    """Every participant-visible text with a label saying where it is."""
+    yield "title", course.title
+    if course.description:
+        yield "description", course.description
+    for agency in course.agencies:
+        yield f"agency {agency.id}", agency.name
+    for skill in course.skills:
+        yield f"skill {skill.id}", skill.name
+    for scale in course.scales:
+        for label in scale.labels:
+            yield f"scale {scale.id} point {label.value}", label.text
+    for section in course.sections:
+        yield f"section {section.id} title", section.title
+        if section.intro:
+            yield f"section {section.id} intro", section.intro
+    for phase in course.phases:
+        if phase.title:
+            yield f"phase {phase.id} title", phase.title
+        if phase.intro:
+            yield f"phase {phase.id} intro", phase.intro
+    for question in course.pairing.questions:
+        yield f"pairing {question.id}", question.text
+    for item in course.items:
+        yield f"item {item.id}", item.text
+        if item.help:
+            yield f"item {item.id} help", item.help
+        for option in item.options:
+            yield f"item {item.id} option {option.id}", option.text
+
+
+def missing_translations(course: Course) -> dict[str, list[str]]:
+    """For each course language, the labels of texts it lacks (they fall back)."""
+    missing: dict[str, list[str]] = {lang: [] for lang in course.languages}
+    for label, text in texts_of(course):
+        for lang in course.languages:
+            if not text.get(lang):
+                missing[lang].append(label)
+    return missing

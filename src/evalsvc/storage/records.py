@@ -1,0 +1,55 @@
+"""Plain records passed across the storage interface."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import msgspec
+
+
+class NewSubmission(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: str
+    body_hash: bytes
+    receipt: str
+    course: str
+    phase: str
+    code_hash: bytes
+    agency: str
+    lang: str
+    answers_json: str
+    scores_json: str
+    received_at: str
+
+
+class StoredSubmission(NamedTuple):
+    submission_id: str
+    receipt: str
+    received_at: str
+    created: bool
+    phase: str | None = None
+
+
+class ScoreRow(NamedTuple):
+    participant: int
+    agency: str
+    phase: str
+    scores_json: str
+
+
+class ResponseRow(NamedTuple):
+    participant: int
+    agency: str
+    submitted_agency: str
+    agency_mismatch: int
+    phase: str
+    lang: str
+    received_at: str
+    answers_json: str
+
+
+class TokenRecord(NamedTuple):
+    id: int
+    name: str
+    role: str
+    created_at: str
+    revoked_at: str | None

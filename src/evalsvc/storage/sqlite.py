@@ -1,0 +1,449 @@
+"""SQLite storage: every SQL statement of evalsvc lives in this module.
+
+Writes go through one writer task that owns its connection and commits queued
+units of work in batches (group commit: one fsync for many submissions). A
+caller's future resolves only after COMMIT has returned, so nothing is
+acknowledged that is not on disk. Each unit runs inside a SAVEPOINT, so a
+conflict in one submission does not undo the others of its batch. Reads use
+their own connections; with WAL they never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import msgspec
+
+from evalsvc.errors import Conflict, EvalsvcError, StorageUnavailable, Unprocessable
+from evalsvc.storage.records import (
+    NewSubmission,
+    ResponseRow,
+    ScoreRow,
+    StoredSubmission,
+    TokenRecord,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Unit = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE codes (
+        course     TEXT NOT NULL,
+        code_hash  BLOB NOT NULL,
+        agency     TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (course, code_hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE participants (
+        id         INTEGER PRIMARY KEY,
+        course     TEXT NOT NULL,
+        code_hash  BLOB NOT NULL,
+        number     INTEGER NOT NULL,
+        agency     TEXT NOT NULL,
+        UNIQUE (course, code_hash),
+        UNIQUE (course, number)
+    );
+    CREATE TABLE submissions (
+        id              INTEGER PRIMARY KEY,
+        submission_id   TEXT NOT NULL UNIQUE,
+        body_hash       BLOB NOT NULL,
+        receipt         TEXT NOT NULL UNIQUE,
+        course          TEXT NOT NULL,
+        phase           TEXT NOT NULL,
+        participant_id  INTEGER NOT NULL REFERENCES participants(id),
+        agency          TEXT NOT NULL,
+        agency_mismatch INTEGER NOT NULL DEFAULT 0,
+        lang            TEXT NOT NULL,
+        answers         TEXT NOT NULL,
+        scores          TEXT NOT NULL,
+        received_at     TEXT NOT NULL,
+        UNIQUE (participant_id, phase)
+    );
+    CREATE INDEX submissions_by_course ON submissions (course, phase);
+    CREATE TABLE tokens (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst')),
+        token_hash  BLOB NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT
+    );
+    """,
+)
+
+READERS = 4
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=5.0)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=FULL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA busy_timeout=5000")
+    if readonly:
+        await conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class _Job:
+    __slots__ = ("unit", "future")
+
+    def __init__(self, unit: Unit[Any], future: asyncio.Future[Any]) -> None:
+        self.unit = unit
+        self.future = future
+
+
+class Database:
+    """The narrow storage interface the rest of evalsvc uses."""
+
+    def __init__(self, path: Path, *, batch_max: int = 256, ack_before_commit: bool = False):
+        self.path = path
+        self.batch_max = batch_max
+        # Only for the durability test's negative control: acknowledges too early.
+        self._ack_before_commit = ack_before_commit
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await _connect(self.path, readonly=False)
+            await self._migrate(self._writer)
+            for _ in range(READERS):
+                self._readers.put_nowait(await _connect(self.path, readonly=True))
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
+        self._task = asyncio.create_task(self._write_loop(), name="evalsvc-writer")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._jobs.empty():
+            job = self._jobs.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(StorageUnavailable("the service is shutting down"))
+        while not self._readers.empty():
+            await self._readers.get_nowait().close()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+        if version > len(MIGRATIONS):
+            raise StorageUnavailable(
+                f"{self.path} has schema version {version}, newer than this evalsvc knows"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version={number}")
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            log.info("database migrated to schema version %d", number)
+
+    # -- the single writer -------------------------------------------------------------
+    async def write(self, unit: Unit[T]) -> T:
+        """Run `unit(conn)` in the writer's next batch; return after its COMMIT."""
+        if self._task is None or self._task.done():
+            raise StorageUnavailable("the database writer is not running")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait(_Job(unit, future))
+        # shield: a client that disconnects must not cancel a write already queued
+        return await asyncio.shield(future)
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._jobs.get()]
+            while len(batch) < self.batch_max and not self._jobs.empty():
+                batch.append(self._jobs.get_nowait())
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[_Job]) -> None:
+        conn = self._writer
+        assert conn is not None
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                await conn.execute("SAVEPOINT unit")
+                try:
+                    result = await job.unit(conn)
+                except EvalsvcError as exc:
+                    await conn.execute("ROLLBACK TO unit")
+                    outcomes.append((job, None, exc))
+                else:
+                    outcomes.append((job, result, None))
+                await conn.execute("RELEASE unit")
+            if self._ack_before_commit:
+                # The negative control: a write-behind buffer that answers first
+                # and flushes every 50 ms, the design the durability test rejects.
+                _settle(outcomes)
+                await asyncio.sleep(0.05)
+            await conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
+            with contextlib.suppress(sqlite3.Error):
+                await conn.execute("ROLLBACK")
+            failure = StorageUnavailable(_storage_message(exc))
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(failure)
+            return
+        _settle(outcomes)
+
+    # -- reads ---------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        conn = await self._readers.get()
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(_storage_message(exc)) from exc
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def healthy(self) -> bool:
+        if self._task is None or self._task.done():
+            return False
+        try:
+            async with self._reader() as conn:
+                await (await conn.execute("SELECT count(*) FROM submissions")).fetchone()
+        except StorageUnavailable:
+            return False
+        return True
+
+    # -- codes -------------------------------------------------------------------------
+    async def add_codes(self, course: str, hashes: list[bytes], agency: str | None) -> None:
+        created = utc_now()
+
+        async def unit(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "INSERT INTO codes (course, code_hash, agency, created_at) VALUES (?, ?, ?, ?)",
+                [(course, code_hash, agency, created) for code_hash in hashes],
+            )
+
+        await self.write(unit)
+
+    async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
+        """(known, bound agency) of an issued code."""
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                "SELECT agency FROM codes WHERE course = ? AND code_hash = ?", (course, code_hash)
+            )
+            row = await cursor.fetchone()
+        return (row is not None, row[0] if row else None)
+
+    async def count_codes(self, course: str) -> int:
+        async with self._reader() as conn:
+            row = await (
+                await conn.execute("SELECT count(*) FROM codes WHERE course = ?", (course,))
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- submissions ---------------------------------------------------------------------
+    async def store_submission(self, new: NewSubmission) -> StoredSubmission:
+        """Store once; the same submission_id and body again returns the first receipt."""
+
+        async def unit(conn: aiosqlite.Connection) -> StoredSubmission:
+            cursor = await conn.execute(
+                "SELECT body_hash, receipt, received_at FROM submissions WHERE submission_id = ?",
+                (new.submission_id,),
+            )
+            existing = await cursor.fetchone()
+            if existing is not None:
+                if existing[0] != new.body_hash:
+                    raise Unprocessable(
+                        "this submission_id was already used for different answers",
+                        code="submission_id_reused",
+                    )
+                return StoredSubmission(new.submission_id, existing[1], existing[2], created=False)
+            participant_id, agency = await _participant(conn, new)
+            cursor = await conn.execute(
+                "SELECT 1 FROM submissions WHERE participant_id = ? AND phase = ?",
+                (participant_id, new.phase),
+            )
+            if await cursor.fetchone() is not None:
+                raise Conflict(
+                    f"this code has already been used for the {new.phase} questionnaire",
+                    code="already_submitted",
+                )
+            await conn.execute(
+                "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
+                " participant_id, agency, agency_mismatch, lang, answers, scores, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.submission_id,
+                    new.body_hash,
+                    new.receipt,
+                    new.course,
+                    new.phase,
+                    participant_id,
+                    new.agency,
+                    int(agency != new.agency),
+                    new.lang,
+                    new.answers_json,
+                    new.scores_json,
+                    new.received_at,
+                ),
+            )
+            return StoredSubmission(new.submission_id, new.receipt, new.received_at, created=True)
+
+        return await self.write(unit)
+
+    async def submission_by_receipt(self, course: str, receipt: str) -> StoredSubmission | None:
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                "SELECT submission_id, receipt, received_at, phase FROM submissions"
+                " WHERE course = ? AND receipt = ?",
+                (course, receipt),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
+
+    async def count_submissions(self, course: str | None = None) -> int:
+        sql, args = "SELECT count(*) FROM submissions", ()
+        if course is not None:
+            sql, args = sql + " WHERE course = ?", (course,)
+        async with self._reader() as conn:
+            row = await (await conn.execute(sql, args)).fetchone()
+        return int(row[0]) if row else 0
+
+    async def submission_ids(self) -> set[str]:
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall("SELECT submission_id FROM submissions")
+        return {row[0] for row in rows}
+
+    async def score_rows(self, course: str) -> list[ScoreRow]:
+        """Every submission's scores, with the participant's (first) agency."""
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT p.number, p.agency, s.phase, s.scores FROM submissions s"
+                " JOIN participants p ON p.id = s.participant_id"
+                " WHERE s.course = ? ORDER BY p.number, s.phase",
+                (course,),
+            )
+        return [ScoreRow(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def iter_responses(self, course: str, chunk: int = 1000) -> AsyncIterator[ResponseRow]:
+        """Submissions in participant order, fetched in chunks to bound memory."""
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                "SELECT p.number, p.agency, s.agency, s.agency_mismatch, s.phase, s.lang,"
+                " s.received_at, s.answers FROM submissions s"
+                " JOIN participants p ON p.id = s.participant_id"
+                " WHERE s.course = ? ORDER BY p.number, s.phase",
+                (course,),
+            )
+            while rows := await cursor.fetchmany(chunk):
+                for row in rows:
+                    yield ResponseRow(*row)
+
+    # -- tokens -------------------------------------------------------------------------
+    async def add_token(self, name: str, role: str, token_hash: bytes) -> int:
+        created = utc_now()
+
+        async def unit(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, token_hash, created),
+            )
+            return int(cursor.lastrowid or 0)
+
+        return await self.write(unit)
+
+    async def token_by_hash(self, token_hash: bytes) -> TokenRecord | None:
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE token_hash = ?",
+                (token_hash,),
+            )
+            row = await cursor.fetchone()
+        return TokenRecord(*row) if row else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id"
+            )
+        return [TokenRecord(*row) for row in rows]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        revoked = utc_now()
+
+        async def unit(conn: aiosqlite.Connection) -> bool:
+            cursor = await conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (revoked, token_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self.write(unit)
+
+
+async def _participant(conn: aiosqlite.Connection, new: NewSubmission) -> tuple[int, str]:
+    """The participant behind a code hash, created at its first submission."""
+    cursor = await conn.execute(
+        "SELECT id, agency FROM participants WHERE course = ? AND code_hash = ?",
+        (new.course, new.code_hash),
+    )
+    row = await cursor.fetchone()
+    if row is not None:
+        return int(row[0]), str(row[1])
+    cursor = await conn.execute(
+        "INSERT INTO participants (course, code_hash, agency, number) VALUES (?, ?, ?,"
+        " (SELECT coalesce(max(number), 0) + 1 FROM participants WHERE course = ?))",
+        (new.course, new.code_hash, new.agency, new.course),
+    )
+    return int(cursor.lastrowid or 0), new.agency
+
+
+def _settle(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+    for job, result, error in outcomes:
+        if job.future.done():
+            continue
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+
+def _storage_message(exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorname", "")
+    if code in ("SQLITE_FULL",) or "full" in str(exc):
+        return "the database disk is full; nothing was stored, please retry later"
+    if code.startswith("SQLITE_BUSY") or "locked" in str(exc):
+        return "the database is busy; nothing was stored, please retry"
+    return "the database cannot store data right now; nothing was stored, please retry"
+
+
+def encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()

@@ -1,0 +1,1 @@
+"""The web edge: controllers for participants, the JSON API and evaluators."""

@@ -1,0 +1,88 @@
+"""Interface translations (gettext catalogs in evalsvc/locales) and language choice.
+
+Catalogs are standard .po files, compiled in memory at start with Babel, so
+translators edit text files and no build step is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from litestar import Request
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+INTERFACE_LANGUAGES = ("en", "ru", "kk")
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+LANG_COOKIE = "lang"
+
+
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    po_path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not po_path.is_file():
+        return NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext_for(lang: str) -> Callable[..., str]:
+    gettext = translations(lang).gettext
+
+    def translate(message: str, **values: Any) -> str:
+        text = gettext(message)
+        return text % values if values else text
+
+    return translate
+
+
+def interface_labels(lang: str) -> dict[str, str]:
+    """Option labels the questionnaire model leaves to the interface."""
+    _ = gettext_for(lang)
+    return {"true": _("True"), "false": _("False"), "dont_know": _("I don't know")}
+
+
+def choose_language(request: Request, offered: Iterable[str], default: str) -> str:
+    """?lang=, then the cookie, then Accept-Language, then the course default."""
+    offered = tuple(offered)
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in offered:
+            return candidate  # type: ignore[return-value]
+    for lang in _accept_language(request.headers.get("accept-language", "")):
+        if lang in offered:
+            return lang
+    return default
+
+
+def _accept_language(header: str) -> list[str]:
+    weighted = []
+    for position, part in enumerate(header.split(",")[:20]):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower().split("-")[0]
+        quality = 1.0
+        for param in pieces[1:]:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def page_context(request: Request, lang: str | None = None) -> dict[str, Any]:
+    """What every page template needs: the language and its gettext."""
+    lang = lang or choose_language(request, INTERFACE_LANGUAGES, "en")
+    return {"lang": lang, "_": gettext_for(lang), "language_names": LANGUAGE_NAMES}

@@ -1,0 +1,179 @@
+"""Shared fixtures: real SQLite files in tmp folders, the real app, a real server."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from evalsvc.app import create_app
+from evalsvc.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_SURVEYS = Path(__file__).resolve().parent / "data" / "surveys"
+BUNDLED_SURVEYS = REPO / "surveys"
+TEST_SECRET = b"0123456789abcdef0123456789abcdef-test"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("EVALSVC_SLOW") == "1":
+        return
+    skip_slow = pytest.mark.skip(reason="long run: set EVALSVC_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        db_path=tmp_path / "evalsvc.sqlite3",
+        surveys_path=TEST_SURVEYS,
+        secret_key=TEST_SECRET,
+        secret_file=tmp_path / "secret.key",
+    )
+
+
+@pytest.fixture
+def bundled_settings(settings: Settings) -> Settings:
+    return Settings(**{**_fields(settings), "surveys_path": BUNDLED_SURVEYS})
+
+
+def _fields(settings: Settings) -> dict:
+    return {name: getattr(settings, name) for name in settings.__struct_fields__}
+
+
+@pytest.fixture
+def issue(settings: Settings):
+    """Issue codes for a course of `settings` before the app starts; returns them."""
+    from evalsvc.commands import issue_codes
+
+    def issue_for(course: str = "tiny", count: int = 5, agency: str | None = None, s=None):
+        # in a thread of its own: async tests call this while their event loop runs
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            job = pool.submit(issue_codes, s or settings, course, count, agency, None, None)
+            return job.result()
+
+    return issue_for
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real `evalsvc serve` subprocess on a free loopback port."""
+
+    def __init__(self, settings: Settings, env: dict[str, str] | None = None):
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "EVALSVC_DB": str(self.settings.db_path),
+            "EVALSVC_SURVEYS": str(self.settings.surveys_path),
+            "EVALSVC_SECRET": self.settings.secret_key.decode(),
+            **self.extra_env,
+        }
+
+    def start(self, timeout: float = 20.0) -> Server:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "evalsvc.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"evalsvc serve exited early:\n{err}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("evalsvc serve did not become healthy in time")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush, like a power cut for the process."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.process and self.process.stderr:
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def server_factory() -> Iterator:
+    started: list[Server] = []
+
+    def make(settings: Settings, env: dict[str, str] | None = None) -> Server:
+        server = Server(settings, env)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium")
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: Debian's chromium is not installed")
+        pytest.skip("chromium is not installed (scripts/test installs it where it can)")
+    return path
