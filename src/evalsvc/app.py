@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
+        state=State({"database": db, "intake": intake}),
         exception_handlers={
             EvalsvcError: evalsvc_error_handler,
             HTTPException: http_error_handler,

@@ -132,6 +132,9 @@ class Database:
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
+        except BaseException:
+            await self.close()
+            raise
         self._task = asyncio.create_task(self._write_loop(), name="evalsvc-writer")
 
     async def close(self) -> None:

@@ -127,7 +127,7 @@ class ParticipantForms(Controller):
             )
         except (Forbidden, Unprocessable) as exc:
             for field, code in exc.fields.items():
-                errors[field] = code
+                errors[field] = code if code in ERROR_MESSAGES else exc.code
         agency = None
         if identity is not None:
             try:
