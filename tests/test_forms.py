@@ -668,7 +668,7 @@ def test_catalog_is_complete(lang: str) -> None:
     messages = {m.id: m for m in catalog if m.id}
     needed = _source_messages()
     missing = sorted(set(needed) - set(messages))
-    assert not missing, f"not in the {lang} catalog (run the pybabel commands in babel.cfg)"
+    assert not missing, f"not in the {lang} catalog (see babel.cfg for the commands): {missing}"
     for msgid, message in messages.items():
         assert message.string, f"{lang}: no translation for {msgid!r}"
         assert not message.fuzzy, f"{lang}: fuzzy translation for {msgid!r}"

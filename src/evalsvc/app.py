@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             api.ParticipantApi,
             api.healthz,
+            api.livez,
             forms.ParticipantForms,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False

@@ -42,6 +42,33 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--url", help="the form address printed on the cards")
     issue.set_defaults(run=run_codes_issue)
 
+    token = commands.add_parser("token", help="evaluator and analyst access tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; prints it on the last line")
+    create.add_argument("--role", choices=("evaluator", "analyst"), required=True)
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=run_token_create)
+    listing = token_commands.add_parser("list", help="list tokens (never their values)")
+    listing.set_defaults(run=run_token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=run_token_revoke)
+
+    report = commands.add_parser("report", help="write a report from the database, offline")
+    report.add_argument("course")
+    report.add_argument("--format", choices=("json", "csv", "xlsx", "html"), required=True)
+    report.add_argument("--out", type=Path, required=True)
+    report.add_argument("--table", default="summary", help="which table --format csv writes")
+    report.add_argument("--lang", help="language of names and titles")
+    report.set_defaults(run=run_report)
+
+    demo = commands.add_parser("demo", help="fill the database with a synthetic cohort")
+    demo.add_argument("course")
+    demo.add_argument("--participants", type=int, default=60)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    demo.set_defaults(run=run_demo)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -85,6 +112,56 @@ def run_codes_issue(args: argparse.Namespace) -> int:
         print(code)
     if args.out:
         print(f"wrote {len(issued)} cards to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_token_create(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    token_id, token = commands.create_token(settings_from_env(), args.role, args.name)
+    print(f"created {args.role} token {token_id} for {args.name!r}; it is shown only once:")
+    print(token)
+    return 0
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    for record in commands.list_tokens(settings_from_env()):
+        state = f"revoked {record.revoked_at}" if record.revoked_at else "active"
+        print(f"{record.id}\t{record.role}\t{record.name}\tcreated {record.created_at}\t{state}")
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    if not commands.revoke_token(settings_from_env(), args.id):
+        print(f"evalsvc: no active token with id {args.id}", file=sys.stderr)
+        return 1
+    print(f"revoked token {args.id}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    commands.write_report(
+        settings_from_env(), args.course, args.format, args.out, args.table, args.lang
+    )
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    if not 1 <= args.participants <= 200_000:
+        print("evalsvc: --participants must be between 1 and 200000", file=sys.stderr)
+        return 2
+    stored = commands.demo(
+        settings_from_env(), args.course, args.participants, args.seed, args.if_empty
+    )
+    print(f"demo: {stored} submissions stored" if stored else "demo: data already present, kept it")
     return 0
 
 

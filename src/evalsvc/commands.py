@@ -4,15 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import jinja2
+import msgspec
 
 from evalsvc.app import WEB_DIR, create_app, load_courses
-from evalsvc.domain.codes import code_hash, new_code, normalize_code
+from evalsvc.domain.codes import code_hash, new_code, new_token, normalize_code, token_hash
+from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import ConfigError
 from evalsvc.settings import Settings
 from evalsvc.storage import Database
+from evalsvc.storage.records import TokenRecord
+
+T = TypeVar("T")
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings.db_path, batch_max=settings.batch_max)
+        await db.open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def find_course(settings: Settings, course_id: str) -> Course:
+    course = load_courses(settings).get(course_id)
+    if course is None:
+        raise ConfigError(f"no course {course_id!r} in {settings.surveys_path}")
+    return course
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
@@ -36,9 +63,7 @@ def issue_codes(
     url: str | None,
 ) -> list[str]:
     settings = settings.with_secret()
-    course = load_courses(settings).get(course_id)
-    if course is None:
-        raise ConfigError(f"no course {course_id!r} in {settings.surveys_path}")
+    course = find_course(settings, course_id)
     if course.pairing.method != "issued_codes":
         raise ConfigError(f"course {course_id!r} pairs by self-generated codes; issue none")
     if agency is not None and agency not in course.agency_ids():
@@ -50,15 +75,7 @@ def issue_codes(
         codes = list(dict.fromkeys([*codes, new_code()]))
     hashes = [code_hash(settings.secret_key, course.id, normalize_code(c) or c) for c in codes]
 
-    async def store() -> None:
-        db = Database(settings.db_path)
-        await db.open()
-        try:
-            await db.add_codes(course.id, hashes, agency)
-        finally:
-            await db.close()
-
-    asyncio.run(store())
+    with_database(settings, lambda db: db.add_codes(course.id, hashes, agency))
     if cards is not None:
         form_url = url or f"{settings.base_url or 'http://127.0.0.1:8000'}/c/{course.id}/pre"
         environment = jinja2.Environment(
@@ -72,3 +89,94 @@ def issue_codes(
         )
         cards.write_text(html, encoding="utf-8")
     return codes
+
+
+def create_token(settings: Settings, role: str, name: str) -> tuple[int, str]:
+    settings = settings.with_secret()
+    token = new_token()
+    hashed = token_hash(settings.secret_key, token)
+    token_id = with_database(settings, lambda db: db.add_token(name, role, hashed))
+    return token_id, token
+
+
+def list_tokens(settings: Settings) -> list[TokenRecord]:
+    return with_database(settings, lambda db: db.list_tokens())
+
+
+def revoke_token(settings: Settings, token_id: int) -> bool:
+    return with_database(settings, lambda db: db.revoke_token(token_id))
+
+
+class Progress:
+    """Stages of a long offline run, on stderr, each with its time."""
+
+    def __init__(self, stages: int) -> None:
+        self.stages = stages
+        self.done = 0
+        self.started = time.monotonic()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        bar = "#" * (20 * self.done // self.stages)
+        elapsed = time.monotonic() - self.started
+        print(f"\r[{bar:<20}] {self.done}/{self.stages} {label} ({elapsed:.1f} s)", file=sys.stderr)
+
+
+def write_report(
+    settings: Settings,
+    course_id: str,
+    fmt: str,
+    out: Path,
+    table: str = "summary",
+    lang: str | None = None,
+) -> None:
+    from evalsvc import reports
+    from evalsvc.exports import csv_export, html_report, xlsx_export
+    from evalsvc.exports import tables as export_tables
+
+    course = find_course(settings, course_id)
+    progress = Progress(3)
+
+    async def load(db: Database) -> tuple:
+        participants = await reports.load_participants(db, course)
+        feedback = await reports.load_feedback(db, course)
+        return participants, feedback
+
+    participants, feedback = with_database(settings, load)
+    progress.step(f"read {len(participants)} participants")
+    report = reports.report_from(course, participants, feedback, lang or course.default_lang)
+    progress.step("computed the statistics")
+    if fmt == "json":
+        content: bytes | str = msgspec.json.format(msgspec.json.encode(report))
+    elif fmt == "xlsx":
+        content = xlsx_export.workbook(report, course)
+    elif fmt == "html":
+        content = html_report.render_report(report, course, inline_css=True, links=[])
+    else:
+        named = export_tables.report_tables(report)
+        if table not in named:
+            raise ConfigError(f"no table {table!r}; choose one of {', '.join(named)}")
+        columns, rows = named[table]
+        content = csv_export.table_csv(columns, rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        out.write_text(content, encoding="utf-8")
+    else:
+        out.write_bytes(content)
+    progress.step(f"wrote {out}")
+
+
+def demo(settings: Settings, course_id: str, participants: int, seed: int, if_empty: bool) -> int:
+    from evalsvc import demo as demo_cohort
+    from evalsvc.intake import Intake
+
+    settings = settings.with_secret()
+    course = find_course(settings, course_id)
+
+    async def work(db: Database) -> int:
+        if if_empty and await db.count_submissions(course.id):
+            return 0
+        intake = Intake({course.id: course}, db, settings.secret_key)
+        return await demo_cohort.fill(intake, course, participants, seed)
+
+    return with_database(settings, work)

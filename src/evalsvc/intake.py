@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -41,6 +41,18 @@ class SubmissionBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     agency: str | None = None
     lang: str | None = None
     answers: dict[str, Any] = {}
+
+
+class Accepted(NamedTuple):
+    """A submission that passed every check: the arguments of `Intake.store`."""
+
+    course: Course
+    phase: str
+    submission_id: uuid.UUID
+    identity: Identity
+    agency: str
+    lang: str
+    answers: dict[str, Any]
 
 
 class Identity(msgspec.Struct, frozen=True):

@@ -66,8 +66,8 @@ class Paired(msgspec.Struct, kw_only=True, frozen=True):
     wilcoxon_method: WilcoxonMethod | None = None
     rank_biserial: float | None = None
     cohens_dz: float | None = None
-    cohens_dz_ci_low: float | None = None
-    cohens_dz_ci_high: float | None = None
+    dz_ci_low: float | None = None
+    dz_ci_high: float | None = None
     hedges_gz: float | None = None
     hedges_gz_ci_low: float | None = None
     hedges_gz_ci_high: float | None = None
@@ -235,7 +235,7 @@ def _t_test_and_effect_sizes(gains: np.ndarray, notes: list[str]) -> dict[str, o
         notes.append("the noncentral-t interval for d_z could not be computed (|t| too large)")
     else:
         d_interval = (ncp_interval[0] / math.sqrt(n), ncp_interval[1] / math.sqrt(n))
-        out["cohens_dz_ci_low"], out["cohens_dz_ci_high"] = d_interval
+        out["dz_ci_low"], out["dz_ci_high"] = d_interval
 
     correction = hedges_j(df)
     if correction is None:

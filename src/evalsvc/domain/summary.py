@@ -115,8 +115,8 @@ class SummaryRow(msgspec.Struct, kw_only=True, frozen=True):
     wilcoxon_method: stats.WilcoxonMethod | None
     rank_biserial: float | None
     cohens_dz: float | None
-    cohens_dz_ci_low: float | None
-    cohens_dz_ci_high: float | None
+    dz_ci_low: float | None
+    dz_ci_high: float | None
     hedges_gz: float | None
     hedges_gz_ci_low: float | None
     hedges_gz_ci_high: float | None

@@ -13,7 +13,7 @@ from evalsvc.domain import answers as answers_mod
 from evalsvc.domain.presentation import QuestionnaireView, questionnaire_view
 from evalsvc.domain.questionnaire import Course, LocalText
 from evalsvc.errors import StorageUnavailable, Unprocessable
-from evalsvc.intake import Intake, SubmissionBody
+from evalsvc.intake import Accepted, Intake, SubmissionBody
 from evalsvc.web.i18n import interface_labels
 from evalsvc.web.participation import identify_or_throttle
 from evalsvc.web.throttle import FailureThrottle
@@ -114,7 +114,6 @@ class ParticipantApi(Controller):
         "/{course_id:str}/responses",
         summary="Submit one questionnaire; safe to retry with the same submission_id",
         status_code=201,
-        responses={},
     )
     async def post_response(
         self,
@@ -124,32 +123,64 @@ class ParticipantApi(Controller):
         course_id: FromPath[str],
         data: JSONBody[SubmissionBody],
     ) -> Response[ReceiptOut]:
-        course = intake.course(course_id)
-        intake.open_phase(course, data.phase)
-        identity = await identify_or_throttle(
-            request, intake, throttle, course, data.code, data.pairing
-        )
-        agency = intake.choose_agency(course, identity, data.agency)
-        validated = answers_mod.validate_answers(course, data.phase, data.answers)
-        if validated.errors:
-            raise Unprocessable(
-                f"{len(validated.errors)} answer(s) are not valid",
-                code="invalid_answers",
-                fields={item: error.message for item, error in validated.errors.items()},
-            )
-        stored = await intake.store(
-            course,
-            data.phase,
-            data.submission_id,
-            identity,
-            agency,
-            intake.language(course, data.lang),
-            validated.answers,
-        )
+        accepted = await _accept(request, intake, throttle, course_id, data)
+        stored = await intake.store(*accepted)
         return Response(
             ReceiptOut(stored.submission_id, stored.receipt, stored.received_at),
             status_code=201 if stored.created else 200,
         )
+
+    @post(
+        "/{course_id:str}/responses/check",
+        summary="Check a submission exactly as POST /responses would, without storing it",
+        status_code=200,
+    )
+    async def check_response(
+        self,
+        request: Request,
+        intake: NamedDependency[Intake],
+        throttle: NamedDependency[FailureThrottle],
+        course_id: FromPath[str],
+        data: JSONBody[SubmissionBody],
+    ) -> CheckOut:
+        await _accept(request, intake, throttle, course_id, data)
+        return CheckOut(valid=True)
+
+
+class CheckOut(msgspec.Struct):
+    valid: bool
+
+
+async def _accept(
+    request: Request,
+    intake: Intake,
+    throttle: FailureThrottle,
+    course_id: str,
+    data: SubmissionBody,
+) -> Accepted:
+    """Every check of a submission, in order."""
+    course = intake.course(course_id)
+    intake.open_phase(course, data.phase)
+    identity = await identify_or_throttle(
+        request, intake, throttle, course, data.code, data.pairing
+    )
+    agency = intake.choose_agency(course, identity, data.agency)
+    validated = answers_mod.validate_answers(course, data.phase, data.answers)
+    if validated.errors:
+        raise Unprocessable(
+            f"{len(validated.errors)} answer(s) are not valid",
+            code="invalid_answers",
+            fields={item: error.message for item, error in validated.errors.items()},
+        )
+    language = intake.language(course, data.lang)
+    return Accepted(
+        course, data.phase, data.submission_id, identity, agency, language, validated.answers
+    )
+
+
+@get("/livez", summary="Liveness of the process alone (no database)", tags=["service"])
+async def livez() -> dict[str, str]:
+    return {"status": "alive"}
 
 
 @get("/healthz", summary="Liveness: the database answers", tags=["service"])

@@ -1,0 +1,288 @@
+"""Evaluators' endpoints: aggregate tables as JSON, CSV, XLSX and an HTML report.
+
+One report is computed per request (off the event loop, so participants'
+submissions keep flowing) and every format renders that same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Stream, Template
+
+from evalsvc import reports
+from evalsvc.domain import summary as tables
+from evalsvc.domain.questionnaire import Course
+from evalsvc.errors import NotFound, Unauthorized
+from evalsvc.exports import csv_export, html_report, xlsx_export
+from evalsvc.exports import tables as export_tables
+from evalsvc.intake import Intake
+from evalsvc.settings import Settings
+from evalsvc.storage.records import TokenRecord
+from evalsvc.web.auth import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    presented_token,
+    provide_reader,
+    require_analyst,
+    resolve_token,
+)
+from evalsvc.web.i18n import page_context
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+
+
+class SummaryOut(msgspec.Struct):
+    course: str
+    generated_at: str
+    min_cell_size: int
+    rows: list[tables.SummaryRow]
+    agency_comparison: list[tables.AgencyComparison]
+    notes: list[str]
+
+
+class ItemsOut(msgspec.Struct):
+    course: str
+    generated_at: str
+    min_cell_size: int
+    rows: list[tables.ItemRow]
+
+
+class ReliabilityOut(msgspec.Struct):
+    course: str
+    generated_at: str
+    min_cell_size: int
+    rows: list[tables.ReliabilityRow]
+
+
+class FeedbackOut(msgspec.Struct):
+    course: str
+    generated_at: str
+    min_cell_size: int
+    likert: list[tables.FeedbackLikertRow]
+    texts: list[tables.FeedbackTexts]
+
+
+async def _report(intake: Intake, course: Course, lang: str | None) -> reports.CourseReport:
+    participants = await reports.load_participants(intake.db, course)
+    feedback = await reports.load_feedback(intake.db, course)
+    language = intake.language(course, lang)
+    return await anyio.to_thread.run_sync(
+        reports.report_from, course, participants, feedback, language
+    )
+
+
+def _download(content: bytes | str, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+TABLE_DOWNLOADS = (
+    "summary",
+    "agency_comparison",
+    "items",
+    "reliability",
+    "feedback",
+    "feedback_texts",
+    "codebook",
+)
+
+
+class EvaluatorApi(Controller):
+    path = "/api/v1/courses"
+    tags = ["evaluators"]
+    dependencies = {"reader": Provide(provide_reader)}
+
+    @get("/{course_id:str}/summary", summary="Knowledge and confidence gain per agency and skill")
+    async def summary(
+        self,
+        intake: NamedDependency[Intake],
+        reader: NamedDependency[TokenRecord],
+        course_id: FromPath[str],
+    ) -> SummaryOut:
+        report = await _report(intake, intake.course(course_id), None)
+        return SummaryOut(
+            report.course,
+            report.generated_at,
+            report.min_cell_size,
+            report.summary.rows,
+            report.summary.agency_comparison,
+            report.summary.notes,
+        )
+
+    @get("/{course_id:str}/items", summary="Item analysis of the knowledge test")
+    async def items(
+        self,
+        intake: NamedDependency[Intake],
+        reader: NamedDependency[TokenRecord],
+        course_id: FromPath[str],
+    ) -> ItemsOut:
+        report = await _report(intake, intake.course(course_id), None)
+        return ItemsOut(report.course, report.generated_at, report.min_cell_size, report.items)
+
+    @get("/{course_id:str}/reliability", summary="KR-20 per skill and phase")
+    async def reliability(
+        self,
+        intake: NamedDependency[Intake],
+        reader: NamedDependency[TokenRecord],
+        course_id: FromPath[str],
+    ) -> ReliabilityOut:
+        report = await _report(intake, intake.course(course_id), None)
+        return ReliabilityOut(
+            report.course, report.generated_at, report.min_cell_size, report.reliability
+        )
+
+    @get("/{course_id:str}/feedback", summary="Post-course feedback, small groups suppressed")
+    async def feedback(
+        self,
+        intake: NamedDependency[Intake],
+        reader: NamedDependency[TokenRecord],
+        course_id: FromPath[str],
+    ) -> FeedbackOut:
+        report = await _report(intake, intake.course(course_id), None)
+        return FeedbackOut(
+            report.course,
+            report.generated_at,
+            report.min_cell_size,
+            report.feedback.likert,
+            report.feedback.texts,
+        )
+
+    @get(
+        "/{course_id:str}/{download:str}",
+        summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv",
+    )
+    async def download(
+        self,
+        intake: NamedDependency[Intake],
+        reader: NamedDependency[TokenRecord],
+        course_id: FromPath[str],
+        download: FromPath[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response:
+        course = intake.course(course_id)
+        name, _, suffix = download.partition(".")
+        if download == "report.xlsx":
+            report = await _report(intake, course, lang)
+            content = await anyio.to_thread.run_sync(xlsx_export.workbook, report, course)
+            return _download(content, XLSX, f"{course.id}-report.xlsx")
+        if suffix != "csv":
+            raise NotFound(f"no download {download!r}", code="unknown_download")
+        if name in TABLE_DOWNLOADS:
+            report = await _report(intake, course, lang)
+            named = export_tables.report_tables(report)
+            columns, rows = named[name]
+            return _download(csv_export.table_csv(columns, rows), CSV, f"{course.id}-{name}.csv")
+        if name in ("scores", "responses", "items_codebook"):
+            require_analyst(reader)
+            return await _participant_level(intake, course, name, lang)
+        raise NotFound(f"no download {download!r}", code="unknown_download")
+
+
+async def _participant_level(
+    intake: Intake, course: Course, name: str, lang: str | None
+) -> Response:
+    filename = f"{course.id}-{name}.csv"
+    if name == "scores":
+        participants = await reports.load_participants(intake.db, course)
+        rows = export_tables.score_rows(participants)
+        return _download(csv_export.table_csv(export_tables.scores_columns(), rows), CSV, filename)
+    if name == "items_codebook":
+        columns, rows = export_tables.item_codebook(course, intake.language(course, lang))
+        return _download(csv_export.table_csv(columns, rows), CSV, filename)
+
+    async def rows() -> AsyncIterator[dict]:
+        async for row in intake.db.iter_responses(course.id):
+            yield export_tables.response_row(course, row)
+
+    return Stream(
+        csv_export.stream_csv(export_tables.responses_columns(course), rows()),
+        media_type=CSV,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class EvaluatorPages(Controller):
+    include_in_schema = False
+
+    @get("/login")
+    async def login_page(self, request: Request) -> Template:
+        return Template("login.html", context={**page_context(request), "error": None})
+
+    @post("/login", status_code=303)
+    async def login(
+        self, request: Request, intake: NamedDependency[Intake], settings: NamedDependency[Settings]
+    ) -> Response:
+        form = await request.form()
+        token = str(form.get("token", "")).strip()
+        try:
+            await resolve_token(intake.db, settings.secret_key, token)
+        except Unauthorized:
+            context = {**page_context(request), "error": "unknown or revoked token"}
+            return Template("login.html", context=context, status_code=401)
+        target = next(iter(intake.courses), None)
+        response = Redirect(f"/courses/{target}/report" if target else "/", status_code=303)
+        response.cookies.append(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=token,
+                httponly=True,
+                samesite="strict",
+                secure=settings.cookie_secure,
+                max_age=SESSION_SECONDS,
+                path="/",
+            )
+        )
+        return response
+
+    @post("/logout", status_code=303)
+    async def logout(self) -> Response:
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/courses/{course_id:str}/report")
+    async def report_page(
+        self,
+        request: Request,
+        intake: NamedDependency[Intake],
+        settings: NamedDependency[Settings],
+        course_id: FromPath[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response:
+        try:
+            reader = await resolve_token(intake.db, settings.secret_key, presented_token(request))
+        except Unauthorized:
+            return Redirect("/login", status_code=303)
+        course = intake.course(course_id)
+        report = await _report(intake, course, lang)
+        base = f"/api/v1/courses/{course.id}"
+        links = [
+            ("Summary (JSON)", f"{base}/summary"),
+            ("Summary (CSV)", f"{base}/summary.csv"),
+            ("Items (CSV)", f"{base}/items.csv"),
+            ("Reliability (CSV)", f"{base}/reliability.csv"),
+            ("Feedback (CSV)", f"{base}/feedback.csv"),
+            ("Codebook (CSV)", f"{base}/codebook.csv"),
+            ("Workbook (Excel)", f"{base}/report.xlsx"),
+        ]
+        if reader.role == "analyst":
+            links += [
+                ("Scores per participant (CSV)", f"{base}/scores.csv"),
+                ("Responses (CSV)", f"{base}/responses.csv"),
+                ("Item codebook (CSV)", f"{base}/items_codebook.csv"),
+            ]
+        html = await anyio.to_thread.run_sync(
+            lambda: html_report.render_report(report, course, inline_css=False, links=links)
+        )
+        return Response(html, media_type=MediaType.HTML)

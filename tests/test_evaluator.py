@@ -1,0 +1,164 @@
+"""Evaluators' access and downloads, over a demo cohort of the bundled course."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from evalsvc import commands
+from evalsvc.app import create_app
+
+pytestmark = pytest.mark.anyio
+COURSE = "salw-nexus-kz-2024"
+BASE = f"/api/v1/courses/{COURSE}"
+
+
+@pytest.fixture
+def cohort(bundled_settings):
+    """60 synthetic participants through the normal write path, and two tokens."""
+    commands.demo(bundled_settings, COURSE, 60, 7, if_empty=False)
+    _, evaluator = commands.create_token(bundled_settings, "evaluator", "eva")
+    _, analyst = commands.create_token(bundled_settings, "analyst", "ana")
+    return bundled_settings, {"evaluator": evaluator, "analyst": analyst}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_no_token_is_401_and_wrong_role_is_403(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for path in ("summary", "items", "reliability", "feedback", "summary.csv", "report.xlsx"):
+            response = await client.get(f"{BASE}/{path}")
+            assert response.status_code == 401, path
+            assert response.json()["error"] == "unauthorized"
+        bad = await client.get(f"{BASE}/summary", headers=bearer("evs_not-a-token"))
+        assert bad.status_code == 401
+        for path in ("scores.csv", "responses.csv"):
+            forbidden = await client.get(f"{BASE}/{path}", headers=bearer(tokens["evaluator"]))
+            assert forbidden.status_code == 403, path
+            assert forbidden.json()["error"] == "analyst_only"
+            allowed = await client.get(f"{BASE}/{path}", headers=bearer(tokens["analyst"]))
+            assert allowed.status_code == 200, path
+
+
+async def test_revoked_token_stops_working(cohort) -> None:
+    settings, tokens = cohort
+    token_id = next(t.id for t in commands.list_tokens(settings) if t.name == "eva")
+    assert commands.revoke_token(settings, token_id)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get(f"{BASE}/summary", headers=bearer(tokens["evaluator"]))
+        assert response.status_code == 401
+
+
+async def test_summary_has_every_cell_and_field(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get(f"{BASE}/summary", headers=bearer(tokens["evaluator"]))
+    assert response.status_code == 200
+    summary = response.json()
+    assert {"course", "generated_at", "min_cell_size", "rows", "agency_comparison"} <= set(summary)
+    rows = summary["rows"]
+    agencies = {"mfa", "mia", "prosecutor", "courts", "border", "customs", "all"}
+    skills = {"awareness", "detection", "investigation", "prosecution", "cooperation", "total"}
+    assert {(r["measure"], r["agency"], r["skill"]) for r in rows} == {
+        (m, a, s) for m in ("knowledge", "confidence") for a in agencies for s in skills
+    }
+    everyone = next(
+        r for r in rows if (r["measure"], r["agency"], r["skill"]) == ("knowledge", "all", "total")
+    )
+    for field in (
+        "pre_mean",
+        "post_mean",
+        "mean_gain",
+        "gain_ci_low",
+        "gain_ci_high",
+        "t_statistic",
+        "t_df",
+        "t_pvalue",
+        "p_holm",
+        "wilcoxon_pvalue",
+        "wilcoxon_method",
+        "rank_biserial",
+        "cohens_dz",
+        "dz_ci_low",
+        "dz_ci_high",
+        "hedges_gz",
+        "normalized_gain",
+        "n_improved",
+        "welch_t_pvalue",
+    ):
+        assert everyone[field] is not None, field
+    assert everyone["gain_ci_low"] < everyone["mean_gain"] < everyone["gain_ci_high"]
+    assert (
+        everyone["n_paired"]
+        == everyone["n_improved"] + everyone["n_unchanged"] + everyone["n_declined"]
+    )
+    assert not any(isinstance(v, float) and not math.isfinite(v) for r in rows for v in r.values())
+
+
+async def test_summary_csv_matches_the_json(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        as_json = (await client.get(f"{BASE}/summary", headers=bearer(tokens["evaluator"]))).json()
+        as_csv = await client.get(f"{BASE}/summary.csv", headers=bearer(tokens["evaluator"]))
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert len(parsed) == len(as_json["rows"])
+    for from_csv, from_json in zip(parsed, as_json["rows"], strict=True):
+        for field in ("measure", "agency", "skill"):
+            assert from_csv[field] == from_json[field]
+        for field in ("mean_gain", "t_pvalue", "cohens_dz", "n_paired"):
+            if from_json[field] is None:
+                assert from_csv[field] == ""
+            else:
+                assert float(from_csv[field]) == pytest.approx(from_json[field], abs=1e-12)
+
+
+async def test_scores_csv_is_pseudonymous(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get(f"{BASE}/scores.csv", headers=bearer(tokens["analyst"]))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert set(rows[0]) == {"participant", "agency", "phase", "measure", "skill", "score"}
+    assert {r["participant"] for r in rows} <= {str(n) for n in range(1, 61)}
+    assert "total" in {r["skill"] for r in rows}
+
+
+async def test_report_page_needs_login_and_login_sets_a_strict_cookie(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        anonymous = await client.get(f"/courses/{COURSE}/report", follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login"
+        page = await client.get("/login")
+        csrf = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+        wrong = await client.post("/login", data={"token": "nope", "_csrf_token": csrf})
+        assert wrong.status_code == 401
+        login = await client.post(
+            "/login",
+            data={"token": tokens["evaluator"], "_csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert login.status_code == 303
+        cookie = login.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        report = await client.get(f"/courses/{COURSE}/report")
+        assert report.status_code == 200
+        assert "<script" not in report.text.lower()
+        xlsx = await client.get(f"{BASE}/report.xlsx")  # the cookie serves the downloads too
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_database_holds_no_code_or_token_in_clear(cohort) -> None:
+    settings, tokens = cohort
+    codes = commands.issue_codes(settings, COURSE, 20, None, None, None)
+    raw = b"".join(path.read_bytes() for path in settings.db_path.parent.glob("evalsvc.sqlite3*"))
+    for code in codes:
+        assert code.encode() not in raw and code.replace("-", "").encode() not in raw
+    for token in tokens.values():
+        assert token.encode() not in raw
