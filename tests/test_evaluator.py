@@ -21,9 +21,9 @@ BASE = f"/api/v1/courses/{COURSE}"
 def cohort(bundled_settings):
     """60 synthetic participants through the normal write path, and two tokens."""
     commands.demo(bundled_settings, COURSE, 60, 7, if_empty=False)
-    _, evaluator = commands.create_token(bundled_settings, "evaluator", "eva")
+    evaluator_id, evaluator = commands.create_token(bundled_settings, "evaluator", "eva")
     _, analyst = commands.create_token(bundled_settings, "analyst", "ana")
-    return bundled_settings, {"evaluator": evaluator, "analyst": analyst}
+    return bundled_settings, {"evaluator": evaluator, "analyst": analyst, "eva_id": evaluator_id}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -47,10 +47,16 @@ async def test_no_token_is_401_and_wrong_role_is_403(cohort) -> None:
             assert allowed.status_code == 200, path
 
 
-async def test_revoked_token_stops_working(cohort) -> None:
+@pytest.fixture
+def revoked(cohort):
     settings, tokens = cohort
-    token_id = next(t.id for t in commands.list_tokens(settings) if t.name == "eva")
-    assert commands.revoke_token(settings, token_id)
+    assert commands.revoke_token(settings, tokens["eva_id"])
+    assert [t.revoked_at is not None for t in commands.list_tokens(settings)] == [True, False]
+    return cohort
+
+
+async def test_revoked_token_stops_working(revoked) -> None:
+    settings, tokens = revoked
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get(f"{BASE}/summary", headers=bearer(tokens["evaluator"]))
         assert response.status_code == 401
@@ -160,5 +166,5 @@ def test_database_holds_no_code_or_token_in_clear(cohort) -> None:
     raw = b"".join(path.read_bytes() for path in settings.db_path.parent.glob("evalsvc.sqlite3*"))
     for code in codes:
         assert code.encode() not in raw and code.replace("-", "").encode() not in raw
-    for token in tokens.values():
-        assert token.encode() not in raw
+    for role in ("evaluator", "analyst"):
+        assert tokens[role].encode() not in raw

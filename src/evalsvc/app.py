@@ -24,8 +24,14 @@ from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
 from evalsvc.storage import Database
-from evalsvc.web import api, forms
-from evalsvc.web.errors import evalsvc_error_handler, http_error_handler, internal_error_handler
+from evalsvc.web import api, evaluator, forms
+from evalsvc.web.errors import (
+    evalsvc_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    nesting_error_handler,
+)
+from evalsvc.web.openapi import forbid_extra_properties
 from evalsvc.web.throttle import FailureThrottle
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -81,12 +87,14 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await db.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             api.ParticipantApi,
             api.healthz,
             api.livez,
             forms.ParticipantForms,
+            evaluator.EvaluatorApi,
+            evaluator.EvaluatorPages,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),
@@ -101,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers={
             EvalsvcError: evalsvc_error_handler,
             HTTPException: http_error_handler,
+            RecursionError: nesting_error_handler,
             Exception: internal_error_handler,
         },
         csrf_config=CSRFConfig(
@@ -119,3 +128,5 @@ def create_app(settings: Settings) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
     )
+    forbid_extra_properties(app, "SubmissionBody")
+    return app

@@ -153,7 +153,7 @@ def write_report(
     elif fmt == "html":
         content = html_report.render_report(report, course, inline_css=True, links=[])
     else:
-        named = export_tables.report_tables(report)
+        named = export_tables.report_tables(report, course)
         if table not in named:
             raise ConfigError(f"no table {table!r}; choose one of {', '.join(named)}")
         columns, rows = named[table]

@@ -1,7 +1,8 @@
 """Participant codes and keyed hashes: how pre and post pair without identity.
 
 Codes use Crockford's base32 (no I, L, O or U; typed O, I and L are read as
-0, 1 and 1), eight characters grouped 4-4, so each code carries 40 random bits.
+0, 1 and 1, and Cyrillic look-alikes as their Latin twins), eight characters
+grouped 4-4, so each code carries 40 random bits.
 Only HMACs of codes and tokens are ever stored; the key is the service secret,
 and the course id is part of the hashed message, so a code of one course is
 simply unknown in another and both cases take the same path.
@@ -18,7 +19,29 @@ from collections.abc import Mapping
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8
 CODE_BITS = CODE_LENGTH * 5
-_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_READ_AS = str.maketrans(
+    {
+        "O": "0",
+        "I": "1",
+        "L": "1",
+        # Cyrillic letters that look like the Latin ones on a card: participants in
+        # Kazakhstan often type with a Russian or Kazakh keyboard layout
+        "А": "A",
+        "В": "B",
+        "С": "C",
+        "Е": "E",
+        "Н": "H",
+        "К": "K",
+        "М": "M",
+        "О": "0",
+        "Р": "P",
+        "Т": "T",
+        "Х": "X",
+        "У": "Y",
+        "З": "3",
+        "Ѕ": "S",
+    }
+)
 
 
 def new_code() -> str:

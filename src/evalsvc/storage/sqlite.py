@@ -101,10 +101,18 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
 
 
 class _Job:
-    __slots__ = ("unit", "future")
+    """A queued write: a generic unit of work, or a submission stored set-wise."""
 
-    def __init__(self, unit: Unit[Any], future: asyncio.Future[Any]) -> None:
+    __slots__ = ("unit", "submission", "future")
+
+    def __init__(
+        self,
+        future: asyncio.Future[Any],
+        unit: Unit[Any] | None = None,
+        submission: NewSubmission | None = None,
+    ) -> None:
         self.unit = unit
+        self.submission = submission
         self.future = future
 
 
@@ -174,10 +182,13 @@ class Database:
     # -- the single writer -------------------------------------------------------------
     async def write(self, unit: Unit[T]) -> T:
         """Run `unit(conn)` in the writer's next batch; return after its COMMIT."""
+        return await self._enqueue(unit=unit)
+
+    async def _enqueue(self, **work: Any) -> Any:
         if self._task is None or self._task.done():
             raise StorageUnavailable("the database writer is not running")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put_nowait(_Job(unit, future))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait(_Job(future, **work))
         # shield: a client that disconnects must not cancel a write already queued
         return await asyncio.shield(future)
 
@@ -194,7 +205,12 @@ class Database:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             await conn.execute("BEGIN IMMEDIATE")
+            submissions = [job for job in batch if job.submission is not None]
+            if submissions:
+                outcomes.extend(await _store_submissions(conn, submissions))
             for job in batch:
+                if job.unit is None:
+                    continue
                 await conn.execute("SAVEPOINT unit")
                 try:
                     result = await job.unit(conn)
@@ -272,53 +288,12 @@ class Database:
 
     # -- submissions ---------------------------------------------------------------------
     async def store_submission(self, new: NewSubmission) -> StoredSubmission:
-        """Store once; the same submission_id and body again returns the first receipt."""
+        """Store once; the same submission_id and body again returns the first receipt.
 
-        async def unit(conn: aiosqlite.Connection) -> StoredSubmission:
-            cursor = await conn.execute(
-                "SELECT body_hash, receipt, received_at FROM submissions WHERE submission_id = ?",
-                (new.submission_id,),
-            )
-            existing = await cursor.fetchone()
-            if existing is not None:
-                if existing[0] != new.body_hash:
-                    raise Unprocessable(
-                        "this submission_id was already used for different answers",
-                        code="submission_id_reused",
-                    )
-                return StoredSubmission(new.submission_id, existing[1], existing[2], created=False)
-            participant_id, agency = await _participant(conn, new)
-            cursor = await conn.execute(
-                "SELECT 1 FROM submissions WHERE participant_id = ? AND phase = ?",
-                (participant_id, new.phase),
-            )
-            if await cursor.fetchone() is not None:
-                raise Conflict(
-                    f"this code has already been used for the {new.phase} questionnaire",
-                    code="already_submitted",
-                )
-            await conn.execute(
-                "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
-                " participant_id, agency, agency_mismatch, lang, answers, scores, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    new.submission_id,
-                    new.body_hash,
-                    new.receipt,
-                    new.course,
-                    new.phase,
-                    participant_id,
-                    new.agency,
-                    int(agency != new.agency),
-                    new.lang,
-                    new.answers_json,
-                    new.scores_json,
-                    new.received_at,
-                ),
-            )
-            return StoredSubmission(new.submission_id, new.receipt, new.received_at, created=True)
-
-        return await self.write(unit)
+        Raises Unprocessable (submission_id reused for another body) or Conflict
+        (this participant already submitted this phase).
+        """
+        return await self._enqueue(submission=new)
 
     async def submission_by_receipt(self, course: str, receipt: str) -> StoredSubmission | None:
         async with self._reader() as conn:
@@ -412,21 +387,123 @@ class Database:
         return await self.write(unit)
 
 
-async def _participant(conn: aiosqlite.Connection, new: NewSubmission) -> tuple[int, str]:
-    """The participant behind a code hash, created at its first submission."""
-    cursor = await conn.execute(
-        "SELECT id, agency FROM participants WHERE course = ? AND code_hash = ?",
-        (new.course, new.code_hash),
-    )
-    row = await cursor.fetchone()
-    if row is not None:
-        return int(row[0]), str(row[1])
-    cursor = await conn.execute(
-        "INSERT INTO participants (course, code_hash, agency, number) VALUES (?, ?, ?,"
-        " (SELECT coalesce(max(number), 0) + 1 FROM participants WHERE course = ?))",
-        (new.course, new.code_hash, new.agency, new.course),
-    )
-    return int(cursor.lastrowid or 0), new.agency
+async def _store_submissions(
+    conn: aiosqlite.Connection, jobs: list[_Job]
+) -> list[tuple[_Job, Any, BaseException | None]]:
+    """Decide every submission of a batch from a few set-wise reads, then insert.
+
+    Decisions run in batch order in Python, so two jobs of one batch see each
+    other exactly as if they had been committed one after the other; the
+    database is touched a constant number of times per batch, not per job.
+    """
+    news = [job.submission for job in jobs if job.submission is not None]
+    ids = [new.submission_id for new in news]
+    earlier: dict[str, tuple[bytes, str, str]] = {
+        row[0]: (row[1], row[2], row[3])
+        for row in await conn.execute_fetchall(
+            "SELECT submission_id, body_hash, receipt, received_at FROM submissions"
+            f" WHERE submission_id IN ({_marks(ids)})",
+            ids,
+        )
+    }
+    people: dict[tuple[str, bytes], tuple[int, str]] = {}
+    for course in {new.course for new in news}:
+        hashes = [new.code_hash for new in news if new.course == course]
+        rows = await conn.execute_fetchall(
+            "SELECT id, code_hash, agency FROM participants"
+            f" WHERE course = ? AND code_hash IN ({_marks(hashes)})",
+            [course, *hashes],
+        )
+        people.update({(course, row[1]): (row[0], row[2]) for row in rows})
+    taken: set[tuple[int, str]] = set()
+    known_ids = [pid for pid, _ in people.values()]
+    if known_ids:
+        rows = await conn.execute_fetchall(
+            "SELECT participant_id, phase FROM submissions"
+            f" WHERE participant_id IN ({_marks(known_ids)})",
+            known_ids,
+        )
+        taken = {(row[0], row[1]) for row in rows}
+    (next_id,) = (await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))[0]
+    numbers: dict[str, int] = {}
+
+    outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+    new_people: list[tuple] = []
+    new_rows: list[tuple] = []
+    for job in jobs:
+        new = job.submission
+        assert new is not None
+        prior = earlier.get(new.submission_id)
+        if prior is not None:
+            if prior[0] != new.body_hash:
+                error = Unprocessable(
+                    "this submission_id was already used for different answers",
+                    code="submission_id_reused",
+                )
+                outcomes.append((job, None, error))
+            else:
+                stored = StoredSubmission(new.submission_id, prior[1], prior[2], created=False)
+                outcomes.append((job, stored, None))
+            continue
+        person = people.get((new.course, new.code_hash))
+        if person is None:
+            if new.course not in numbers:
+                rows = await conn.execute_fetchall(
+                    "SELECT coalesce(max(number), 0) FROM participants WHERE course = ?",
+                    (new.course,),
+                )
+                numbers[new.course] = rows[0][0]
+            next_id += 1
+            numbers[new.course] += 1
+            person = people[(new.course, new.code_hash)] = (next_id, new.agency)
+            new_people.append((next_id, new.course, new.code_hash, new.agency, numbers[new.course]))
+        participant_id, first_agency = person
+        if (participant_id, new.phase) in taken:
+            error = Conflict(
+                f"this code has already been used for the {new.phase} questionnaire",
+                code="already_submitted",
+            )
+            outcomes.append((job, None, error))
+            continue
+        taken.add((participant_id, new.phase))
+        earlier[new.submission_id] = (new.body_hash, new.receipt, new.received_at)
+        new_rows.append(
+            (
+                new.submission_id,
+                new.body_hash,
+                new.receipt,
+                new.course,
+                new.phase,
+                participant_id,
+                new.agency,
+                int(first_agency != new.agency),
+                new.lang,
+                new.answers_json,
+                new.scores_json,
+                new.received_at,
+            )
+        )
+        stored = StoredSubmission(new.submission_id, new.receipt, new.received_at, created=True)
+        outcomes.append((job, stored, None))
+    if new_people:
+        await conn.executemany(
+            "INSERT INTO participants (id, course, code_hash, agency, number)"
+            " VALUES (?, ?, ?, ?, ?)",
+            new_people,
+        )
+    if new_rows:
+        await conn.executemany(
+            "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
+            " participant_id, agency, agency_mismatch, lang, answers, scores, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new_rows,
+        )
+    return outcomes
+
+
+def _marks(values: list) -> str:
+    """As many ? placeholders as values; batch_max keeps them under SQLite's limit."""
+    return ", ".join("?" * len(values))
 
 
 def _settle(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:

@@ -15,6 +15,7 @@ from evalsvc.domain.questionnaire import Course, LocalText
 from evalsvc.errors import StorageUnavailable, Unprocessable
 from evalsvc.intake import Accepted, Intake, SubmissionBody
 from evalsvc.web.i18n import interface_labels
+from evalsvc.web.openapi import PARTICIPANT_READ, PARTICIPANT_WRITE, errors
 from evalsvc.web.participation import identify_or_throttle
 from evalsvc.web.throttle import FailureThrottle
 
@@ -54,12 +55,6 @@ class ReceiptOut(msgspec.Struct):
     received_at: str
 
 
-class ErrorOut(msgspec.Struct):
-    error: str
-    message: str
-    fields: dict[str, str]
-
-
 def course_out(course: Course) -> CourseOut:
     now = dt.datetime.now(dt.UTC)
     return CourseOut(
@@ -83,11 +78,15 @@ class ParticipantApi(Controller):
     path = "/api/v1/courses"
     tags = ["participants"]
 
-    @get("/", summary="List courses")
+    @get("/", summary="List courses", responses=errors(503))
     async def list_courses(self, intake: NamedDependency[Intake]) -> list[CourseOut]:
         return [course_out(c) for c in intake.courses.values()]
 
-    @get("/{course_id:str}", summary="One course with its agencies, skills and phases")
+    @get(
+        "/{course_id:str}",
+        summary="One course with its agencies, skills and phases",
+        responses=PARTICIPANT_READ,
+    )
     async def get_course(
         self, intake: NamedDependency[Intake], course_id: FromPath[str]
     ) -> CourseOut:
@@ -96,6 +95,7 @@ class ParticipantApi(Controller):
     @get(
         "/{course_id:str}/questionnaires/{phase:str}",
         summary="The questionnaire a participant sees (never the answer key)",
+        responses=PARTICIPANT_READ,
     )
     async def get_questionnaire(
         self,
@@ -114,6 +114,7 @@ class ParticipantApi(Controller):
         "/{course_id:str}/responses",
         summary="Submit one questionnaire; safe to retry with the same submission_id",
         status_code=201,
+        responses=PARTICIPANT_WRITE,
     )
     async def post_response(
         self,
@@ -134,6 +135,7 @@ class ParticipantApi(Controller):
         "/{course_id:str}/responses/check",
         summary="Check a submission exactly as POST /responses would, without storing it",
         status_code=200,
+        responses=PARTICIPANT_WRITE,
     )
     async def check_response(
         self,
@@ -183,7 +185,7 @@ async def livez() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@get("/healthz", summary="Liveness: the database answers", tags=["service"])
+@get("/healthz", summary="Liveness: the database answers", tags=["service"], responses=errors(503))
 async def healthz(intake: NamedDependency[Intake]) -> dict[str, str]:
     if not await intake.db.healthy():
         raise StorageUnavailable("the database does not answer")

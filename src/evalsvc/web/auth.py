@@ -7,6 +7,7 @@ a revoked token stops working at once, cookie or not.
 from __future__ import annotations
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from evalsvc.domain.codes import token_hash
 from evalsvc.errors import Forbidden, Unauthorized
@@ -36,7 +37,7 @@ async def resolve_token(db: Database, secret: bytes, token: str | None) -> Token
     return record
 
 
-async def provide_reader(request: Request, settings: Settings) -> TokenRecord:
+async def provide_reader(request: Request, settings: NamedDependency[Settings]) -> TokenRecord:
     """Dependency: the token record of an evaluator or analyst, else 401."""
     db: Database = request.app.state.database
     return await resolve_token(db, settings.secret_key, presented_token(request))

@@ -96,3 +96,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return _respond(request, 500, "internal_error", "internal error", {})
+
+
+def nesting_error_handler(request: Request, exc: RecursionError) -> Response:
+    # msgspec gives up on absurdly deep JSON with RecursionError: the client's fault
+    return _respond(request, 400, "bad_request", "the request body is nested too deeply", {})

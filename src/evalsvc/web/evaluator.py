@@ -34,6 +34,7 @@ from evalsvc.web.auth import (
     resolve_token,
 )
 from evalsvc.web.i18n import page_context
+from evalsvc.web.openapi import EVALUATOR_READ
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -103,7 +104,11 @@ class EvaluatorApi(Controller):
     tags = ["evaluators"]
     dependencies = {"reader": Provide(provide_reader)}
 
-    @get("/{course_id:str}/summary", summary="Knowledge and confidence gain per agency and skill")
+    @get(
+        "/{course_id:str}/summary",
+        summary="Knowledge and confidence gain per agency and skill",
+        responses=EVALUATOR_READ,
+    )
     async def summary(
         self,
         intake: NamedDependency[Intake],
@@ -120,7 +125,11 @@ class EvaluatorApi(Controller):
             report.summary.notes,
         )
 
-    @get("/{course_id:str}/items", summary="Item analysis of the knowledge test")
+    @get(
+        "/{course_id:str}/items",
+        summary="Item analysis of the knowledge test",
+        responses=EVALUATOR_READ,
+    )
     async def items(
         self,
         intake: NamedDependency[Intake],
@@ -130,7 +139,11 @@ class EvaluatorApi(Controller):
         report = await _report(intake, intake.course(course_id), None)
         return ItemsOut(report.course, report.generated_at, report.min_cell_size, report.items)
 
-    @get("/{course_id:str}/reliability", summary="KR-20 per skill and phase")
+    @get(
+        "/{course_id:str}/reliability",
+        summary="KR-20 per skill and phase",
+        responses=EVALUATOR_READ,
+    )
     async def reliability(
         self,
         intake: NamedDependency[Intake],
@@ -142,7 +155,11 @@ class EvaluatorApi(Controller):
             report.course, report.generated_at, report.min_cell_size, report.reliability
         )
 
-    @get("/{course_id:str}/feedback", summary="Post-course feedback, small groups suppressed")
+    @get(
+        "/{course_id:str}/feedback",
+        summary="Post-course feedback, small groups suppressed",
+        responses=EVALUATOR_READ,
+    )
     async def feedback(
         self,
         intake: NamedDependency[Intake],
@@ -161,6 +178,7 @@ class EvaluatorApi(Controller):
     @get(
         "/{course_id:str}/{download:str}",
         summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv",
+        responses=EVALUATOR_READ,
     )
     async def download(
         self,
@@ -180,8 +198,7 @@ class EvaluatorApi(Controller):
             raise NotFound(f"no download {download!r}", code="unknown_download")
         if name in TABLE_DOWNLOADS:
             report = await _report(intake, course, lang)
-            named = export_tables.report_tables(report)
-            columns, rows = named[name]
+            columns, rows = export_tables.report_tables(report, course)[name]
             return _download(csv_export.table_csv(columns, rows), CSV, f"{course.id}-{name}.csv")
         if name in ("scores", "responses", "items_codebook"):
             require_analyst(reader)
@@ -201,7 +218,7 @@ async def _participant_level(
         columns, rows = export_tables.item_codebook(course, intake.language(course, lang))
         return _download(csv_export.table_csv(columns, rows), CSV, filename)
 
-    async def rows() -> AsyncIterator[dict]:
+    async def rows() -> AsyncIterator[tuple]:
         async for row in intake.db.iter_responses(course.id):
             yield export_tables.response_row(course, row)
 

@@ -1,0 +1,115 @@
+"""Participant codes: format, entropy, normalisation, and what `codes issue` prints."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+
+from evalsvc.domain.codes import (
+    ALPHABET,
+    CODE_BITS,
+    code_hash,
+    new_code,
+    normalize_code,
+    self_generated_code,
+)
+from tests.conftest import TEST_SECRET
+
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+def test_codes_carry_at_least_40_bits_in_an_unambiguous_alphabet() -> None:
+    assert len(set(ALPHABET)) == 32 and not set("ILOU") & set(ALPHABET)
+    assert CODE_BITS == 8 * math.log2(len(ALPHABET)) >= 40
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(CODE.match(code) for code in codes)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("K7QX-94MD", "K7QX94MD"),
+        (" k7qx 94md ", "K7QX94MD"),
+        ("K7QX94MD", "K7QX94MD"),
+        ("OIL0-1111", "01101111"),  # O, I and L read as 0, 1, 1
+        ("К7QХ-94МD", "K7QX94MD"),  # Cyrillic К, Х and М from a Russian keyboard
+        ("K7QX-94M", None),
+        ("K7QX-94MDD", None),
+        ("K7QX-94MU", None),  # U is not in the alphabet
+        ("", None),
+        ("ЖЖЖЖ-ЖЖЖЖ", None),
+    ],
+)
+def test_normalize_code(typed: str, expected: str | None) -> None:
+    assert normalize_code(typed) == expected
+
+
+def test_code_hash_is_keyed_and_bound_to_the_course() -> None:
+    one = code_hash(TEST_SECRET, "tiny", "K7QX94MD")
+    assert one == code_hash(TEST_SECRET, "tiny", "K7QX94MD")
+    assert one != code_hash(TEST_SECRET, "other", "K7QX94MD")
+    assert one != code_hash(b"another-secret-0123456789abcdef0123", "tiny", "K7QX94MD")
+    assert b"K7QX94MD" not in one
+
+
+def test_self_generated_code_folds_case_spaces_and_leading_zeros() -> None:
+    questions = ["mother", "birthday"]
+    first = self_generated_code({"mother": "М", "birthday": "07"}, questions)
+    assert first == self_generated_code({"mother": " м ", "birthday": "7"}, questions)
+    assert first != self_generated_code({"mother": "M", "birthday": "7"}, questions)  # Latin M
+    assert self_generated_code({"mother": "м"}, questions) is None
+
+
+def run_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_SURVEYS": str(settings.surveys_path),
+        "EVALSVC_SECRET": TEST_SECRET.decode(),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "evalsvc.cli", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_codes_issue_prints_only_codes_and_writes_cards(settings, tmp_path) -> None:
+    cards = tmp_path / "cards.html"
+    result = run_cli(
+        settings,
+        "codes",
+        "issue",
+        "tiny",
+        "--count",
+        "12",
+        "--agency",
+        "customs",
+        "--out",
+        str(cards),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 12 and all(CODE.match(line) for line in lines)
+    html = cards.read_text(encoding="utf-8")
+    assert all(code in html for code in lines)
+    assert "Tiny course" in html and "/c/tiny/pre" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("codes", "issue", "nope", "--count", "1"), "no course 'nope'"),
+        (("codes", "issue", "tiny", "--count", "1", "--agency", "navy"), "unknown agency 'navy'"),
+        (("codes", "issue", "tiny-selfgen", "--count", "1"), "self-generated"),
+        (("codes", "issue", "tiny", "--count", "0"), "--count must be between"),
+    ],
+)
+def test_codes_issue_refuses_clearly(settings, args, message) -> None:
+    result = run_cli(settings, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
