@@ -91,21 +91,32 @@ function done(summary, latency, requests)
   local parts = {}
   for code, count in pairs(merged) do table.insert(parts, code .. "=" .. count) end
   io.write("STATUSES " .. table.concat(parts, ",") .. "\n")
-  io.write(string.format("P50 %f\nP99 %f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local p50, p99 = latency:percentile(50) / 1000, latency:percentile(99) / 1000
+  io.write(string.format("P50 %f\nP99 %f\n", p50, p99))
 end
 """
 
 
 def wrk_script(tmp: Path, threads: int) -> Path:
     script = tmp / "bench.lua"
-    script.write_text(LUA.replace("#threads_total", str(threads)).replace("for i = id,", "for i = id,"))
+    script.write_text(
+        LUA.replace("#threads_total", str(threads)).replace("for i = id,", "for i = id,")
+    )
     return script
 
 
-def run_wrk(url: str, seconds: int, connections: int, threads: int, script: Path | None,
-            args: list[str]) -> dict:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "10s"]
+def run_wrk(
+    url: str, seconds: int, connections: int, threads: int, script: Path | None, args: list[str]
+) -> dict:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     if script is not None:
         command += ["-s", str(script)]
     command += [url]
@@ -156,7 +167,10 @@ def main() -> int:
     started = time.monotonic()
     codes = subprocess.run(
         [*evalsvc, "codes", "issue", COURSE, "--count", str(args.codes), "--agency", "border"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     print(f"issued {len(codes)} codes in {time.monotonic() - started:.1f} s")
 
@@ -167,16 +181,22 @@ def main() -> int:
         level = {s: rng.uniform(0.3, 0.9) for s in course.skill_ids()}
         answers = synthetic_answers(course, "post", rng, level)
         assert validate_answers(course, "post", answers).ok
-        body = {"submission_id": str(uuid.uuid4()), "phase": "post", "code": code,
-                "lang": "ru", "answers": answers}
+        body = {
+            "submission_id": str(uuid.uuid4()),
+            "phase": "post",
+            "code": code,
+            "lang": "ru",
+            "answers": answers,
+        }
         (json_bodies if index % 2 == 0 else form_answers).append((body, answers))
     json_file = tmp / "json.txt"
     json_file.write_text("\n".join(json.dumps(b, ensure_ascii=False) for b, _ in json_bodies))
 
     port = 18000 + os.getpid() % 1000
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*evalsvc, "serve", "--port", str(port), "--log-level", "warning"],
-                              env=env)
+    server = subprocess.Popen(
+        [*evalsvc, "serve", "--port", str(port), "--log-level", "warning"], env=env
+    )
     try:
         for _ in range(100):
             try:
@@ -192,8 +212,12 @@ def main() -> int:
         form_file = tmp / "form.txt"
         lines = []
         for body, answers in form_answers:
-            fields = [("_csrf_token", token), ("submission_id", body["submission_id"]),
-                      ("lang", "ru"), ("code", body["code"])]
+            fields = [
+                ("_csrf_token", token),
+                ("submission_id", body["submission_id"]),
+                ("lang", "ru"),
+                ("code", body["code"]),
+            ]
             for item, values in form_values(course, "post", answers).items():
                 fields += [(item, v) for v in values]
             lines.append(urllib.parse.urlencode(fields))
@@ -201,19 +225,32 @@ def main() -> int:
 
         script = wrk_script(tmp, args.threads)
         results = {}
-        results["trivial"] = run_wrk(f"{base}/livez", args.seconds, args.connections,
-                                     args.threads, None, [])
+        results["trivial"] = run_wrk(
+            f"{base}/livez", args.seconds, args.connections, args.threads, None, []
+        )
         check_url = f"{base}/api/v1/courses/{COURSE}/responses/check"
         submit_url = f"{base}/api/v1/courses/{COURSE}/responses"
         json_args = [str(json_file), "POST", "application/json", ""]
-        results["validate-only"] = run_wrk(check_url, args.seconds, args.connections,
-                                           args.threads, script, json_args)
-        results["submit"] = run_wrk(submit_url, args.seconds, args.connections, args.threads,
-                                    script, json_args)
-        form_args = [str(form_file), "POST", "application/x-www-form-urlencoded",
-                     f"Cookie: {cookie}\nX-CSRFToken: {token}"]
-        results["form submit"] = run_wrk(f"{base}/c/{COURSE}/post", args.seconds,
-                                         args.connections, args.threads, script, form_args)
+        results["validate-only"] = run_wrk(
+            check_url, args.seconds, args.connections, args.threads, script, json_args
+        )
+        results["submit"] = run_wrk(
+            submit_url, args.seconds, args.connections, args.threads, script, json_args
+        )
+        form_args = [
+            str(form_file),
+            "POST",
+            "application/x-www-form-urlencoded",
+            f"Cookie: {cookie}\nX-CSRFToken: {token}",
+        ]
+        results["form submit"] = run_wrk(
+            f"{base}/c/{COURSE}/post",
+            args.seconds,
+            args.connections,
+            args.threads,
+            script,
+            form_args,
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -134,10 +134,11 @@ async def test_unknown_and_foreign_codes_answer_alike(settings, issue) -> None:
 
 
 async def test_code_of_another_course_is_unknown(tmp_path, settings, issue) -> None:
+    import shutil
+
     from litestar.testing import AsyncTestClient
 
     from evalsvc.app import create_app
-    import shutil
 
     surveys = tmp_path / "surveys"
     shutil.copytree(TEST_SURVEYS / "tiny", surveys / "tiny")
