@@ -31,8 +31,10 @@ def submission(code: str) -> dict:
     }
 
 
-async def load_until_killed(server, pending: list[dict], acked: dict, unknown: dict) -> None:
-    """Send submissions with CONCURRENCY workers; kill -9 the server mid-stream."""
+async def load_until_killed(
+    server, pending: list[dict], acked: dict, unknown: dict, stop=None, seconds=LOAD_SECONDS
+) -> None:
+    """Send submissions with CONCURRENCY workers; stop the server (kill -9) mid-stream."""
 
     async def worker(client: httpx.AsyncClient) -> None:
         while pending:
@@ -50,23 +52,33 @@ async def load_until_killed(server, pending: list[dict], acked: dict, unknown: d
                 unknown[body["submission_id"]] = body
 
     async def killer() -> None:
-        await asyncio.sleep(LOAD_SECONDS)
-        await asyncio.to_thread(server.kill)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(stop or server.kill)
 
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
         await asyncio.gather(killer(), *(worker(client) for _ in range(CONCURRENCY)))
 
 
-def run_kill_cycles(settings, issue, server_factory, env: dict[str, str]) -> dict:
-    codes = issue(count=6000, agency="border")
-    pending = [submission(code) for code in codes]
+def run_kill_cycles(
+    settings,
+    issue,
+    server_factory,
+    env: dict[str, str],
+    *,
+    cycles=KILLS,
+    graceful=False,
+    seconds=LOAD_SECONDS,
+    codes=6000,
+) -> dict:
+    pending = [submission(code) for code in issue(count=codes, agency="border")]
     acked: dict[str, str] = {}
     unknown: dict[str, dict] = {}
-    for _ in range(KILLS):
+    for _ in range(cycles):
         server = server_factory(settings, env).start()
-        asyncio.run(load_until_killed(server, pending, acked, unknown))
-        assert server.process.poll() is not None, "the server was killed"
+        stop = server.stop if graceful else server.kill
+        asyncio.run(load_until_killed(server, pending, acked, unknown, stop, seconds))
+        assert server.process.poll() is not None, "the server was stopped"
     # a last start: retrying every unknown outcome with its submission_id is safe
     server = server_factory(settings, env).start()
     retried = {}
@@ -99,3 +111,24 @@ def test_the_check_catches_acknowledging_before_commit(settings, issue, server_f
     )
     lost = set(result["acked"]) - result["stored"]
     assert lost, "a write-behind variant must lose acknowledged submissions under kill -9"
+
+
+def test_graceful_restart_mid_batch_loses_nothing(settings, issue, server_factory) -> None:
+    """SIGTERM under load: uvicorn finishes the requests it has, the writer drains."""
+    result = run_kill_cycles(settings, issue, server_factory, {}, cycles=2, graceful=True)
+    assert len(result["acked"]) > 100
+    assert set(result["acked"]) - result["stored"] == set()
+    assert result["integrity"] == "ok"
+    assert set(result["retried"].values()) <= {200, 201}
+
+
+@pytest.mark.slow
+def test_soak_twenty_kills_under_load(settings, issue, server_factory) -> None:
+    """The long version (EVALSVC_SLOW=1): twenty kill -9 cycles of two seconds each."""
+    result = run_kill_cycles(
+        settings, issue, server_factory, {}, cycles=20, seconds=2.0, codes=60_000
+    )
+    assert len(result["acked"]) > 2000
+    assert set(result["acked"]) - result["stored"] == set()
+    assert result["integrity"] == "ok"
+    assert set(result["retried"].values()) <= {200, 201}

@@ -144,7 +144,8 @@ def write_report(
 
     participants, feedback = with_database(settings, load)
     progress.step(f"read {len(participants)} participants")
-    report = reports.report_from(course, participants, feedback, lang or course.default_lang)
+    language = reports.report_language(course, lang)
+    report = reports.report_from(course, participants, feedback, language)
     progress.step("computed the statistics")
     if fmt == "json":
         content: bytes | str = msgspec.json.format(msgspec.json.encode(report))

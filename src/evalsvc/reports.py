@@ -2,20 +2,18 @@
 
 The one place that turns storage rows into `ParticipantScores` and calls the
 domain's summary functions; the API, the HTML report, the downloads and the
-offline `evalsvc report` all take their numbers from `build_report`.
+offline `evalsvc report` all take their numbers from `report_from`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import msgspec
 
 from evalsvc.domain import summary as tables
 from evalsvc.domain.questionnaire import Course
 from evalsvc.storage import Database
-from evalsvc.storage.records import ResponseRow
 
 _decode_scores = msgspec.json.Decoder(tables.PhaseScores).decode
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
@@ -41,6 +39,14 @@ class CourseReport(msgspec.Struct, kw_only=True, frozen=True):
     feedback: tables.FeedbackSummary
 
 
+def report_language(course: Course, wanted: str | None) -> str:
+    """Names in the report's language: as asked, else English (the report's own prose)."""
+    for lang in (wanted, "en"):
+        if lang in course.languages:
+            return lang  # type: ignore[return-value]
+    return course.default_lang
+
+
 async def load_participants(db: Database, course: Course) -> list[tables.ParticipantScores]:
     by_number: dict[int, tuple[str, dict[str, tables.PhaseScores]]] = {}
     for row in await db.score_rows(course.id):
@@ -60,12 +66,6 @@ async def load_feedback(db: Database, course: Course) -> list[tuple[str, dict[st
             answers = _decode_answers(row.answers_json)
             responses.append((row.agency, {k: v for k, v in answers.items() if k in wanted}))
     return responses
-
-
-async def build_report(db: Database, course: Course, lang: str | None = None) -> CourseReport:
-    participants = await load_participants(db, course)
-    feedback = await load_feedback(db, course)
-    return report_from(course, participants, feedback, lang or course.default_lang)
 
 
 def report_from(
@@ -88,8 +88,3 @@ def report_from(
         reliability=tables.reliability(course, participants),
         feedback=tables.feedback_summary(course, feedback, course.min_cell_size),
     )
-
-
-async def iter_responses(db: Database, course: Course) -> AsyncIterator[ResponseRow]:
-    async for row in db.iter_responses(course.id):
-        yield row

@@ -473,7 +473,8 @@ def _wrap(text: str, width: int, lines: int) -> list[str]:
     return [line if len(line) <= width else line[: width - 1].rstrip() + "…" for line in out]
 
 
-LABEL_CHARS = 34
+LABEL_CHARS = 30
+"""Characters per label line: about 260 px of Cyrillic at 12 px, inside the 270 px label column."""
 """Characters per label line; 12px system sans fits ~34 Cyrillic letters in 250px."""
 
 

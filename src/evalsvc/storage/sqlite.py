@@ -128,6 +128,7 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
 
     # -- lifecycle -----------------------------------------------------------------
     async def open(self) -> None:
@@ -145,8 +146,11 @@ class Database:
             raise
         self._task = asyncio.create_task(self._write_loop(), name="evalsvc-writer")
 
-    async def close(self) -> None:
+    async def close(self, drain_seconds: float = 10.0) -> None:
+        """Finish the queued writes (for up to `drain_seconds`), then close."""
         if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained(), timeout=drain_seconds)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -160,6 +164,13 @@ class Database:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+
+    async def _drained(self) -> None:
+        while (not self._jobs.empty() or self._busy) and not self._task_done():
+            await asyncio.sleep(0.01)
+
+    def _task_done(self) -> bool:
+        return self._task is None or self._task.done()
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
         (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
@@ -195,9 +206,13 @@ class Database:
     async def _write_loop(self) -> None:
         while True:
             batch = [await self._jobs.get()]
+            self._busy = True
             while len(batch) < self.batch_max and not self._jobs.empty():
                 batch.append(self._jobs.get_nowait())
-            await self._commit_batch(batch)
+            try:
+                await self._commit_batch(batch)
+            finally:
+                self._busy = False
 
     async def _commit_batch(self, batch: list[_Job]) -> None:
         conn = self._writer

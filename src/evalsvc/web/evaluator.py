@@ -74,7 +74,7 @@ class FeedbackOut(msgspec.Struct):
 async def _report(intake: Intake, course: Course, lang: str | None) -> reports.CourseReport:
     participants = await reports.load_participants(intake.db, course)
     feedback = await reports.load_feedback(intake.db, course)
-    language = intake.language(course, lang)
+    language = reports.report_language(course, lang)
     return await anyio.to_thread.run_sync(
         reports.report_from, course, participants, feedback, language
     )
