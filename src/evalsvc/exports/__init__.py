@@ -12,5 +12,7 @@ data and send or write what these functions return.
   (`stream_csv`, for 100,000-row downloads).
 * `xlsx_export` -- an Excel workbook with the tables, native charts and the methods.
 * `methods` -- the methods text, written once for the workbook and the HTML report.
-* `html_report` -- the printable HTML report with server-side SVG charts.
+* `html_report` -- the printable HTML report (`render_report`), built from:
+  `formatting` (numbers as shown), `display_names`, `html_tables` (the report's
+  table views, not to be confused with `tables`) and `svg_chart` (server-side SVG).
 """
