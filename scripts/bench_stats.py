@@ -787,6 +787,7 @@ def submissions(
                 lang="en",
                 answers_json=answers,
                 scores_json=encode(scores).decode(),
+                feedback_json="{}",  # the synthetic course has no feedback items
                 received_at=utc_now(),
             )
             count += 1
@@ -899,6 +900,24 @@ def time_endpoints(server: Server, token: str, repeats: int = 5) -> tuple[dict, 
     return medians, bodies, failures
 
 
+def cold_times(tmp: Path, db_path: Path, surveys: Path, token: str, repeats: int = 3) -> list:
+    """Seconds of the first GET .../summary after each fresh start: the request that
+    reads every submission from the database and computes the report (later requests
+    reuse it until a submission arrives)."""
+    times = []
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(repeats):
+        with Server(tmp, db_path, surveys) as server:
+            started = time.perf_counter()
+            response = httpx.get(
+                f"{server.base}/api/v1/courses/{COURSE_ID}/summary", headers=headers, timeout=120
+            )
+            times.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"cold GET summary: {response.status_code}")
+    return times
+
+
 def report_breakdown(db_path: Path, course: Course) -> dict[str, float]:
     """Seconds of the steps of one endpoint's report, run here against the same database."""
 
@@ -981,13 +1000,23 @@ def part_10k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
         print(f"  expected {expected:,} submissions stored: FAILED")
         ok = False
     _, token = commands.create_token(settings_for(db_path, surveys), "evaluator", "bench")
+    cold = cold_times(tmp, db_path, surveys, token)
+    print(
+        "(b) GET .../summary, cold (reads the database, computes the report): "
+        f"{statistics.median(cold):.3f} s (median of {len(cold)} fresh starts: "
+        + ", ".join(f"{t:.3f}" for t in cold)
+        + ")"
+    )
     with Server(tmp, db_path, surveys) as server:
         medians, bodies, failures = time_endpoints(server, token)
     for failure in failures:
         print(f"  FAILED: {failure}")
     for name in ENDPOINTS:
         if name in medians:
-            print(f"(b) GET .../{name}: {medians[name]:.3f} s (median of 5 after a warm-up)")
+            print(
+                f"(b) GET .../{name}, warm: {medians[name]:.3f} s "
+                "(median of 5 after a warm-up; the report is reused while no data changes)"
+            )
     total = sum(medians.values())
     if len(medians) == len(ENDPOINTS):
         print(f"(b) the three endpoints together: {total:.3f} s")
@@ -1003,7 +1032,7 @@ def part_10k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
     ok &= not failures
     steps = report_breakdown(db_path, course)
     print(
-        "(b) every endpoint builds the whole report; its steps, run in this process on the "
+        "(b) the cold request's steps, run in this process on the "
         "same database (median of 3): "
         + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in steps.items())
     )
@@ -1012,15 +1041,16 @@ def part_10k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
     verdict = "goal met" if speedup >= SPEEDUP_GOAL else "goal NOT met"
     print(f"  at least {SPEEDUP_GOAL:g}x faster than pandas+scipy: {speedup:.1f}x -- {verdict}")
     if len(medians) == len(ENDPOINTS):
-        slowest = max(medians, key=medians.__getitem__)
-        each = "goal met" if medians[slowest] < ENDPOINT_GOAL_SECONDS else "goal NOT met"
+        worst = max(cold)
+        each = "goal met" if worst < ENDPOINT_GOAL_SECONDS else "goal NOT met"
         print(
-            f"  each endpoint under {ENDPOINT_GOAL_SECONDS:g} s: slowest {slowest} "
-            f"{medians[slowest]:.3f} s -- {each}"
+            f"  summary from the database under {ENDPOINT_GOAL_SECONDS:g} s, cold: slowest "
+            f"{worst:.3f} s -- {each}"
         )
-        together = "goal met" if total < ENDPOINT_GOAL_SECONDS else "goal NOT met"
+        together = "goal met" if worst + total < ENDPOINT_GOAL_SECONDS else "goal NOT met"
         print(
-            f"  the three together under {ENDPOINT_GOAL_SECONDS:g} s: {total:.3f} s -- {together}"
+            f"  summary + items + reliability under {ENDPOINT_GOAL_SECONDS:g} s, one cold and "
+            f"two warm: {worst + total:.3f} s -- {together}"
         )
     else:
         print(f"  endpoints under {ENDPOINT_GOAL_SECONDS:g} s: not measured -- goal NOT met")

@@ -88,8 +88,11 @@ def free_port() -> int:
 class Server:
     """A real `evalsvc serve` subprocess on a free loopback port."""
 
-    def __init__(self, settings: Settings, env: dict[str, str] | None = None):
+    def __init__(
+        self, settings: Settings, env: dict[str, str] | None = None, script: Path | None = None
+    ):
         self.settings = settings
+        self.script = script
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
@@ -105,17 +108,13 @@ class Server:
         }
 
     def start(self, timeout: float = 20.0) -> Server:
+        if self.script is not None:
+            command = [sys.executable, str(self.script), "--port", str(self.port)]
+        else:
+            command = [sys.executable, "-m", "evalsvc.cli", "serve", "--port", str(self.port)]
+            command += ["--log-level", "warning"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "evalsvc.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
+            command,
             env=self.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -155,8 +154,10 @@ class Server:
 def server_factory() -> Iterator:
     started: list[Server] = []
 
-    def make(settings: Settings, env: dict[str, str] | None = None) -> Server:
-        server = Server(settings, env)
+    def make(
+        settings: Settings, env: dict[str, str] | None = None, script: Path | None = None
+    ) -> Server:
+        server = Server(settings, env, script)
         started.append(server)
         return server
 

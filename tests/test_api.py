@@ -223,7 +223,7 @@ async def test_self_generated_codes_pair_pre_and_post(settings) -> None:
     assert rows(settings, "SELECT count(*) FROM participants") == 1
 
 
-async def test_failed_codes_are_throttled_but_valid_ones_never(settings, issue) -> None:
+async def test_failed_codes_are_throttled_before_any_lookup(settings, issue) -> None:
     from litestar.testing import AsyncTestClient
 
     from evalsvc.app import create_app
@@ -234,17 +234,36 @@ async def test_failed_codes_are_throttled_but_valid_ones_never(settings, issue) 
             "code_failures_per_minute": 3,
         }
     )
-    codes = issue(count=4, agency="border", s=limited)
+    (valid,) = issue(count=1, agency="border", s=limited)
     async with AsyncTestClient(app=create_app(limited)) as client:
         statuses = [
             (await client.post(RESPONSES, json=body(f"ZZZZ-ZZZ{i}"))).status_code for i in range(5)
         ]
         assert statuses == [403, 403, 403, 429, 429]
-        throttled = await client.post(RESPONSES, json=body("ZZZZ-ZZZZ"))
+        throttled = await client.post(RESPONSES, json=body(valid))
+        # a guesser over the limit must not learn that this code exists
+        assert throttled.status_code == 429
         assert throttled.json()["error"] == "too_many_code_attempts"
-        assert int(throttled.headers["retry-after"]) >= 1
-        for code in codes:  # the same address, still over its failure limit
-            assert (await client.post(RESPONSES, json=body(code))).status_code == 201
+        assert 1 <= int(throttled.headers["retry-after"]) <= 61
+    with sqlite3.connect(limited.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
+
+
+async def test_a_whole_course_behind_one_address_is_never_throttled(settings, issue) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from evalsvc.app import create_app
+
+    codes = issue(count=60, agency="customs")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        answers = await asyncio.gather(*(client.post(RESPONSES, json=body(c)) for c in codes))
+        assert [r.status_code for r in answers] == [201] * 60
+        # a few typos among them do not stop the rest
+        for i in range(5):
+            assert (await client.post(RESPONSES, json=body(f"ZZZZ-ZZZ{i}"))).status_code == 403
+        post = [body(c, "post") for c in codes]
+        answers = await asyncio.gather(*(client.post(RESPONSES, json=b) for b in post))
+        assert [r.status_code for r in answers] == [201] * 60
 
 
 async def test_body_limit_and_malformed_json(client) -> None:

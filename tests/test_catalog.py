@@ -57,6 +57,20 @@ def test_bundled_course_meets_the_content_bar() -> None:
 
 BROKEN = [
     pytest.param(
+        lambda f: replace_in(f / "items.toml", 'id = "k4"', 'id = "код 4"'),
+        "course.toml",
+        "item код 4",
+        "must be letters, digits, - or _",
+        id="id-outside-the-plain-pattern",
+    ),
+    pytest.param(
+        lambda f: replace_in(f / "items.toml", 'id = "k4"', 'id = "agency"'),
+        "items.toml",
+        "item agency",
+        "reserved for the form itself",
+        id="reserved-item-id",
+    ),
+    pytest.param(
         lambda f: replace_in(f / "items.toml", 'skill = "detection"', 'skill = "sniffing"'),
         "items.toml",
         "item sa_detect",

@@ -65,6 +65,16 @@ def test_self_generated_code_folds_case_spaces_and_leading_zeros() -> None:
     assert self_generated_code({"mother": "м"}, questions) is None
 
 
+@pytest.mark.parametrize(
+    "odd",
+    ["\U00010a40", "9" * 5000, "٣", "²", "x" * 1000],
+    ids=["kharoshthi-digit", "huge", "arabic-digit", "superscript", "long"],
+)
+def test_self_generated_code_never_raises(odd: str) -> None:
+    code = self_generated_code({"mother": odd, "birthday": odd}, ["mother", "birthday"])
+    assert code is None or isinstance(code, str)
+
+
 def run_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "EVALSVC_DB": str(settings.db_path),

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.e2e
 CONCURRENCY = 32
 KILLS = 3
 LOAD_SECONDS = 0.8
+ACK_EARLY_SERVER = Path(__file__).with_name("ack_early_server.py")
 
 
 def submission(code: str) -> dict:
@@ -70,12 +72,13 @@ def run_kill_cycles(
     graceful=False,
     seconds=LOAD_SECONDS,
     codes=6000,
+    script=None,
 ) -> dict:
     pending = [submission(code) for code in issue(count=codes, agency="border")]
     acked: dict[str, str] = {}
     unknown: dict[str, dict] = {}
     for _ in range(cycles):
-        server = server_factory(settings, env).start()
+        server = server_factory(settings, env, script).start()
         stop = server.stop if graceful else server.kill
         asyncio.run(load_until_killed(server, pending, acked, unknown, stop, seconds))
         assert server.process.poll() is not None, "the server was stopped"
@@ -106,9 +109,7 @@ def test_every_acknowledged_submission_survives_kill_9(settings, issue, server_f
 
 
 def test_the_check_catches_acknowledging_before_commit(settings, issue, server_factory) -> None:
-    result = run_kill_cycles(
-        settings, issue, server_factory, {"EVALSVC_UNSAFE_ACK_BEFORE_COMMIT": "true"}
-    )
+    result = run_kill_cycles(settings, issue, server_factory, {}, script=ACK_EARLY_SERVER)
     lost = set(result["acked"]) - result["stored"]
     assert lost, "a write-behind variant must lose acknowledged submissions under kill -9"
 

@@ -45,6 +45,7 @@ async def test_no_token_is_401_and_wrong_role_is_403(cohort) -> None:
             assert forbidden.json()["error"] == "analyst_only"
             allowed = await client.get(f"{BASE}/{path}", headers=bearer(tokens["analyst"]))
             assert allowed.status_code == 200, path
+            assert "no-store" in allowed.headers["cache-control"]
 
 
 @pytest.fixture
@@ -168,3 +169,44 @@ def test_database_holds_no_code_or_token_in_clear(cohort) -> None:
         assert code.encode() not in raw and code.replace("-", "").encode() not in raw
     for role in ("evaluator", "analyst"):
         assert tokens[role].encode() not in raw
+
+
+@pytest.fixture
+def cohort_and_code(cohort):
+    settings, tokens = cohort
+    (code,) = commands.issue_codes(settings, COURSE, 1, "mfa", None, None)
+    return settings, tokens, code
+
+
+async def test_cached_report_follows_new_submissions(cohort_and_code) -> None:
+    import uuid
+
+    from evalsvc.catalog import load_paths
+    from evalsvc.demo import synthetic_answers
+    from tests.conftest import BUNDLED_SURVEYS
+
+    settings, tokens, code = cohort_and_code
+    course = load_paths([BUNDLED_SURVEYS]).courses[COURSE]
+    answers = synthetic_answers(course, "pre", __import__("random").Random(3), {})
+
+    def n_pre(summary: dict) -> int:
+        return next(
+            r["n_pre"]
+            for r in summary["rows"]
+            if (r["measure"], r["agency"], r["skill"]) == ("knowledge", "all", "total")
+        )
+
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        auth = bearer(tokens["evaluator"])
+        before = (await client.get(f"{BASE}/summary", headers=auth)).json()
+        again = (await client.get(f"{BASE}/summary", headers=auth)).json()
+        assert again["generated_at"] == before["generated_at"], "unchanged data: cached"
+        body = {
+            "submission_id": str(uuid.uuid4()),
+            "phase": "pre",
+            "code": code,
+            "answers": answers,
+        }
+        assert (await client.post(f"{BASE}/responses", json=body)).status_code == 201
+        after = (await client.get(f"{BASE}/summary", headers=auth)).json()
+    assert n_pre(after) == n_pre(before) + 1

@@ -564,18 +564,23 @@ async def test_self_generated_pairing_questions(client: AsyncTestClient) -> None
 
 
 @pytest.mark.anyio
-async def test_too_many_wrong_codes_gives_the_429_page(settings: Settings) -> None:
+async def test_too_many_wrong_codes_keeps_the_answers_and_says_wait(settings: Settings) -> None:
     local = msgspec.structs.replace(settings, code_failures_per_minute=2)
     async with AsyncTestClient(app=create_app(local)) as client:
         statuses = []
         for _ in range(4):
             _page, hidden = await open_form(client, "/c/tiny/pre?lang=en")
             response = await client.post(
-                "/c/tiny/pre?lang=en", data={**hidden, "code": "ZZZZ-ZZZZ"}, headers=HTML
+                "/c/tiny/pre?lang=en",
+                data={**hidden, "code": "ZZZZ-ZZZZ", "fb_text": "", "sa_detect": "4"},
+                headers=HTML,
             )
             statuses.append(response.status_code)
     assert statuses[0] == 422 and statuses[-1] == 429
-    assert Page(response.text).find("h1")[0]["text"] == ["Too many attempts"]
+    assert "Too many wrong codes were entered from this network" in response.text
+    page = Page(response.text)
+    kept = [e for e in page.find("input") if e["attrs"].get("name") == "sa_detect"]
+    assert [e["attrs"]["value"] for e in kept if "checked" in e["attrs"]] == ["4"]
 
 
 @pytest.mark.anyio

@@ -128,3 +128,67 @@ async def test_locked_database_is_503_then_recovers(settings, issue) -> None:
         assert blocked.status_code == 503
         assert "busy" in blocked.json()["message"]
         assert (await client.post(RESPONSES, json=submission(second))).status_code == 201
+
+
+async def test_feedback_stored_before_schema_2_is_backfilled(settings, issue) -> None:
+    """A database from schema 1 keeps its feedback in reports after the upgrade."""
+    from evalsvc import reports
+    from evalsvc.catalog import load_paths
+    from tests.conftest import TEST_SURVEYS
+
+    (code,) = issue(count=1, agency="border")
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as client:
+        body = submission(code) | {"phase": "post"}
+        body["answers"] = {"sa_detect": 4, "fb_useful": 5, "fb_text": "More cases"}
+        assert (await client.post(RESPONSES, json=body)).status_code == 201
+    with sqlite3.connect(settings.db_path) as conn:  # as a schema-1 file would have it
+        conn.execute("ALTER TABLE submissions DROP COLUMN feedback")
+        conn.execute("PRAGMA user_version = 1")
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        assert db.schema_before == 1
+        assert await db.backfill_feedback("tiny", ["fb_useful", "fb_text"]) == 1
+        course = load_paths([TEST_SURVEYS]).courses["tiny"]
+        assert await reports.load_feedback(db, course) == [
+            ("border", {"fb_useful": 5, "fb_text": "More cases"})
+        ]
+    finally:
+        await db.close()
+
+
+async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) -> None:
+    from evalsvc.errors import Conflict
+
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    try:
+        await db.add_codes("x", [b"k1"], None)
+
+        async def boom(conn) -> None:
+            raise ValueError("a bug in a unit of work")
+
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(
+                db.add_codes("x", [b"k1"], None),  # the same code again: its own conflict
+                db.add_codes("x", [b"k2"], None),
+                return_exceptions=True,
+            ),
+            timeout=10,
+        )
+        assert isinstance(outcomes[0], Conflict) and outcomes[1] is None
+        failed = await asyncio.wait_for(
+            asyncio.gather(
+                db.write(boom), db.add_codes("x", [b"k3"], None), return_exceptions=True
+            ),
+            timeout=10,
+        )
+        assert all(isinstance(o, StorageUnavailable) for o in failed), failed
+        await asyncio.wait_for(db.add_codes("x", [b"k4"], None), timeout=10)  # still writing
+        assert await db.healthy()
+    finally:
+        await db.close()
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        hashes = {r[0] for r in conn.execute("SELECT code_hash FROM codes")}
+    assert hashes == {b"k1", b"k2", b"k4"}

@@ -257,18 +257,44 @@ def test_nobody_at_all() -> None:
 
 
 def test_unpaired_views_follow_their_own_counts() -> None:
-    # border: 2 paired + 1 who only did the pre test -> n_pre 3 (shown), n_post 2 (withheld,
-    # and customs' post mean too, complementary); Welch's p needs both views.
+    # border: 2 paired + 3 who only did the pre test -> n_pre 5 (shown: the pre-only
+    # group holds 3), n_post 2 (withheld, and customs' post mean too, complementary);
+    # Welch's p needs both views.
     participants = cohort(police=5, customs=4, border=2)
-    participants += people("border", 1, start=100, post=False)
+    participants += people("border", 3, start=100, post=False)
     summary = summarize(COURSE, participants)
     border, customs = row(summary, "border"), row(summary, "customs")
-    assert (border.n_pre, border.n_post, border.n_paired) == (3, 2, 2)
+    assert (border.n_pre, border.n_post, border.n_paired) == (5, 2, 2)
     border_pre = [p.pre.knowledge["total"] for p in participants if p.agency == "border"]
     assert border.pre_mean_all == pytest.approx(np.mean(border_pre))
     assert border.post_mean_all is None and border.welch_t_pvalue is None
     assert customs.pre_mean_all is not None and customs.post_mean_all is None
     assert any("post_mean_all withheld" in n for n in customs.notes)
+
+
+def test_one_dropout_cannot_be_recovered_from_unpaired_minus_paired() -> None:
+    # 5 + 5 + 5 paired, and one border participant who never came back: n_pre * pre_mean_all
+    # - n_paired * pre_mean would be that one person's pre score, in border and in "all".
+    participants = cohort(police=5, customs=5, border=5)
+    participants += people("border", 1, start=100, post=False)
+    summary = summarize(COURSE, participants)
+    for agency in ("border", "all"):
+        shown = row(summary, agency)
+        assert shown.pre_mean is not None, "the paired view stays"
+        assert shown.pre_mean_all is None and shown.welch_t_pvalue is None
+        assert any("pre_mean_all withheld" in n for n in shown.notes)
+    assert row(summary, "police").pre_mean_all is not None, "nobody to protect there"
+
+
+def test_complementary_rule_covers_one_phase_only_groups() -> None:
+    # two pre-only people in two agencies (1 + 1): each protects the other only if both
+    # unpaired pre means are withheld, and "all" too (its pre-only group holds 2 < 3)
+    participants = cohort(police=5, customs=5, border=5)
+    participants += people("border", 1, start=100, post=False)
+    participants += people("customs", 1, start=200, post=False)
+    summary = summarize(COURSE, participants)
+    for agency in ("border", "customs", "all"):
+        assert row(summary, agency).pre_mean_all is None, agency
 
 
 def test_unknown_agency_is_counted_in_all_only_and_never_shown() -> None:
@@ -367,15 +393,20 @@ def test_summary_matches_pandas_and_scipy() -> None:
         assert r.post_mean == pytest.approx(paired["post"].mean(), rel=1e-12)
         assert r.mean_gain == pytest.approx(gains.mean(), abs=1e-9)
         assert r.gain_sd == pytest.approx(gains.std(), rel=1e-9)  # pandas: ddof=1
-        assert r.pre_mean_all == pytest.approx(cell["pre"].mean(), rel=1e-12)
-        assert r.post_mean_all == pytest.approx(cell["post"].mean(), rel=1e-12)
+        for phase, n_phase in (("pre", r.n_pre), ("post", r.n_post)):
+            shown = getattr(r, f"{phase}_mean_all")
+            if 0 < n_phase - r.n_paired < COURSE.min_cell_size:
+                assert shown is None  # else it would give away the one-phase-only people
+            elif shown is not None:
+                assert shown == pytest.approx(cell[phase].mean(), rel=1e-12)
         assert r.n_improved == int((gains > 1e-9).sum())
         if r.t_pvalue is not None:
             oracle = sps.ttest_rel(paired["post"], paired["pre"])
             assert r.t_pvalue == pytest.approx(float(oracle.pvalue), rel=1e-9)
+            compared += 1
+        if r.pre_mean_all is not None and r.post_mean_all is not None:
             welch = sps.ttest_ind(cell["post"].dropna(), cell["pre"].dropna(), equal_var=False)
             assert r.welch_t_pvalue == pytest.approx(float(welch.pvalue), rel=1e-9)
-            compared += 1
     assert compared >= 12
 
 

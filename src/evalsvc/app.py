@@ -22,6 +22,7 @@ from evalsvc import __version__
 from evalsvc.catalog import load_paths
 from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
+from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
 from evalsvc.storage import Database
 from evalsvc.web import api, evaluator, forms
@@ -71,17 +72,18 @@ def template_engine() -> JinjaTemplateEngine:
 def create_app(settings: Settings) -> Litestar:
     settings = settings.with_secret()
     courses = load_courses(settings)
-    db = Database(
-        settings.db_path,
-        batch_max=settings.batch_max,
-        ack_before_commit=settings.unsafe_ack_before_commit,
-    )
+    db = Database(settings.db_path, batch_max=settings.batch_max)
     intake = Intake(courses, db, settings.secret_key)
     throttle = FailureThrottle(settings.code_failures_per_minute)
+    report_cache = ReportCache()
 
     @contextlib.asynccontextmanager
     async def open_database(_: Litestar) -> AsyncIterator[None]:
         await db.open()
+        if db.schema_before < 2:
+            for course in courses.values():
+                feedback_ids = [item.id for item in course.items_by_role("feedback")]
+                await db.backfill_feedback(course.id, feedback_ids)
         try:
             yield
         finally:
@@ -102,6 +104,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "intake": Provide(lambda: intake, sync_to_thread=False),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
+            "report_cache": Provide(lambda: report_cache, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
@@ -116,7 +119,8 @@ def create_app(settings: Settings) -> Litestar:
             secret=settings.secret_key.decode(),
             cookie_secure=settings.cookie_secure,
             cookie_samesite="strict",
-            exclude=["/api/", "/healthz", "/schema"],
+            # regular expressions, searched anywhere in the path: anchor them
+            exclude=["^/api/", "^/healthz$", "^/livez$", "^/schema"],
         ),
         request_max_body_size=settings.max_body_bytes,
         template_config=TemplateConfig(instance=template_engine()),

@@ -77,6 +77,12 @@ def issue_codes(
 
     with_database(settings, lambda db: db.add_codes(course.id, hashes, agency))
     if cards is not None:
+        if not (url or settings.base_url):
+            print(
+                "warning: the cards show http://127.0.0.1:8000, which participants' phones"
+                " cannot reach; pass --url or set EVALSVC_BASE_URL to the venue address",
+                file=sys.stderr,
+            )
         form_url = url or f"{settings.base_url or 'http://127.0.0.1:8000'}/c/{course.id}/pre"
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True
@@ -86,6 +92,14 @@ def issue_codes(
             title_en=course.localize(course.title, "en"),
             url=form_url,
             codes=codes,
+            agency=next(
+                (
+                    course.localize(a.name, course.default_lang)
+                    for a in course.agencies
+                    if a.id == agency
+                ),
+                None,
+            ),
         )
         cards.write_text(html, encoding="utf-8")
     return codes

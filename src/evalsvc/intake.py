@@ -128,6 +128,7 @@ class Intake:
         validated: dict[str, Any],
     ) -> StoredSubmission:
         knowledge, confidence, correct = scoring.score_submission(course, validated)
+        feedback_items = course.items_by_role("feedback")
         # the shape of domain.summary.PhaseScores, which the reports decode it into
         scores = {"knowledge": knowledge, "confidence": confidence, "correct": correct}
         body = msgspec.json.encode(
@@ -144,6 +145,9 @@ class Intake:
             lang=lang,
             answers_json=msgspec.json.encode(validated).decode(),
             scores_json=msgspec.json.encode(scores).decode(),
+            feedback_json=msgspec.json.encode(
+                {item.id: validated[item.id] for item in feedback_items if item.id in validated}
+            ).decode(),
             received_at=utc_now(),
         )
         return await self.db.store_submission(new)

@@ -7,8 +7,10 @@ offline `evalsvc report` all take their numbers from `report_from`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+import anyio
 import msgspec
 
 from evalsvc.domain import summary as tables
@@ -59,13 +61,11 @@ async def load_participants(db: Database, course: Course) -> list[tables.Partici
 
 
 async def load_feedback(db: Database, course: Course) -> list[tuple[str, dict[str, object]]]:
-    wanted = {item.id for item in course.items_by_role("feedback")}
-    responses = []
-    async for row in db.iter_responses(course.id):
-        if row.phase == "post":
-            answers = _decode_answers(row.answers_json)
-            responses.append((row.agency, {k: v for k, v in answers.items() if k in wanted}))
-    return responses
+    """(agency, feedback answers) of every post submission that gave feedback."""
+    return [
+        (row.agency, _decode_answers(row.feedback_json))
+        for row in await db.feedback_rows(course.id)
+    ]
 
 
 def report_from(
@@ -74,6 +74,7 @@ def report_from(
     feedback: list[tuple[str, dict[str, object]]],
     lang: str,
 ) -> CourseReport:
+    correct = tables.correct_matrices(course, participants)
     return CourseReport(
         course=course.id,
         title=course.localize(course.title, lang),
@@ -84,7 +85,37 @@ def report_from(
         skills=[Named(s.id, course.localize(s.name, lang)) for s in course.skills],
         n_participants=len(participants),
         summary=tables.summarize(course, participants),
-        items=tables.item_analysis(course, participants),
-        reliability=tables.reliability(course, participants),
+        items=tables.item_analysis(course, participants, correct),
+        reliability=tables.reliability(course, participants, correct),
         feedback=tables.feedback_summary(course, feedback, course.min_cell_size),
     )
+
+
+class ReportCache:
+    """The latest report per course and language, reused until a submission arrives.
+
+    The evaluators' endpoints (summary, items, reliability, feedback, downloads,
+    the HTML report) all render one report; computing it once per change of the
+    data, rather than once per request, keeps them fast. Requests that arrive
+    while it is being computed wait for that computation instead of repeating it.
+    """
+
+    def __init__(self) -> None:
+        self._reports: dict[tuple[str, str], tuple[tuple[int, int], CourseReport]] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def report(self, db: Database, course: Course, lang: str | None) -> CourseReport:
+        key = (course.id, report_language(course, lang))
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            fingerprint = await db.fingerprint(course.id)
+            cached = self._reports.get(key)
+            if cached is not None and cached[0] == fingerprint:
+                return cached[1]
+            participants = await load_participants(db, course)
+            feedback = await load_feedback(db, course)
+            # CPU-bound: off the event loop, so submissions keep flowing meanwhile
+            report = await anyio.to_thread.run_sync(
+                report_from, course, participants, feedback, key[1]
+            )
+            self._reports[key] = (fingerprint, report)
+            return report

@@ -29,8 +29,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cookie_secure: bool = False
     base_url: str = ""
     """Public URL printed on code cards and by `scripts/serve`, e.g. https://eval.example.org."""
-    unsafe_ack_before_commit: bool = False
-    """Never in production: the durability test's negative control (write-behind acks)."""
 
     def with_secret(self) -> Settings:
         """The same settings with a secret key, read from or created in `secret_file`."""
@@ -48,7 +46,6 @@ _ENV = {
     "EVALSVC_BATCH_MAX": ("batch_max", int),
     "EVALSVC_COOKIE_SECURE": ("cookie_secure", bool),
     "EVALSVC_BASE_URL": ("base_url", str),
-    "EVALSVC_UNSAFE_ACK_BEFORE_COMMIT": ("unsafe_ack_before_commit", bool),
 }
 
 
@@ -69,6 +66,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     for name in ("max_body_bytes", "code_failures_per_minute", "batch_max"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if settings.batch_max > 1000:
+        # a batch's IN (...) lists must stay far below SQLite's variable limit
+        raise ConfigError("EVALSVC_BATCH_MAX must be at most 1000")
     return settings
 
 

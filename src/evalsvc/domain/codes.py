@@ -57,10 +57,6 @@ def normalize_code(typed: str) -> str | None:
     return cleaned
 
 
-def format_code(normalized: str) -> str:
-    return f"{normalized[:4]}-{normalized[4:]}"
-
-
 def keyed_hash(secret: bytes, purpose: str, *parts: str) -> bytes:
     """HMAC-SHA256 over purpose and parts; unit separators keep parts unambiguous."""
     message = "\x1f".join((purpose, *parts)).encode()
@@ -82,8 +78,10 @@ def self_generated_code(answers: Mapping[str, str], question_ids: list[str]) -> 
         value = answers.get(question_id, "")
         folded = unicodedata.normalize("NFKD", value.strip().casefold())
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch) and not ch.isspace())
-        if folded.isdigit():
+        if folded.isascii() and folded.isdecimal() and len(folded) <= 10:
             folded = str(int(folded))
+        if len(folded) > 40:
+            return None
         if not folded:
             return None
         parts.append(folded)

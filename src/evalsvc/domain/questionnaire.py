@@ -9,6 +9,7 @@ Pure: no file I/O here, the catalog module reads files and hands us dicts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
@@ -36,6 +37,11 @@ PAIRED_ROLES = frozenset({"knowledge", "self_assessment"})
 TRUE_FALSE_OPTIONS = ("true", "false")
 DONT_KNOW = "dont_know"
 """Option id of the optional "I don't know" answer; it always scores 0."""
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+"""Ids appear in URLs, form field names, file names and CSV headers: keep them plain."""
+RESERVED_ITEM_IDS = frozenset({"code", "agency", "lang", "submission_id", "_csrf_token"})
+"""Form fields of the questionnaire page itself; pairing answers use "pairing_<id>"."""
 
 SHORT_TEXT_DEFAULT_MAX = 200
 LONG_TEXT_DEFAULT_MAX = 4000
@@ -251,6 +257,12 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
     ):
         for dup in _duplicates(ids):
             at_course(f"{kind} {dup}", f"duplicate {kind} id {dup!r}")
+    for label, value in _ids(course):
+        if not ID_PATTERN.match(value):
+            at_course(label, f"id {value!r} must be letters, digits, - or _ (at most 64)")
+    for item in course.items:
+        if item.id in RESERVED_ITEM_IDS or item.id.startswith("pairing_"):
+            at_item(item, f"item id {item.id!r} is reserved for the form itself")
     for dup in _duplicates(i.id for i in course.items):
         problems.append(
             Problem(item_files.get(dup, course_file), f"item {dup}", "duplicate item id")
@@ -291,11 +303,11 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
         for section in phase.sections:
             if section not in section_ids:
                 at_course(f"phase {phase.id}", f"names unknown section {section!r}")
-        if phase.opens and phase.closes and phase.closes <= phase.opens:
+        stamps = [stamp for stamp in (phase.opens, phase.closes) if stamp is not None]
+        if any(stamp.tzinfo is None for stamp in stamps):
+            at_course(f"phase {phase.id}", "opens/closes need a UTC offset, e.g. +05:00")
+        elif phase.opens and phase.closes and phase.closes <= phase.opens:
             at_course(f"phase {phase.id}", "closes is not after opens")
-        for stamp in (phase.opens, phase.closes):
-            if stamp is not None and stamp.tzinfo is None:
-                at_course(f"phase {phase.id}", "opens/closes need a UTC offset, e.g. +05:00")
 
     skills = set(course.skill_ids())
     pre, post = course.phase("pre"), course.phase("post")
@@ -310,6 +322,24 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
                 f"{item.section!r} is not in both phases",
             )
     return problems
+
+
+def _ids(course: Course) -> Iterable[tuple[str, str]]:
+    yield "id", course.id
+    for kind, things in (
+        ("agency", course.agencies),
+        ("skill", course.skills),
+        ("scale", course.scales),
+        ("section", course.sections),
+        ("phase", course.phases),
+        ("pairing", course.pairing.questions),
+        ("item", course.items),
+    ):
+        for thing in things:
+            yield f"{kind} {thing.id}", thing.id
+    for item in course.items:
+        for option in item.options:
+            yield f"item {item.id} option {option.id}", option.id
 
 
 def _duplicates(ids: Iterable[str]) -> list[str]:

@@ -574,18 +574,37 @@ def kr20(matrix: Sequence[Sequence[float]] | np.ndarray) -> Kr20:
     return Kr20(n=n, k=k, kr20=_float(k / (k - 1) * (1.0 - item_variance / total_variance)))
 
 
-def item_rest_correlation(matrix: Sequence[Sequence[float]] | np.ndarray, j: int) -> float | None:
-    """Corrected item-total (item-rest) point-biserial correlation of item `j`.
+def item_rest_correlations(matrix: Sequence[Sequence[float]] | np.ndarray) -> list[float | None]:
+    """Corrected item-total (item-rest) point-biserial correlation of every item.
 
-    The rest score leaves item `j` out, so the item is not correlated with itself.
-    None when the item or the rest score is constant (the correlation is undefined).
+    The rest score leaves the item out, so an item is not correlated with itself.
+    None where the item or its rest score is constant (the correlation is undefined).
+    The point-biserial r is Pearson's r with a 0/1 variable; computed for all items
+    at once, it equals scipy.stats.pointbiserialr item by item (see the tests).
     """
     scores = _item_matrix(matrix)
-    item = scores[:, j]
-    rest = scores.sum(axis=1) - item
-    if item.size < 2 or _is_constant(item) or _is_constant(rest):
-        return None
-    return _float(stats.pointbiserialr(item, rest).statistic)
+    n, k = scores.shape
+    if n < 2:
+        return [None] * k
+    rest = scores.sum(axis=1, keepdims=True) - scores
+    item_dev = scores - scores.mean(axis=0)
+    rest_dev = rest - rest.mean(axis=0)
+    item_ss = (item_dev**2).sum(axis=0)
+    rest_ss = (rest_dev**2).sum(axis=0)
+    covariance = (item_dev * rest_dev).sum(axis=0)
+    result: list[float | None] = []
+    for j in range(k):
+        if _is_constant(scores[:, j]) or _is_constant(rest[:, j]):
+            result.append(None)
+        else:
+            r = covariance[j] / math.sqrt(item_ss[j] * rest_ss[j])
+            result.append(_float(min(1.0, max(-1.0, r))))
+    return result
+
+
+def item_rest_correlation(matrix: Sequence[Sequence[float]] | np.ndarray, j: int) -> float | None:
+    """`item_rest_correlations` of item `j` alone."""
+    return item_rest_correlations(matrix)[j]
 
 
 def mcnemar_exact(b: int, c: int) -> float | None:

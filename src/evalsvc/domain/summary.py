@@ -12,6 +12,9 @@ Suppression rule, with k = ``course.min_cell_size``:
    three views, each judged on its own count: the paired statistics (n_paired; when
    withheld the row says ``suppressed=True``), the unpaired pre mean (n_pre) and the
    unpaired post mean (n_post); Welch's unpaired p-value needs both unpaired views.
+   The unpaired mean minus the paired mean would give the mean of the people who
+   answered one phase only, so those groups (pre only, post only) count too: while
+   they hold 1..k-1 people, the unpaired mean of that phase is withheld.
    Item shares, discrimination, McNemar counts, KR-20 and feedback distributions
    follow the same rule on the number of people they are computed over.
 2. **Complementary.** The "all" row minus the shown agencies gives the pooled figures
@@ -353,11 +356,25 @@ def _block(
     k: int,
 ) -> _Block:
     has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
-    present = {"paired": has_pre & has_post, "pre": has_pre, "post": has_post}
+    present = {
+        "paired": has_pre & has_post,
+        "pre": has_pre,
+        "post": has_post,
+        # mean over everyone minus mean over the paired = mean of the one-phase-only
+        # people, so those groups are judged like any other
+        "pre_only": has_pre & ~has_post,
+        "post_only": has_post & ~has_pre,
+    }
     plans = {}
     for view, mask in present.items():
         counts = {agency: int(np.count_nonzero(mask & groups[agency])) for agency in agencies}
-        plans[view] = suppression_plan(counts, int(np.count_nonzero(mask)), k)
+        total = int(np.count_nonzero(mask))
+        if view.endswith("_only"):
+            # an agency with nobody in this view has nothing to hide and protects nobody
+            counts = {agency: n for agency, n in counts.items() if n > 0}
+            plans[view] = suppression_plan(counts, total, k) if total else {}
+        else:
+            plans[view] = suppression_plan(counts, total, k)
     return _Block(pre=pre, post=post, plans=plans)
 
 
@@ -383,9 +400,8 @@ def _summary_row(
     unpaired_fields, unpaired_notes = _unpaired_fields(
         pre[has_pre],
         post[has_post],
-        block.plans["pre"].get(agency),
-        block.plans["post"].get(agency),
-        k,
+        _unpaired_withheld(block, agency, "pre", n_pre, n_pre - n_paired, k),
+        _unpaired_withheld(block, agency, "post", n_post, n_post - n_paired, k),
     )
     notes.extend(unpaired_notes)
     return SummaryRow(
@@ -414,12 +430,30 @@ def _paired_fields(result: stats.Paired) -> dict[str, object]:
     return {name: getattr(result, name) for name in _PAIRED_STATISTICS}
 
 
+def _unpaired_withheld(
+    block: _Block, agency: str, phase: str, n_all: int, n_only: int, k: int
+) -> str | None:
+    """Why the unpaired mean of `phase` is withheld (a note), or None when it is shown."""
+    what = f"{phase}_mean_all"
+    reason = block.plans[phase].get(agency)
+    if reason is not None:
+        return _withheld_note(what, reason, n_all, k)
+    reason = block.plans[f"{phase}_only"].get(agency)
+    if reason == "size":
+        return (
+            f"{what} withheld: {n_only} answered only the {phase} questionnaire, fewer than "
+            f"min_cell_size {k} (their mean would follow from {what} and {phase}_mean)"
+        )
+    if reason is not None:
+        return _withheld_note(what, reason, n_only, k)
+    return None
+
+
 def _unpaired_fields(
     pre_all: np.ndarray,
     post_all: np.ndarray,
-    pre_reason: SuppressionReason | None,
-    post_reason: SuppressionReason | None,
-    k: int,
+    pre_withheld: str | None,
+    post_withheld: str | None,
 ) -> tuple[dict[str, float | None], list[str]]:
     """Means over every submission and Welch's p, each shown only when its view is."""
     notes: list[str] = []
@@ -429,13 +463,13 @@ def _unpaired_fields(
         "post_mean_all": result.post_mean_all,
         "welch_t_pvalue": result.welch_t_pvalue,
     }
-    if pre_reason is not None:
+    if pre_withheld is not None:
         fields["pre_mean_all"] = None
-        notes.append(_withheld_note("pre_mean_all", pre_reason, pre_all.size, k))
-    if post_reason is not None:
+        notes.append(pre_withheld)
+    if post_withheld is not None:
         fields["post_mean_all"] = None
-        notes.append(_withheld_note("post_mean_all", post_reason, post_all.size, k))
-    if pre_reason is None and post_reason is None:
+        notes.append(post_withheld)
+    if pre_withheld is None and post_withheld is None:
         notes.extend(result.notes)
     else:
         fields["welch_t_pvalue"] = None
@@ -484,13 +518,27 @@ def _agency_comparison(
 # -- item analysis ---------------------------------------------------------------------
 
 
-def item_analysis(course: Course, participants: Sequence[ParticipantScores]) -> list[ItemRow]:
+def correct_matrices(
+    course: Course, participants: Sequence[ParticipantScores]
+) -> dict[str, np.ndarray]:
+    """Per phase, participants x knowledge items (1 right, 0 wrong, NaN no submission).
+
+    Item analysis and reliability both need them; build once, pass to both.
+    """
+    item_ids = [item.id for item in course.items_by_role("knowledge")]
+    return {phase: _correct_matrix(participants, phase, item_ids) for phase in PHASES}
+
+
+def item_analysis(
+    course: Course,
+    participants: Sequence[ParticipantScores],
+    correct: Mapping[str, np.ndarray] | None = None,
+) -> list[ItemRow]:
     """Per knowledge item: share correct, item-rest discrimination, McNemar pre->post."""
     k = course.min_cell_size
     items = course.items_by_role("knowledge")
-    item_ids = [item.id for item in items]
-    pre = _correct_matrix(participants, "pre", item_ids)
-    post = _correct_matrix(participants, "post", item_ids)
+    correct = correct if correct is not None else correct_matrices(course, participants)
+    pre, post = correct["pre"], correct["post"]
     discrimination = {"pre": _discriminations(pre, k), "post": _discriminations(post, k)}
     return [
         _item_row(item, pre[:, j], post[:, j], discrimination, j, k) for j, item in enumerate(items)
@@ -502,7 +550,7 @@ def _discriminations(matrix: np.ndarray, k: int) -> list[float | None]:
     complete = matrix[~np.isnan(matrix).any(axis=1)]
     if complete.shape[0] < k:
         return [None] * matrix.shape[1]
-    return [stats.item_rest_correlation(complete, j) for j in range(matrix.shape[1])]
+    return stats.item_rest_correlations(complete)
 
 
 def _item_row(
@@ -554,15 +602,18 @@ def _item_row(
 # -- reliability -----------------------------------------------------------------------
 
 
-def reliability(course: Course, participants: Sequence[ParticipantScores]) -> list[ReliabilityRow]:
+def reliability(
+    course: Course,
+    participants: Sequence[ParticipantScores],
+    correct: Mapping[str, np.ndarray] | None = None,
+) -> list[ReliabilityRow]:
     """KR-20 of the knowledge items of each skill and of all of them, per phase.
 
     Over the participants who have every item of the skill in that phase.
     """
     k = course.min_cell_size
     items = course.items_by_role("knowledge")
-    item_ids = [item.id for item in items]
-    matrices = {phase: _correct_matrix(participants, phase, item_ids) for phase in PHASES}
+    matrices = correct if correct is not None else correct_matrices(course, participants)
     rows = []
     for skill in (*course.skill_ids(), TOTAL):
         columns = [j for j, item in enumerate(items) if skill in (item.skill, TOTAL)]

@@ -18,6 +18,8 @@ class NewSubmission(msgspec.Struct, frozen=True, kw_only=True):
     lang: str
     answers_json: str
     scores_json: str
+    feedback_json: str
+    """The feedback items' answers alone, so reports need not decode every answer."""
     received_at: str
 
 
@@ -34,6 +36,11 @@ class ScoreRow(NamedTuple):
     agency: str
     phase: str
     scores_json: str
+
+
+class FeedbackRow(NamedTuple):
+    agency: str
+    feedback_json: str
 
 
 class ResponseRow(NamedTuple):

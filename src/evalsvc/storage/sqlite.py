@@ -24,6 +24,7 @@ import msgspec
 
 from evalsvc.errors import Conflict, EvalsvcError, StorageUnavailable, Unprocessable
 from evalsvc.storage.records import (
+    FeedbackRow,
     NewSubmission,
     ResponseRow,
     ScoreRow,
@@ -80,9 +81,14 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at  TEXT
     );
     """,
+    # 2: feedback answers on their own, read by every report
+    """
+    ALTER TABLE submissions ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 READERS = 4
+READER_WAIT_SECONDS = 10.0
 
 
 def utc_now() -> str:
@@ -129,6 +135,8 @@ class Database:
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self.schema_before = 0
+        """Schema version the file had before this open's migrations."""
 
     # -- lifecycle -----------------------------------------------------------------
     async def open(self) -> None:
@@ -178,6 +186,7 @@ class Database:
             raise StorageUnavailable(
                 f"{self.path} has schema version {version}, newer than this evalsvc knows"
             )
+        self.schema_before = version
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await conn.execute("BEGIN IMMEDIATE")
             try:
@@ -224,38 +233,40 @@ class Database:
             if submissions:
                 outcomes.extend(await _store_submissions(conn, submissions))
             for job in batch:
-                if job.unit is None:
-                    continue
-                await conn.execute("SAVEPOINT unit")
-                try:
-                    result = await job.unit(conn)
-                except EvalsvcError as exc:
-                    await conn.execute("ROLLBACK TO unit")
-                    outcomes.append((job, None, exc))
-                else:
-                    outcomes.append((job, result, None))
-                await conn.execute("RELEASE unit")
+                if job.unit is not None:
+                    outcomes.append(await _run_unit(conn, job))
             if self._ack_before_commit:
                 # The negative control: a write-behind buffer that answers first
                 # and flushes every 50 ms, the design the durability test rejects.
                 _settle(outcomes)
                 await asyncio.sleep(0.05)
             await conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
+        except BaseException as exc:
+            # Whatever went wrong, the whole batch is undone and every caller hears so;
+            # the writer itself carries on with the next batch (unless cancelled).
+            log.error("write batch of %d failed, nothing acknowledged: %r", len(batch), exc)
             with contextlib.suppress(sqlite3.Error):
                 await conn.execute("ROLLBACK")
-            failure = StorageUnavailable(_storage_message(exc))
+            message = (
+                _storage_message(exc)
+                if isinstance(exc, sqlite3.Error)
+                else "the database could not store this; nothing was stored, please retry"
+            )
             for job in batch:
                 if not job.future.done():
-                    job.future.set_exception(failure)
+                    job.future.set_exception(StorageUnavailable(message))
+            if not isinstance(exc, Exception):
+                raise  # cancellation and exits still end the writer
             return
         _settle(outcomes)
 
     # -- reads ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
-        conn = await self._readers.get()
+        try:
+            conn = await asyncio.wait_for(self._readers.get(), timeout=READER_WAIT_SECONDS)
+        except TimeoutError:
+            raise StorageUnavailable("the database is busy; please retry") from None
         try:
             yield conn
         except sqlite3.Error as exc:
@@ -294,14 +305,6 @@ class Database:
             row = await cursor.fetchone()
         return (row is not None, row[0] if row else None)
 
-    async def count_codes(self, course: str) -> int:
-        async with self._reader() as conn:
-            row = await (
-                await conn.execute("SELECT count(*) FROM codes WHERE course = ?", (course,))
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    # -- submissions ---------------------------------------------------------------------
     async def store_submission(self, new: NewSubmission) -> StoredSubmission:
         """Store once; the same submission_id and body again returns the first receipt.
 
@@ -330,10 +333,17 @@ class Database:
             row = await (await conn.execute(sql, args)).fetchone()
         return int(row[0]) if row else 0
 
-    async def submission_ids(self) -> set[str]:
+    async def fingerprint(self, course: str) -> tuple[int, int]:
+        """(count, highest id) of a course's submissions: changes with every new one.
+
+        Submissions are never updated or deleted, so this identifies the data.
+        """
         async with self._reader() as conn:
-            rows = await conn.execute_fetchall("SELECT submission_id FROM submissions")
-        return {row[0] for row in rows}
+            rows = await conn.execute_fetchall(
+                "SELECT count(*), coalesce(max(id), 0) FROM submissions WHERE course = ?",
+                (course,),
+            )
+        return int(rows[0][0]), int(rows[0][1])
 
     async def score_rows(self, course: str) -> list[ScoreRow]:
         """Every submission's scores, with the participant's (first) agency."""
@@ -346,9 +356,49 @@ class Database:
             )
         return [ScoreRow(row[0], row[1], row[2], row[3]) for row in rows]
 
-    async def iter_responses(self, course: str, chunk: int = 1000) -> AsyncIterator[ResponseRow]:
-        """Submissions in participant order, fetched in chunks to bound memory."""
+    async def backfill_feedback(self, course: str, item_ids: list[str]) -> int:
+        """Copy feedback answers into their column for submissions stored before schema 2."""
+        wanted = set(item_ids)
+
+        async def unit(conn: aiosqlite.Connection) -> int:
+            rows = await conn.execute_fetchall(
+                "SELECT id, answers FROM submissions"
+                " WHERE course = ? AND phase = 'post' AND feedback = '{}'",
+                (course,),
+            )
+            updates = []
+            for row_id, answers in rows:
+                given = msgspec.json.decode(answers)
+                feedback = {key: value for key, value in given.items() if key in wanted}
+                if feedback:
+                    updates.append((msgspec.json.encode(feedback).decode(), row_id))
+            await conn.executemany("UPDATE submissions SET feedback = ? WHERE id = ?", updates)
+            return len(updates)
+
+        return await self.write(unit)
+
+    async def feedback_rows(self, course: str) -> list[FeedbackRow]:
+        """The feedback answers of every post submission, with the participant's agency."""
         async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT p.agency, s.feedback FROM submissions s"
+                " JOIN participants p ON p.id = s.participant_id"
+                " WHERE s.course = ? AND s.phase = 'post' AND s.feedback != '{}'",
+                (course,),
+            )
+        return [FeedbackRow(row[0], row[1]) for row in rows]
+
+    async def iter_responses(self, course: str, chunk: int = 1000) -> AsyncIterator[ResponseRow]:
+        """Submissions in participant order, fetched in chunks to bound memory.
+
+        On a connection of its own: a slow download must not hold one of the
+        readers that code lookups (and so every submission) depend on.
+        """
+        try:
+            conn = await _connect(self.path, readonly=True)
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(_storage_message(exc)) from exc
+        try:
             cursor = await conn.execute(
                 "SELECT p.number, p.agency, s.agency, s.agency_mismatch, s.phase, s.lang,"
                 " s.received_at, s.answers FROM submissions s"
@@ -359,6 +409,8 @@ class Database:
             while rows := await cursor.fetchmany(chunk):
                 for row in rows:
                     yield ResponseRow(*row)
+        finally:
+            await conn.close()
 
     # -- tokens -------------------------------------------------------------------------
     async def add_token(self, name: str, role: str, token_hash: bytes) -> int:
@@ -495,6 +547,7 @@ async def _store_submissions(
                 new.lang,
                 new.answers_json,
                 new.scores_json,
+                new.feedback_json,
                 new.received_at,
             )
         )
@@ -509,11 +562,29 @@ async def _store_submissions(
     if new_rows:
         await conn.executemany(
             "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
-            " participant_id, agency, agency_mismatch, lang, answers, scores, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " participant_id, agency, agency_mismatch, lang, answers, scores, feedback,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             new_rows,
         )
     return outcomes
+
+
+async def _run_unit(
+    conn: aiosqlite.Connection, job: _Job
+) -> tuple[_Job, Any, BaseException | None]:
+    """One generic unit inside its own savepoint: its refusal undoes it alone."""
+    assert job.unit is not None
+    await conn.execute("SAVEPOINT unit")
+    try:
+        result = await job.unit(conn)
+    except (EvalsvcError, sqlite3.IntegrityError) as exc:
+        await conn.execute("ROLLBACK TO unit")
+        await conn.execute("RELEASE unit")
+        if isinstance(exc, sqlite3.IntegrityError):
+            exc = Conflict(f"this conflicts with stored data: {exc}", code="conflict")
+        return job, None, exc
+    await conn.execute("RELEASE unit")
+    return job, result, None
 
 
 def _marks(values: list) -> str:

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import anyio
 import msgspec
-from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import Cookie
+from litestar import Controller, MediaType, Request, Response, get, post, route
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
@@ -37,7 +37,7 @@ from evalsvc.web.i18n import page_context
 from evalsvc.web.openapi import EVALUATOR_READ
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 
 
 class SummaryOut(msgspec.Struct):
@@ -71,15 +71,6 @@ class FeedbackOut(msgspec.Struct):
     texts: list[tables.FeedbackTexts]
 
 
-async def _report(intake: Intake, course: Course, lang: str | None) -> reports.CourseReport:
-    participants = await reports.load_participants(intake.db, course)
-    feedback = await reports.load_feedback(intake.db, course)
-    language = reports.report_language(course, lang)
-    return await anyio.to_thread.run_sync(
-        reports.report_from, course, participants, feedback, language
-    )
-
-
 def _download(content: bytes | str, media_type: str, filename: str) -> Response:
     return Response(
         content,
@@ -88,20 +79,14 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response:
     )
 
 
-TABLE_DOWNLOADS = (
-    "summary",
-    "agency_comparison",
-    "items",
-    "reliability",
-    "feedback",
-    "feedback_texts",
-    "codebook",
-)
+NO_STORE = CacheControlHeader(no_store=True)
+"""Reports and downloads stay out of shared and browser caches (venue PCs)."""
 
 
 class EvaluatorApi(Controller):
     path = "/api/v1/courses"
     tags = ["evaluators"]
+    cache_control = NO_STORE
     dependencies = {"reader": Provide(provide_reader)}
 
     @get(
@@ -112,10 +97,11 @@ class EvaluatorApi(Controller):
     async def summary(
         self,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
         course_id: FromPath[str],
     ) -> SummaryOut:
-        report = await _report(intake, intake.course(course_id), None)
+        report = await report_cache.report(intake.db, intake.course(course_id), None)
         return SummaryOut(
             report.course,
             report.generated_at,
@@ -133,10 +119,11 @@ class EvaluatorApi(Controller):
     async def items(
         self,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
         course_id: FromPath[str],
     ) -> ItemsOut:
-        report = await _report(intake, intake.course(course_id), None)
+        report = await report_cache.report(intake.db, intake.course(course_id), None)
         return ItemsOut(report.course, report.generated_at, report.min_cell_size, report.items)
 
     @get(
@@ -147,10 +134,11 @@ class EvaluatorApi(Controller):
     async def reliability(
         self,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
         course_id: FromPath[str],
     ) -> ReliabilityOut:
-        report = await _report(intake, intake.course(course_id), None)
+        report = await report_cache.report(intake.db, intake.course(course_id), None)
         return ReliabilityOut(
             report.course, report.generated_at, report.min_cell_size, report.reliability
         )
@@ -163,10 +151,11 @@ class EvaluatorApi(Controller):
     async def feedback(
         self,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
         course_id: FromPath[str],
     ) -> FeedbackOut:
-        report = await _report(intake, intake.course(course_id), None)
+        report = await report_cache.report(intake.db, intake.course(course_id), None)
         return FeedbackOut(
             report.course,
             report.generated_at,
@@ -183,6 +172,7 @@ class EvaluatorApi(Controller):
     async def download(
         self,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
         course_id: FromPath[str],
         download: FromPath[str],
@@ -191,13 +181,13 @@ class EvaluatorApi(Controller):
         course = intake.course(course_id)
         name, _, suffix = download.partition(".")
         if download == "report.xlsx":
-            report = await _report(intake, course, lang)
+            report = await report_cache.report(intake.db, course, lang)
             content = await anyio.to_thread.run_sync(xlsx_export.workbook, report, course)
             return _download(content, XLSX, f"{course.id}-report.xlsx")
         if suffix != "csv":
             raise NotFound(f"no download {download!r}", code="unknown_download")
-        if name in TABLE_DOWNLOADS:
-            report = await _report(intake, course, lang)
+        if name in export_tables.TABLE_NAMES:
+            report = await report_cache.report(intake.db, course, lang)
             columns, rows = export_tables.report_tables(report, course)[name]
             return _download(csv_export.table_csv(columns, rows), CSV, f"{course.id}-{name}.csv")
         if name in ("scores", "responses", "items_codebook"):
@@ -231,6 +221,7 @@ async def _participant_level(
 
 class EvaluatorPages(Controller):
     include_in_schema = False
+    cache_control = NO_STORE
 
     @get("/login")
     async def login_page(self, request: Request) -> Template:
@@ -262,8 +253,9 @@ class EvaluatorPages(Controller):
         )
         return response
 
-    @post("/logout", status_code=303)
+    @route("/logout", http_method=["GET", "POST"], status_code=303)
     async def logout(self) -> Response:
+        # GET too, so the report can link it; a forged logout only logs someone out
         response = Redirect("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -273,6 +265,7 @@ class EvaluatorPages(Controller):
         self,
         request: Request,
         intake: NamedDependency[Intake],
+        report_cache: NamedDependency[reports.ReportCache],
         settings: NamedDependency[Settings],
         course_id: FromPath[str],
         lang: FromQuery[str | None] = None,
@@ -282,7 +275,7 @@ class EvaluatorPages(Controller):
         except Unauthorized:
             return Redirect("/login", status_code=303)
         course = intake.course(course_id)
-        report = await _report(intake, course, lang)
+        report = await report_cache.report(intake.db, course, lang)
         base = f"/api/v1/courses/{course.id}"
         links = [
             ("Summary (JSON)", f"{base}/summary"),
@@ -297,8 +290,9 @@ class EvaluatorPages(Controller):
             links += [
                 ("Scores per participant (CSV)", f"{base}/scores.csv"),
                 ("Responses (CSV)", f"{base}/responses.csv"),
-                ("Item codebook (CSV)", f"{base}/items_codebook.csv"),
+                ("Item codebook (CSV)", f"{base}/items_codebook.csv?lang={report.lang}"),
             ]
+        links.append(("Log out", "/logout"))
         html = await anyio.to_thread.run_sync(
             lambda: html_report.render_report(report, course, inline_css=False, links=links)
         )

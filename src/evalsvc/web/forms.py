@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from evalsvc.domain import answers as answers_mod
 from evalsvc.domain.presentation import questionnaire_view
 from evalsvc.domain.questionnaire import Course
-from evalsvc.errors import Conflict, Forbidden, NotFound, Unprocessable
+from evalsvc.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from evalsvc.intake import Intake
 from evalsvc.web.i18n import (
     LANG_COOKIE,
@@ -51,11 +51,14 @@ ERROR_MESSAGES = {
     "unknown": N_("This code is not valid for this course. Check the code on your card."),
     "unknown_agency": N_("Choose your agency from the list."),
     "pairing_incomplete": N_("Answer each of these questions."),
+    "too_many_code_attempts": N_(
+        "Too many wrong codes were entered from this network. Wait a minute, then send "
+        "again: your answers are kept."
+    ),
 }
 GENERIC_ERROR = N_("Please check this answer.")
 
 PAIRING_PREFIX = "pairing_"
-RESERVED_FIELDS = ("_csrf_token", "submission_id", "code", "agency", "lang")
 
 
 class ParticipantForms(Controller):
@@ -121,6 +124,7 @@ class ParticipantForms(Controller):
         errors = {item: error.code for item, error in validated.errors.items()}
 
         identity = None
+        status = 422
         try:
             identity = await identify_or_throttle(
                 request, intake, throttle, course, single.get("code"), pairing
@@ -128,6 +132,9 @@ class ParticipantForms(Controller):
         except (Forbidden, Unprocessable) as exc:
             for field, code in exc.fields.items():
                 errors[field] = code if code in ERROR_MESSAGES else exc.code
+        except TooManyRequests as exc:
+            errors["code"] = exc.code
+            status = 429
         agency = None
         if identity is not None:
             try:
@@ -147,7 +154,7 @@ class ParticipantForms(Controller):
                 code=single.get("code", ""),
                 agency=single.get("agency"),
                 pairing=pairing,
-                status_code=422,
+                status_code=status,
             )
         try:
             stored = await intake.store(

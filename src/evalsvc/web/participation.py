@@ -24,16 +24,17 @@ async def identify_or_throttle(
     code: str | None,
     pairing: Mapping[str, str] | None,
 ) -> Identity:
-    """Resolve the code; a client over its failure limit gets 429 instead of 403."""
+    """Resolve the code; a client over its failure limit gets 429 before any lookup."""
+    client = client_key(request)
+    if throttle.over_limit(client):
+        error = TooManyRequests(
+            "too many wrong codes from this address; wait a minute and try again",
+            code="too_many_code_attempts",
+        )
+        error.retry_after = throttle.retry_after(client)  # type: ignore[attr-defined]
+        raise error
     try:
         return await intake.identify(course, code, pairing)
     except Forbidden:
-        client = client_key(request)
-        if throttle.record_failure(client):
-            error = TooManyRequests(
-                "too many wrong codes from this address; wait a minute and try again",
-                code="too_many_code_attempts",
-            )
-            error.retry_after = throttle.retry_after(client)  # type: ignore[attr-defined]
-            raise error from None
+        throttle.record_failure(client)
         raise

@@ -1,7 +1,11 @@
 """Per-client counting of failed code attempts, to slow down code guessing.
 
-Only failures count: a valid code is never throttled, so a whole course
-submitting from one venue address behind NAT goes through.
+Only failures count, so a whole course submitting valid codes from one venue
+address behind NAT goes through. Once an address has failed `limit` times in a
+minute, its next code attempts get 429 before any lookup: a guesser must not
+learn which codes exist, so while over the limit even a valid code waits (at most
+a minute). The default limit of 30 wrong codes a minute is far above what
+participants mistyping at one venue produce.
 """
 
 from __future__ import annotations
@@ -28,14 +32,12 @@ class FailureThrottle:
             stamps.popleft()
         return stamps
 
-    def record_failure(self, client: str) -> bool:
-        """Count one failure; True when the client is now over its limit."""
+    def over_limit(self, client: str) -> bool:
+        return len(self._recent(client, time.monotonic())) >= self.limit
+
+    def record_failure(self, client: str) -> None:
         now = time.monotonic()
-        stamps = self._recent(client, now)
-        if len(stamps) >= self.limit:
-            return True
-        stamps.append(now)
-        return False
+        self._recent(client, now).append(now)
 
     def retry_after(self, client: str) -> int:
         stamps = self._failures.get(client)

@@ -1,0 +1,27 @@
+"""The durability test's negative control: evalsvc acknowledging before COMMIT.
+
+Only tests/test_durability.py starts this, to show that its check catches a
+write-behind design; the service itself has no switch for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from evalsvc.app import create_app
+from evalsvc.settings import settings_from_env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    app = create_app(settings_from_env())
+    app.state.database._ack_before_commit = True
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
