@@ -210,3 +210,18 @@ async def test_cached_report_follows_new_submissions(cohort_and_code) -> None:
         assert (await client.post(f"{BASE}/responses", json=body)).status_code == 201
         after = (await client.get(f"{BASE}/summary", headers=auth)).json()
     assert n_pre(after) == n_pre(before) + 1
+
+
+def test_gc_pauses_overlap_and_the_last_one_restores_it() -> None:
+    import gc
+
+    from evalsvc.reports import _gc_paused
+
+    assert gc.isenabled()
+    first, second = _gc_paused(), _gc_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first one out leaves the other report paused
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
