@@ -84,17 +84,16 @@ from evalsvc.catalog import load_paths  # noqa: E402
 from evalsvc.domain import scoring  # noqa: E402
 from evalsvc.domain.answers import validate_answers  # noqa: E402
 from evalsvc.domain.codes import code_hash, keyed_hash  # noqa: E402
-from evalsvc.domain.questionnaire import DONT_KNOW, Course, check_course  # noqa: E402
-from evalsvc.domain.summary import (  # noqa: E402
+from evalsvc.domain.cohort import (  # noqa: E402
     ALL,
     MEASURES,
     PHASES,
     ParticipantScores,
     PhaseScores,
-    item_analysis,
-    reliability,
-    summarize,
 )
+from evalsvc.domain.items import item_analysis, reliability  # noqa: E402
+from evalsvc.domain.questionnaire import DONT_KNOW, Course, check_course  # noqa: E402
+from evalsvc.domain.summary import summarize  # noqa: E402
 from evalsvc.settings import Settings  # noqa: E402
 from evalsvc.storage import Database  # noqa: E402
 from evalsvc.storage.records import NewSubmission  # noqa: E402

@@ -24,9 +24,9 @@ import openpyxl
 import pytest
 
 from evalsvc.catalog import load_paths
+from evalsvc.domain.cohort import ParticipantScores, PhaseScores
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import score_submission
-from evalsvc.domain.summary import ParticipantScores, PhaseScores
 from evalsvc.exports import csv_export, html_report, methods, tables, xlsx_export
 from evalsvc.exports.safe import is_dangerous, neutralize
 from evalsvc.reports import CourseReport, report_from
@@ -223,10 +223,11 @@ def test_numbers_are_not_neutralized() -> None:
 def test_report_tables_use_the_struct_field_names(report: CourseReport, course: Course) -> None:
     named = tables.report_tables(report, course)
     assert tuple(named) == tables.TABLE_NAMES
-    from evalsvc.domain import summary as domain
+    from evalsvc.domain.items import ItemRow
+    from evalsvc.domain.summary import SummaryRow
 
-    assert named["summary"].columns == tuple(domain.SummaryRow.__struct_fields__)
-    assert named["items"].columns == tuple(domain.ItemRow.__struct_fields__)
+    assert named["summary"].columns == tuple(SummaryRow.__struct_fields__)
+    assert named["items"].columns == tuple(ItemRow.__struct_fields__)
     assert named["feedback"].columns == (
         "item", "agency", "n", "suppressed", "suppressed_reason",
         "n_1", "n_2", "n_3", "n_4", "n_5", "mean", "top_two_box",

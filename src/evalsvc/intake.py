@@ -129,7 +129,7 @@ class Intake:
     ) -> StoredSubmission:
         knowledge, confidence, correct = scoring.score_submission(course, validated)
         feedback_items = course.items_by_role("feedback")
-        # the shape of domain.summary.PhaseScores, which the reports decode it into
+        # the shape of domain.cohort.PhaseScores, which the reports decode it into
         scores = {"knowledge": knowledge, "confidence": confidence, "correct": correct}
         body = msgspec.json.encode(
             {"phase": phase_id, "code": identity.normalized, "agency": agency, "lang": lang}

@@ -16,11 +16,20 @@ from collections.abc import Iterator
 import anyio
 import msgspec
 
-from evalsvc.domain import summary as tables
+from evalsvc.domain.cohort import ParticipantScores, PhaseScores
+from evalsvc.domain.feedback import FeedbackSummary, feedback_summary
+from evalsvc.domain.items import (
+    ItemRow,
+    ReliabilityRow,
+    correct_matrices,
+    item_analysis,
+    reliability,
+)
 from evalsvc.domain.questionnaire import Course
+from evalsvc.domain.summary import Summary, summarize
 from evalsvc.storage import Database
 
-_decode_scores = msgspec.json.Decoder(tables.PhaseScores).decode
+_decode_scores = msgspec.json.Decoder(PhaseScores).decode
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
 
 
@@ -38,10 +47,10 @@ class CourseReport(msgspec.Struct, kw_only=True, frozen=True):
     agencies: list[Named]
     skills: list[Named]
     n_participants: int
-    summary: tables.Summary
-    items: list[tables.ItemRow]
-    reliability: list[tables.ReliabilityRow]
-    feedback: tables.FeedbackSummary
+    summary: Summary
+    items: list[ItemRow]
+    reliability: list[ReliabilityRow]
+    feedback: FeedbackSummary
 
 
 def report_language(course: Course, wanted: str | None) -> str:
@@ -52,13 +61,13 @@ def report_language(course: Course, wanted: str | None) -> str:
     return course.default_lang
 
 
-async def load_participants(db: Database, course: Course) -> list[tables.ParticipantScores]:
-    by_number: dict[int, tuple[str, dict[str, tables.PhaseScores]]] = {}
+async def load_participants(db: Database, course: Course) -> list[ParticipantScores]:
+    by_number: dict[int, tuple[str, dict[str, PhaseScores]]] = {}
     for row in await db.score_rows(course.id):
         agency, phases = by_number.setdefault(row.participant, (row.agency, {}))
         phases[row.phase] = _decode_scores(row.scores_json)
     return [
-        tables.ParticipantScores(number, agency, phases.get("pre"), phases.get("post"))
+        ParticipantScores(number, agency, phases.get("pre"), phases.get("post"))
         for number, (agency, phases) in by_number.items()
     ]
 
@@ -73,11 +82,11 @@ async def load_feedback(db: Database, course: Course) -> list[tuple[str, dict[st
 
 def report_from(
     course: Course,
-    participants: list[tables.ParticipantScores],
+    participants: list[ParticipantScores],
     feedback: list[tuple[str, dict[str, object]]],
     lang: str,
 ) -> CourseReport:
-    correct = tables.correct_matrices(course, participants)
+    correct = correct_matrices(course, participants)
     return CourseReport(
         course=course.id,
         title=course.localize(course.title, lang),
@@ -87,10 +96,10 @@ def report_from(
         agencies=[Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
         skills=[Named(s.id, course.localize(s.name, lang)) for s in course.skills],
         n_participants=len(participants),
-        summary=tables.summarize(course, participants),
-        items=tables.item_analysis(course, participants, correct),
-        reliability=tables.reliability(course, participants, correct),
-        feedback=tables.feedback_summary(course, feedback, course.min_cell_size),
+        summary=summarize(course, participants),
+        items=item_analysis(course, participants, correct),
+        reliability=reliability(course, participants, correct),
+        feedback=feedback_summary(course, feedback, course.min_cell_size),
     )
 
 

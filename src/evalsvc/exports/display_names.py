@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from evalsvc.domain.cohort import ALL
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.summary import ALL
 from evalsvc.exports.formatting import DASH
 
 if TYPE_CHECKING:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 import jinja2
 from markupsafe import Markup
 
+from evalsvc.domain.cohort import ALL, MEASURES
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.summary import ALL, MEASURES, SummaryRow
+from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports import html_tables, methods
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import DASH, fmt, fmt_interval, score_decimals, suppressed_text

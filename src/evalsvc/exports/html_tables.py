@@ -12,16 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from evalsvc.domain.cohort import ALL, MEASURES
+from evalsvc.domain.feedback import FeedbackLikertRow
+from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.summary import (
-    ALL,
-    MEASURES,
-    FeedbackLikertRow,
-    ItemRow,
-    ReliabilityRow,
-    SummaryRow,
-)
+from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import (
     DASH,

@@ -2,7 +2,8 @@
 
 The workbook's Methods sheet and the HTML report's methods section both render
 `methods_sections`; the definitions follow `evalsvc.domain.stats` and
-`evalsvc.domain.summary`, whose docstrings and tests are the reference.
+`evalsvc.domain.summary`, `.items`, `.feedback` and `.suppression`, whose docstrings
+and tests are the reference.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every table is a `Table`: ordered column names and rows of plain cells (`Cell`: 
 int, float, bool or None). A `Table` unpacks as ``columns, rows``.
 
 Column names are *exactly* the field names of the domain Structs
-(`evalsvc.domain.summary`), so ``summary.csv``, the ``Summary`` sheet and the JSON of
+(`evalsvc.domain.summary`, `.items`, `.feedback`), so ``summary.csv``, the ``Summary``
+sheet and the JSON of
 ``/summary`` name every figure the same way. Where a Struct field is not a plain
 value it is flattened like this:
 
@@ -32,8 +33,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
-from evalsvc.domain import summary as domain
+from evalsvc.domain.cohort import MEASURES, PHASES, ParticipantScores
+from evalsvc.domain.feedback import FeedbackLikertRow
+from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course, Item
+from evalsvc.domain.summary import AgencyComparison, SummaryRow
 
 if TYPE_CHECKING:  # annotations only: no storage (database) import at run time
     from evalsvc.reports import CourseReport
@@ -69,10 +73,10 @@ def _fields(struct_type: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(struct_type.__struct_fields__)
 
 
-SUMMARY_COLUMNS = _fields(domain.SummaryRow)
-AGENCY_COMPARISON_COLUMNS = _fields(domain.AgencyComparison)
-ITEMS_COLUMNS = _fields(domain.ItemRow)
-RELIABILITY_COLUMNS = _fields(domain.ReliabilityRow)
+SUMMARY_COLUMNS = _fields(SummaryRow)
+AGENCY_COMPARISON_COLUMNS = _fields(AgencyComparison)
+ITEMS_COLUMNS = _fields(ItemRow)
+RELIABILITY_COLUMNS = _fields(ReliabilityRow)
 FEEDBACK_TEXTS_COLUMNS = ("item", "answer")
 CODEBOOK_COLUMNS = ("name", "table", "meaning", "unit")
 SCORES_COLUMNS = ("participant", "agency", "phase", "measure", "skill", "score")
@@ -172,7 +176,7 @@ def point_column(point: int) -> str:
 def feedback_columns(points: Sequence[int]) -> tuple[str, ...]:
     """FeedbackLikertRow's fields with ``distribution`` replaced by ``n_<point>``."""
     columns: list[str] = []
-    for name in _fields(domain.FeedbackLikertRow):
+    for name in _fields(FeedbackLikertRow):
         if name == "distribution":
             columns.extend(point_column(p) for p in points)
         else:
@@ -180,11 +184,11 @@ def feedback_columns(points: Sequence[int]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def feedback_table(rows: Iterable[domain.FeedbackLikertRow], points: Sequence[int]) -> Table:
+def feedback_table(rows: Iterable[FeedbackLikertRow], points: Sequence[int]) -> Table:
     out = []
     for row in rows:
         cells: list[Cell] = []
-        for name in _fields(domain.FeedbackLikertRow):
+        for name in _fields(FeedbackLikertRow):
             if name == "distribution":
                 distribution = row.distribution or {}
                 cells.extend(distribution.get(p) for p in points)
@@ -201,14 +205,14 @@ def scores_columns() -> tuple[str, ...]:
     return SCORES_COLUMNS
 
 
-def score_rows(participants: Iterable[domain.ParticipantScores]) -> Iterator[tuple[Cell, ...]]:
+def score_rows(participants: Iterable[ParticipantScores]) -> Iterator[tuple[Cell, ...]]:
     """participant x phase x measure x skill (skills in score order, "total" last)."""
     for person in participants:
-        for phase in domain.PHASES:
+        for phase in PHASES:
             scores = getattr(person, phase)
             if scores is None:
                 continue
-            for measure in domain.MEASURES:
+            for measure in MEASURES:
                 for skill, score in getattr(scores, measure).items():
                     yield (person.participant, person.agency, phase, measure, skill, score)
 

@@ -37,9 +37,10 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from evalsvc.domain.cohort import ALL
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.summary import ALL, SummaryRow
+from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports import methods, tables
 from evalsvc.exports.safe import is_dangerous
 

@@ -17,8 +17,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 
 from evalsvc import reports
-from evalsvc.domain import summary as tables
+from evalsvc.domain.feedback import FeedbackLikertRow, FeedbackTexts
+from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course
+from evalsvc.domain.summary import AgencyComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
 from evalsvc.exports import csv_export, html_report, xlsx_export
 from evalsvc.exports import tables as export_tables
@@ -44,8 +46,8 @@ class SummaryOut(msgspec.Struct):
     course: str
     generated_at: str
     min_cell_size: int
-    rows: list[tables.SummaryRow]
-    agency_comparison: list[tables.AgencyComparison]
+    rows: list[SummaryRow]
+    agency_comparison: list[AgencyComparison]
     notes: list[str]
 
 
@@ -53,22 +55,22 @@ class ItemsOut(msgspec.Struct):
     course: str
     generated_at: str
     min_cell_size: int
-    rows: list[tables.ItemRow]
+    rows: list[ItemRow]
 
 
 class ReliabilityOut(msgspec.Struct):
     course: str
     generated_at: str
     min_cell_size: int
-    rows: list[tables.ReliabilityRow]
+    rows: list[ReliabilityRow]
 
 
 class FeedbackOut(msgspec.Struct):
     course: str
     generated_at: str
     min_cell_size: int
-    likert: list[tables.FeedbackLikertRow]
-    texts: list[tables.FeedbackTexts]
+    likert: list[FeedbackLikertRow]
+    texts: list[FeedbackTexts]
 
 
 def _download(content: bytes | str, media_type: str, filename: str) -> Response:
