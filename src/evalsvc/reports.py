@@ -68,7 +68,7 @@ async def load_participants(db: Database, course: Course) -> list[ParticipantSco
         phases[row.phase] = _decode_scores(row.scores_json)
     return [
         ParticipantScores(number, agency, phases.get("pre"), phases.get("post"))
-        for number, (agency, phases) in by_number.items()
+        for number, (agency, phases) in sorted(by_number.items())
     ]
 
 

@@ -346,15 +346,14 @@ class Database:
         return int(rows[0][0]), int(rows[0][1])
 
     async def score_rows(self, course: str) -> list[ScoreRow]:
-        """Every submission's scores, with the participant's (first) agency."""
+        """Every submission's scores, with the participant's (first) agency; any order."""
         async with self._reader() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT p.number, p.agency, s.phase, s.scores FROM submissions s"
-                " JOIN participants p ON p.id = s.participant_id"
-                " WHERE s.course = ? ORDER BY p.number, s.phase",
+                " JOIN participants p ON p.id = s.participant_id WHERE s.course = ?",
                 (course,),
             )
-        return [ScoreRow(row[0], row[1], row[2], row[3]) for row in rows]
+        return list(map(ScoreRow._make, rows))
 
     async def backfill_feedback(self, course: str, item_ids: list[str]) -> int:
         """Copy feedback answers into their column for submissions stored before schema 2."""
