@@ -20,10 +20,13 @@ ensure_venv() {
     echo "creating .venv with $python" >&2
     "$python" -m venv .venv
   fi
-  local stamp=".venv/.evalsvc-installed"
+  # One stamp per extras set; the test install also serves `scripts/serve`.
   local want
-  want="$(cat pyproject.toml; echo "extras=$extras")"
-  want="$(printf '%s' "$want" | .venv/bin/python -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+  want="$(.venv/bin/python -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest())')"
+  local stamp=".venv/.evalsvc-installed-${extras:-base}"
+  if [ -z "$extras" ] && [ "$(cat .venv/.evalsvc-installed-test 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing evalsvc${extras:+[$extras]} into .venv" >&2
     .venv/bin/python -m pip install --quiet --upgrade pip >&2

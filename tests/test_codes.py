@@ -106,7 +106,7 @@ def test_codes_issue_prints_only_codes_and_writes_cards(settings, tmp_path) -> N
     assert len(lines) == 12 and all(CODE.match(line) for line in lines)
     html = cards.read_text(encoding="utf-8")
     assert all(code in html for code in lines)
-    assert "Tiny course" in html and "/c/tiny/pre" in html
+    assert "Tiny course" in html and "http://127.0.0.1:8000/c/tiny<" in html
 
 
 @pytest.mark.parametrize(

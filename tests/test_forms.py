@@ -696,3 +696,12 @@ def test_error_messages_are_translated(lang: str) -> None:
     for text in [*ERROR_MESSAGES.values(), GENERIC_ERROR]:
         assert _(text) != text
     assert all(not label.isascii() for label in interface_labels(lang).values())
+
+
+@pytest.mark.anyio
+async def test_course_page_lists_its_questionnaires(client: AsyncTestClient) -> None:
+    response = await client.get("/c/tiny?lang=ru", headers=HTML)
+    assert response.status_code == 200
+    assert "/c/tiny/pre?lang=ru" in response.text and "/c/tiny/post?lang=ru" in response.text
+    assert "/c/tiny-selfgen/" not in response.text
+    assert (await client.get("/c/nope", headers=HTML)).status_code == 404

@@ -83,7 +83,8 @@ def issue_codes(
                 " cannot reach; pass --url or set EVALSVC_BASE_URL to the venue address",
                 file=sys.stderr,
             )
-        form_url = url or f"{settings.base_url or 'http://127.0.0.1:8000'}/c/{course.id}/pre"
+        # the course page, not /pre: the same card serves the post questionnaire
+        form_url = url or f"{settings.base_url or 'http://127.0.0.1:8000'}/c/{course.id}"
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True
         )

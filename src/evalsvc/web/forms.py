@@ -74,6 +74,25 @@ class ParticipantForms(Controller):
         ]
         return Template("index.html", context={**context, "courses": courses})
 
+    @get("/c/{course_id:str}")
+    async def course_page(
+        self, request: Request, intake: NamedDependency[Intake], course_id: FromPath[str]
+    ) -> Template:
+        """A course's own start page: its questionnaires, for a shorter address on cards."""
+        course = intake.course(course_id)
+        context = page_context(
+            request, choose_language(request, course.languages, course.default_lang)
+        )
+        lang = context["lang"]
+        courses = [
+            {
+                "id": course.id,
+                "title": course.localize(course.title, lang),
+                "phases": [p.id for p in course.phases],
+            }
+        ]
+        return Template("index.html", context={**context, "courses": courses})
+
     @get("/c/{course_id:str}/{phase:str}")
     async def show_form(
         self,
