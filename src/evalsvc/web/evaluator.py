@@ -85,25 +85,28 @@ NO_STORE = CacheControlHeader(no_store=True)
 """Reports and downloads stay out of shared and browser caches (venue PCs)."""
 
 
+async def provide_report(
+    intake: NamedDependency[Intake],
+    report_cache: NamedDependency[reports.ReportCache],
+    reader: NamedDependency[TokenRecord],
+    course_id: FromPath[str],
+) -> reports.CourseReport:
+    """Dependency: the course's report, for an authorised reader only (reader runs first)."""
+    return await report_cache.report(intake.db, intake.course(course_id), None)
+
+
 class EvaluatorApi(Controller):
     path = "/api/v1/courses"
     tags = ["evaluators"]
     cache_control = NO_STORE
-    dependencies = {"reader": Provide(provide_reader)}
+    dependencies = {"reader": Provide(provide_reader), "report": Provide(provide_report)}
 
     @get(
         "/{course_id:str}/summary",
         summary="Knowledge and confidence gain per agency and skill",
         responses=EVALUATOR_READ,
     )
-    async def summary(
-        self,
-        intake: NamedDependency[Intake],
-        report_cache: NamedDependency[reports.ReportCache],
-        reader: NamedDependency[TokenRecord],
-        course_id: FromPath[str],
-    ) -> SummaryOut:
-        report = await report_cache.report(intake.db, intake.course(course_id), None)
+    async def summary(self, report: NamedDependency[reports.CourseReport]) -> SummaryOut:
         return SummaryOut(
             report.course,
             report.generated_at,
@@ -118,14 +121,7 @@ class EvaluatorApi(Controller):
         summary="Item analysis of the knowledge test",
         responses=EVALUATOR_READ,
     )
-    async def items(
-        self,
-        intake: NamedDependency[Intake],
-        report_cache: NamedDependency[reports.ReportCache],
-        reader: NamedDependency[TokenRecord],
-        course_id: FromPath[str],
-    ) -> ItemsOut:
-        report = await report_cache.report(intake.db, intake.course(course_id), None)
+    async def items(self, report: NamedDependency[reports.CourseReport]) -> ItemsOut:
         return ItemsOut(report.course, report.generated_at, report.min_cell_size, report.items)
 
     @get(
@@ -133,14 +129,7 @@ class EvaluatorApi(Controller):
         summary="KR-20 per skill and phase",
         responses=EVALUATOR_READ,
     )
-    async def reliability(
-        self,
-        intake: NamedDependency[Intake],
-        report_cache: NamedDependency[reports.ReportCache],
-        reader: NamedDependency[TokenRecord],
-        course_id: FromPath[str],
-    ) -> ReliabilityOut:
-        report = await report_cache.report(intake.db, intake.course(course_id), None)
+    async def reliability(self, report: NamedDependency[reports.CourseReport]) -> ReliabilityOut:
         return ReliabilityOut(
             report.course, report.generated_at, report.min_cell_size, report.reliability
         )
@@ -150,14 +139,7 @@ class EvaluatorApi(Controller):
         summary="Post-course feedback, small groups suppressed",
         responses=EVALUATOR_READ,
     )
-    async def feedback(
-        self,
-        intake: NamedDependency[Intake],
-        report_cache: NamedDependency[reports.ReportCache],
-        reader: NamedDependency[TokenRecord],
-        course_id: FromPath[str],
-    ) -> FeedbackOut:
-        report = await report_cache.report(intake.db, intake.course(course_id), None)
+    async def feedback(self, report: NamedDependency[reports.CourseReport]) -> FeedbackOut:
         return FeedbackOut(
             report.course,
             report.generated_at,
