@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
@@ -37,6 +38,14 @@ PAIRED_ROLES = frozenset({"knowledge", "self_assessment"})
 TRUE_FALSE_OPTIONS = ("true", "false")
 DONT_KNOW = "dont_know"
 """Option id of the optional "I don't know" answer; it always scores 0."""
+NOT_APPLICABLE = "not_applicable"
+"""Answer of a likert item with `not_applicable = true` ("did not take part"): counted
+in summaries, left out of means."""
+NOT_STATED = "not_stated"
+"""Group of the people who did not answer a breakdown item."""
+REQUIRED_PHASES = ("pre", "post")
+FOLLOW_UP = "follow_up"
+"""The phase id that turns on the default follow-up comparisons."""
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 """Ids appear in URLs, form field names, file names and CSV headers: keep them plain."""
@@ -86,6 +95,10 @@ class Item(_Def):
     points: float = 1.0
     partial_credit: bool = False
     dont_know: bool = False
+    not_applicable: bool = False
+    """likert only: offer "does not apply" as an extra choice (see NOT_APPLICABLE)."""
+    breakdown: bool = False
+    """single_choice profile items only: report results by this item's answers."""
     source: str | None = None
     scale: str | None = None
     min: float | None = None
@@ -130,6 +143,8 @@ class Phase(_Def):
 class Agency(_Def):
     id: str
     name: LocalText
+    official_name: LocalText = {}
+    """The agency's full official name, for reports; `name` is the short one."""
 
 
 class Skill(_Def):
@@ -170,6 +185,14 @@ class Course(_Def):
     fallback: tuple[str, ...] = ()
     default_language: str | None = None
     min_cell_size: int = 3
+    min_n_reliability: int = 10
+    """Fewest people for KR-20 and item discrimination; below it they are null."""
+    pass_mark: float | None = None
+    """Percent of knowledge points that counts as passing; None: no pass-mark view."""
+    timezone: str = "UTC"
+    """IANA time zone of the venue, for dates shown to people (e.g. "Asia/Almaty")."""
+    comparisons: tuple[tuple[str, str], ...] | None = None
+    """(from phase, to phase) pairs; None: the default (see `comparison_pairs`)."""
     pairing: Pairing = Pairing()
     agencies: tuple[Agency, ...] = ()
     skills: tuple[Skill, ...] = ()
@@ -185,6 +208,27 @@ class Course(_Def):
 
     def phase(self, phase_id: str) -> Phase | None:
         return next((p for p in self.phases if p.id == phase_id), None)
+
+    def phase_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.phases)
+
+    def comparison_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The declared comparisons, else pre->post, plus pre->follow_up and
+        post->follow_up when the course has a `follow_up` phase."""
+        if self.comparisons is not None:
+            return tuple(tuple(pair) for pair in self.comparisons)  # type: ignore[misc]
+        if self.phase(FOLLOW_UP) is not None:
+            return (("pre", "post"), ("pre", FOLLOW_UP), ("post", FOLLOW_UP))
+        return (("pre", "post"),)
+
+    def self_assessment_scale(self) -> Scale | None:
+        """The one scale of the self-assessment items (`check_course` insists on one)."""
+        item = next(iter(self.items_by_role("self_assessment")), None)
+        return self.scale(item.scale) if item is not None else None
+
+    def breakdown_items(self) -> tuple[Item, ...]:
+        """Profile items that results are broken down by, besides agency."""
+        return tuple(i for i in self.items if i.breakdown)
 
     def scale(self, scale_id: str | None) -> Scale | None:
         return next((s for s in self.scales if s.id == scale_id), None)
@@ -275,6 +319,16 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
             at_course("languages", f"{lang!r} is not one of the course languages")
     if course.min_cell_size < 1:
         at_course("min_cell_size", "min_cell_size must be at least 1")
+    if course.min_n_reliability < 2:
+        at_course("min_n_reliability", "min_n_reliability must be at least 2")
+    if course.pass_mark is not None and not 0 < course.pass_mark <= 100:
+        at_course(
+            "pass_mark", "pass_mark is a percentage of knowledge points: above 0, at most 100"
+        )
+    if not _known_timezone(course.timezone):
+        at_course(
+            "timezone", f"unknown time zone {course.timezone!r}; use an IANA name, e.g. Asia/Almaty"
+        )
     if course.start_date and course.end_date and course.end_date < course.start_date:
         at_course("dates", "end_date is before start_date")
     if not course.agencies:
@@ -293,11 +347,21 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
 
     for scale in course.scales:
         problems.extend(_check_scale(scale, course_file))
+    self_assessment_scales = sorted(
+        {item.scale for item in course.items_by_role("self_assessment") if item.scale}
+    )
+    if len(self_assessment_scales) > 1:
+        at_course(
+            "self_assessment",
+            "self-assessment items must share one scale, so that confidence is one measure;"
+            f" found {', '.join(self_assessment_scales)}",
+        )
 
     phase_ids = {p.id for p in course.phases}
-    for required_phase in ("pre", "post"):
+    for required_phase in REQUIRED_PHASES:
         if required_phase not in phase_ids:
             at_course("phases", f"a course needs a {required_phase!r} phase")
+    problems.extend(_check_comparisons(course, course_file))
     section_ids = {s.id for s in course.sections}
     for phase in course.phases:
         for section in phase.sections:
@@ -322,6 +386,56 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
                 f"{item.section!r} is not in both phases",
             )
     return problems
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _check_comparisons(course: Course, file: str) -> list[Problem]:
+    """Each comparison names two declared phases, earlier first, showing the same
+    knowledge and self-assessment items (a later phase pairs by item id)."""
+    out: list[Problem] = []
+    order = {phase_id: i for i, phase_id in enumerate(course.phase_ids())}
+    if course.comparisons is not None and not course.comparisons:
+        out.append(Problem(file, "comparisons", "declare at least one comparison"))
+    seen: set[tuple[str, str]] = set()
+    for pair in course.comparisons or ():
+        where = f"comparison {pair[0]}->{pair[1]}" if len(pair) == 2 else "comparisons"
+        if len(pair) != 2:
+            out.append(Problem(file, where, "a comparison is [from phase, to phase]"))
+            continue
+        if any(phase not in order for phase in pair):
+            out.append(Problem(file, where, "names a phase the course does not declare"))
+        elif order[pair[0]] >= order[pair[1]]:
+            out.append(Problem(file, where, "the from phase must be declared before the to phase"))
+        if tuple(pair) in seen:
+            out.append(Problem(file, where, "declared twice"))
+        seen.add(tuple(pair))
+    if out:
+        return out
+    for first, second in course.comparison_pairs():
+        for role in sorted(PAIRED_ROLES):
+            shown = [
+                {item.id for item in course.items_in_phase(phase) if item.role == role}
+                for phase in (first, second)
+            ]
+            if shown[0] != shown[1]:
+                differ = sorted(shown[0] ^ shown[1])
+                out.append(
+                    Problem(
+                        file,
+                        f"comparison {first}->{second}",
+                        f"{role} items must be the same in both phases to pair them;"
+                        f" only one shows {', '.join(differ[:5])}"
+                        + (" ..." if len(differ) > 5 else ""),
+                    )
+                )
+    return out
 
 
 def _ids(course: Course) -> Iterable[tuple[str, str]]:
@@ -395,6 +509,20 @@ def _check_item(item: Item, course: Course, skills: set[str], sections: set[str]
 
     if item.role == "self_assessment" and item.kind != "likert":
         out.append("a self_assessment item must be likert")
+    if item.role == "self_assessment" and item.not_applicable:
+        out.append(
+            "not_applicable is for feedback likert items; leave a self-assessment unanswered"
+        )
+    if item.not_applicable and item.kind != "likert":
+        out.append("not_applicable belongs to likert items")
+    if item.breakdown:
+        if item.role != "profile" or item.kind != "single_choice":
+            out.append("breakdown = true needs a single_choice profile item")
+        for option in item.options:
+            if option.id in (NOT_STATED, "all"):
+                out.append(f"option id {option.id!r} is reserved in breakdown items")
+        if item.id in ("agency", "all"):
+            out.append(f"{item.id!r} cannot name a breakdown")
 
     if item.kind in ("single_choice", "multiple_choice"):
         if len(item.options) < 2:
