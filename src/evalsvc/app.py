@@ -24,7 +24,7 @@ from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
 from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
-from evalsvc.storage import Database
+from evalsvc.storage import open_storage, storage_for
 from evalsvc.web import api, evaluator, forms
 from evalsvc.web.errors import (
     evalsvc_error_handler,
@@ -72,18 +72,14 @@ def template_engine() -> JinjaTemplateEngine:
 def create_app(settings: Settings) -> Litestar:
     settings = settings.with_secret()
     courses = load_courses(settings)
-    db = Database(settings.db_path, batch_max=settings.batch_max)
+    db = storage_for(settings)
     intake = Intake(courses, db, settings.secret_key)
     throttle = FailureThrottle(settings.code_failures_per_minute)
     report_cache = ReportCache()
 
     @contextlib.asynccontextmanager
     async def open_database(_: Litestar) -> AsyncIterator[None]:
-        await db.open()
-        if db.schema_before < 2:
-            for course in courses.values():
-                feedback_ids = [item.id for item in course.items_by_role("feedback")]
-                await db.backfill_feedback(course.id, feedback_ids)
+        await open_storage(settings, courses, db)
         try:
             yield
         finally:

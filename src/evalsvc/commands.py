@@ -16,8 +16,9 @@ from evalsvc.app import WEB_DIR, create_app, load_courses
 from evalsvc.domain.codes import code_hash, new_code, new_token, normalize_code, token_hash
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import ConfigError
+from evalsvc.rescoring import RescoreReport
 from evalsvc.settings import Settings
-from evalsvc.storage import Database
+from evalsvc.storage import Database, open_storage
 from evalsvc.storage.records import TokenRecord
 
 T = TypeVar("T")
@@ -25,8 +26,7 @@ T = TypeVar("T")
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
-        db = Database(settings.db_path, batch_max=settings.batch_max)
-        await db.open()
+        db = await open_storage(settings, load_courses(settings))
         try:
             return await work(db)
         finally:
@@ -146,40 +146,48 @@ def write_report(
     lang: str | None = None,
 ) -> None:
     from evalsvc import reports
-    from evalsvc.exports import csv_export, html_report, xlsx_export
-    from evalsvc.exports import tables as export_tables
+    from evalsvc.exports import html_report
+    from evalsvc.exports import registry as exports
 
     course = find_course(settings, course_id)
     progress = Progress(3)
-
-    async def load(db: Database) -> tuple:
-        participants = await reports.load_participants(db, course)
-        feedback = await reports.load_feedback(db, course)
-        return participants, feedback
-
-    participants, feedback = with_database(settings, load)
-    progress.step(f"read {len(participants)} participants")
+    rows, scoring_counts = with_database(settings, lambda db: reports.load_rows(db, course))
+    progress.step(f"read {len(rows)} submissions")
     language = reports.report_language(course, lang)
-    report = reports.report_from(course, participants, feedback, language)
-    progress.step("computed the statistics")
+    report = reports.report_from(course, rows, scoring_counts, language)
+    progress.step("computed the statistics and verified the disclosure plan")
     if fmt == "json":
         content: bytes | str = msgspec.json.format(msgspec.json.encode(report))
-    elif fmt == "xlsx":
-        content = xlsx_export.workbook(report, course)
     elif fmt == "html":
         content = html_report.render_report(report, course, inline_css=True, links=[])
     else:
-        named = export_tables.report_tables(report, course)
-        if table not in named:
-            raise ConfigError(f"no table {table!r}; choose one of {', '.join(named)}")
-        columns, rows = named[table]
-        content = csv_export.table_csv(columns, rows)
+        name = "report.xlsx" if fmt == "xlsx" else f"{table}.csv"
+        export = exports.REPORT_EXPORTS.get(name)
+        if export is None:
+            tables = [n[: -len(".csv")] for n in exports.REPORT_EXPORTS if n.endswith(".csv")]
+            raise ConfigError(f"no table {table!r}; choose one of {', '.join(tables)}")
+        content = export.render(report, course)
     out.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, str):
         out.write_text(content, encoding="utf-8")
     else:
         out.write_bytes(content)
     progress.step(f"wrote {out}")
+
+
+def rescore(settings: Settings, course_id: str, dry_run: bool) -> RescoreReport:
+    """Rescore the submissions scored under other rules than the course's current ones."""
+    from evalsvc.rescoring import RescoreReport, rescore_transform
+
+    course = find_course(settings, course_id)
+    report = RescoreReport()
+    with_database(
+        settings,
+        lambda db: db.rewrite_submissions(
+            course.id, rescore_transform(course, report), dry_run=dry_run
+        ),
+    )
+    return report
 
 
 def demo(settings: Settings, course_id: str, participants: int, seed: int, if_empty: bool) -> int:

@@ -1,9 +1,10 @@
 """A realistic synthetic cohort for trying evalsvc, written through the normal path.
 
-Agencies start at different levels and gain differently per skill; a few
-participants never come back for the post questionnaire. Every submission goes
-through code lookup, answer validation, scoring and the single writer, exactly
-as a participant's would.
+Agencies start at different levels and gain differently per skill; some of what was
+gained is lost again by the follow-up. A few participants never come back for the
+post questionnaire, and more skip the follow-up months later. Every submission goes
+through code lookup, answer validation, scoring and the single writer, exactly as a
+participant's would.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ FEEDBACK_TEXTS = (
     "Материалы на казахском языке были бы полезны.",
     "The session on financial investigation was too short.",
 )
+
+
+DROP_OUT = {"post": 0.1, "follow_up": 0.35}
+"""Share of participants who skip a phase after the first (others: 0.2)."""
+RETAINED = {"post": 1.0, "follow_up": 0.7}
+"""Share of the course's gain still there at each phase (follow-up: some is lost)."""
 
 
 def _chance_correct(rng: random.Random, level: float) -> bool:
@@ -62,8 +69,17 @@ def synthetic_answers(
             answers[item.id] = rng.choice(list(scale.points)[-3:])
         elif item.kind in ("long_text", "short_text") and rng.random() < 0.3:
             answers[item.id] = rng.choice(FEEDBACK_TEXTS)[: item.text_limit]
-        elif item.kind == "single_choice" and rng.random() < 0.8:
-            answers[item.id] = rng.choice(item.option_ids)
+        elif item.kind == "single_choice" and rng.random() < 0.85:
+            weights = [1.0 / (i + 1) for i in range(len(item.option_ids))]
+            answers[item.id] = rng.choices(item.option_ids, weights=weights)[0]
+        elif item.kind == "multiple_choice" and rng.random() < 0.7:
+            answers[item.id] = sorted(rng.sample(item.option_ids, k=rng.randint(1, 2)))
+        elif item.kind == "true_false" and rng.random() < 0.8:
+            answers[item.id] = rng.choice(("true", "false"))
+        elif item.kind == "number" and rng.random() < 0.6:
+            low = int(item.min) if item.min is not None else 0
+            high = int(item.max) if item.max is not None else low + 40
+            answers[item.id] = rng.randint(low, min(high, low + 40))
     return answers
 
 
@@ -78,18 +94,17 @@ async def fill(intake: Intake, course: Course, participants: int, seed: int) -> 
     hashes = [code_hash(intake.secret, course.id, normalize_code(c) or c) for c in codes]
     await intake.db.add_codes(course.id, hashes, None)
     stored = 0
+    phases = course.phase_ids()
     for index, code in enumerate(codes):
         agency = (
             agencies[index % len(agencies)] if index < len(agencies) * 3 else rng.choice(agencies)
         )
         person = rng.gauss(0, 0.08)
-        for phase in ("pre", "post"):
-            if phase == "post" and rng.random() < 0.1:
-                break  # never came back
-            level = {
-                s: start[agency][s] + person + (gain[agency][s] if phase == "post" else 0)
-                for s in skills
-            }
+        for position, phase in enumerate(phases):
+            if position and rng.random() < DROP_OUT.get(phase, 0.2):
+                continue  # did not answer this one
+            kept = RETAINED.get(phase, 1.0) if position else 0.0
+            level = {s: start[agency][s] + person + kept * gain[agency][s] for s in skills}
             raw = synthetic_answers(course, phase, rng, level)
             validated = answers_mod.validate_answers(course, phase, raw)
             assert validated.ok, validated.errors

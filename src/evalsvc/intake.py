@@ -15,13 +15,13 @@ from typing import Any, NamedTuple
 import msgspec
 
 from evalsvc.domain import answers as answers_mod
-from evalsvc.domain import scoring
 from evalsvc.domain.codes import (
     code_hash,
     keyed_hash,
     normalize_code,
     self_generated_code,
 )
+from evalsvc.domain.derived import derive
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, NotFound, Unprocessable
 from evalsvc.storage import Database
@@ -127,10 +127,7 @@ class Intake:
         lang: str,
         validated: dict[str, Any],
     ) -> StoredSubmission:
-        knowledge, confidence, correct = scoring.score_submission(course, validated)
-        feedback_items = course.items_by_role("feedback")
-        # the shape of domain.cohort.PhaseScores, which the reports decode it into
-        scores = {"knowledge": knowledge, "confidence": confidence, "correct": correct}
+        derived = derive(course, phase_id, validated)
         body = msgspec.json.encode(
             {"phase": phase_id, "code": identity.normalized, "agency": agency, "lang": lang}
         ) + answers_mod.canonical(validated)
@@ -144,10 +141,10 @@ class Intake:
             agency=agency,
             lang=lang,
             answers_json=msgspec.json.encode(validated).decode(),
-            scores_json=msgspec.json.encode(scores).decode(),
-            feedback_json=msgspec.json.encode(
-                {item.id: validated[item.id] for item in feedback_items if item.id in validated}
-            ).decode(),
+            scores_json=msgspec.json.encode(derived.scores).decode(),
+            summarised_json=msgspec.json.encode(derived.summarised).decode(),
+            breakdowns_json=msgspec.json.encode(derived.breakdowns).decode(),
+            scoring=derived.scoring,
             received_at=utc_now(),
         )
         return await self.db.store_submission(new)

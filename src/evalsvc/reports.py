@@ -1,8 +1,8 @@
-"""A course's evaluation report: stored scores in, domain tables out.
+"""A course's evaluation report: stored submissions in, the verified analysis out.
 
-The one place that turns storage rows into `ParticipantScores` and calls the
-domain's summary functions; the API, the HTML report, the downloads and the
-offline `evalsvc report` all take their numbers from `report_from`.
+The one place that turns storage rows into a `Cohort` and runs the domain's
+`analyse`; the API, the HTML report, the downloads and the offline `evalsvc report`
+all take their numbers from `report_from`.
 """
 
 from __future__ import annotations
@@ -16,26 +16,31 @@ from collections.abc import Iterator
 import anyio
 import msgspec
 
-from evalsvc.domain.cohort import ParticipantScores, PhaseScores
-from evalsvc.domain.feedback import FeedbackSummary, feedback_summary
-from evalsvc.domain.items import (
-    ItemRow,
-    ReliabilityRow,
-    correct_matrices,
-    item_analysis,
-    reliability,
-)
+from evalsvc.domain.analysis import Analysis, analyse
+from evalsvc.domain.cohort import SubmissionRecord, build_cohort
+from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
-from evalsvc.domain.summary import Summary, summarize
+from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
 from evalsvc.storage import Database
+from evalsvc.storage.records import ScoreRow
 
 _decode_scores = msgspec.json.Decoder(PhaseScores).decode
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
+_decode_breakdowns = msgspec.json.Decoder(dict[str, str]).decode
 
 
 class Named(msgspec.Struct, frozen=True):
     id: str
     name: str
+
+
+class Scoring(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether every submission was scored under the course's current rules."""
+
+    fingerprint: str
+    """The current rules' fingerprint."""
+    other_rules: int
+    """Submissions scored under other rules (an answer key changed): `evalsvc rescore`."""
 
 
 class CourseReport(msgspec.Struct, kw_only=True, frozen=True):
@@ -44,13 +49,16 @@ class CourseReport(msgspec.Struct, kw_only=True, frozen=True):
     lang: str
     generated_at: str
     min_cell_size: int
+    design: Design
     agencies: list[Named]
     skills: list[Named]
-    n_participants: int
-    summary: Summary
-    items: list[ItemRow]
-    reliability: list[ReliabilityRow]
-    feedback: FeedbackSummary
+    phases: list[Named]
+    breakdowns: list[Named]
+    """The breakdowns (agency, then the breakdown items) with their names."""
+    groups: dict[str, list[Named]]
+    """Breakdown id -> its groups with their names."""
+    scoring: Scoring
+    analysis: Analysis
 
 
 def report_language(course: Course, wanted: str | None) -> str:
@@ -61,45 +69,59 @@ def report_language(course: Course, wanted: str | None) -> str:
     return course.default_lang
 
 
-async def load_participants(db: Database, course: Course) -> list[ParticipantScores]:
-    by_number: dict[int, tuple[str, dict[str, PhaseScores]]] = {}
-    for row in await db.score_rows(course.id):
-        agency, phases = by_number.setdefault(row.participant, (row.agency, {}))
-        phases[row.phase] = _decode_scores(row.scores_json)
+def records_from(rows: list[ScoreRow]) -> list[SubmissionRecord]:
     return [
-        ParticipantScores(number, agency, phases.get("pre"), phases.get("post"))
-        for number, (agency, phases) in sorted(by_number.items())
+        SubmissionRecord(
+            participant=row.participant,
+            agency=row.agency,
+            phase=row.phase,
+            scores=_decode_scores(row.scores_json),
+            breakdowns=_decode_breakdowns(row.breakdowns_json),
+            answers=_decode_answers(row.summarised_json),
+        )
+        for row in rows
     ]
 
 
-async def load_feedback(db: Database, course: Course) -> list[tuple[str, dict[str, object]]]:
-    """(agency, feedback answers) of every post submission that gave feedback."""
-    return [
-        (row.agency, _decode_answers(row.feedback_json))
-        for row in await db.feedback_rows(course.id)
-    ]
+async def load_rows(db: Database, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
+    return await db.score_rows(course.id), await db.scoring_counts(course.id)
 
 
 def report_from(
-    course: Course,
-    participants: list[ParticipantScores],
-    feedback: list[tuple[str, dict[str, object]]],
-    lang: str,
+    course: Course, rows: list[ScoreRow], scoring_counts: dict[str, int], lang: str
 ) -> CourseReport:
-    correct = correct_matrices(course, participants)
+    design = analysis_design(course)
+    cohort = build_cohort(course, design, records_from(rows))
+    fingerprint = scoring_fingerprint(course)
+    names = {
+        "agency": [Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
+    }
+    breakdowns = [Named("agency", "Agency")]
+    for item in course.breakdown_items():
+        breakdowns.append(Named(item.id, course.localize(item.text, lang)))
+        names[item.id] = [
+            *(Named(o.id, course.localize(o.text, lang)) for o in item.options),
+            Named("not_stated", "not stated"),
+        ]
     return CourseReport(
         course=course.id,
         title=course.localize(course.title, lang),
         lang=lang,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         min_cell_size=course.min_cell_size,
-        agencies=[Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
+        design=design,
+        agencies=names["agency"],
         skills=[Named(s.id, course.localize(s.name, lang)) for s in course.skills],
-        n_participants=len(participants),
-        summary=summarize(course, participants),
-        items=item_analysis(course, participants, correct),
-        reliability=reliability(course, participants, correct),
-        feedback=feedback_summary(course, feedback, course.min_cell_size),
+        phases=[
+            Named(p.id, course.localize(p.title, lang) if p.title else p.id) for p in course.phases
+        ],
+        breakdowns=breakdowns,
+        groups=names,
+        scoring=Scoring(
+            fingerprint=fingerprint,
+            other_rules=sum(n for rules, n in scoring_counts.items() if rules != fingerprint),
+        ),
+        analysis=analyse(course, design, cohort),
     )
 
 
@@ -130,31 +152,33 @@ def _gc_paused() -> Iterator[None]:
 
 
 class ReportCache:
-    """The latest report per course and language, reused until a submission arrives.
+    """The latest report per course and language, reused until the data changes.
 
-    The evaluators' endpoints (summary, items, reliability, feedback, downloads,
-    the HTML report) all render one report; computing it once per change of the
-    data, rather than once per request, keeps them fast. Requests that arrive
-    while it is being computed wait for that computation instead of repeating it.
+    The key is the course's data version, read from the database: it moves with
+    every stored or rescored submission, whichever process wrote it. The
+    evaluators' endpoints all render one report; requests that arrive while it is
+    being computed wait for that computation instead of repeating it.
     """
 
     def __init__(self) -> None:
-        self._reports: dict[tuple[str, str], tuple[tuple[int, int], CourseReport]] = {}
+        self._reports: dict[tuple[str, str], tuple[int, CourseReport]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.computed = 0
+        """How many reports were computed (not served from the cache)."""
 
     async def report(self, db: Database, course: Course, lang: str | None) -> CourseReport:
         key = (course.id, report_language(course, lang))
         async with self._locks.setdefault(key, asyncio.Lock()):
-            fingerprint = await db.fingerprint(course.id)
+            version = await db.data_version(course.id)
             cached = self._reports.get(key)
-            if cached is not None and cached[0] == fingerprint:
+            if cached is not None and cached[0] == version:
                 return cached[1]
             with _gc_paused():
-                participants = await load_participants(db, course)
-                feedback = await load_feedback(db, course)
+                rows, scoring_counts = await load_rows(db, course)
                 # CPU-bound: off the event loop, so submissions keep flowing meanwhile
                 report = await anyio.to_thread.run_sync(
-                    report_from, course, participants, feedback, key[1]
+                    report_from, course, rows, scoring_counts, key[1]
                 )
-            self._reports[key] = (fingerprint, report)
+            self.computed += 1
+            self._reports[key] = (version, report)
             return report

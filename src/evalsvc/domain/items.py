@@ -1,129 +1,178 @@
 """Knowledge items: item analysis (difficulty, discrimination, McNemar) and KR-20.
 
-Figures over fewer than ``course.min_cell_size`` people are withheld; the rule is in
-`evalsvc.domain.suppression`.
+Both are computed per comparison over its paired people -- the people of the
+knowledge "all" row of that comparison -- and published only with that row, so they
+add no group of people that the disclosure plan has not judged. Discrimination and
+KR-20 need ``course.min_n_reliability`` people (default 10): below that they are null
+with a note, since both swing wildly on a handful of people (three people can give a
+KR-20 of -7.9). A KR-20 below 0 that remains is flagged as such.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal
 
 import msgspec
 import numpy as np
 
 from evalsvc.domain import stats
-from evalsvc.domain.cohort import PHASES, ParticipantScores, correct_matrix
-from evalsvc.domain.questionnaire import Course, Item
+from evalsvc.domain.columns import EFFECT, KEY, PEOPLE, SHARE, TEXT, P, column
+from evalsvc.domain.design import ALL, Comparison, Design
+from evalsvc.domain.disclosure.plan import Plan, Reason
+from evalsvc.domain.disclosure.releases import Release
+from evalsvc.domain.populations import Populations
+from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.suppression import withheld_note
 
 
 class ItemRow(msgspec.Struct, kw_only=True, frozen=True):
-    """One knowledge item: difficulty (share correct), discrimination and change."""
+    """One knowledge item in one comparison: difficulty, discrimination and change."""
 
-    item: str
-    skill: str | None
-    n_pre: int
-    n_post: int
-    n_paired: int
-    p_pre: float | None
-    p_post: float | None
-    discrimination_pre: float | None
-    discrimination_post: float | None
-    mcnemar_b: int | None
-    """Paired participants wrong before and right after."""
-    mcnemar_c: int | None
-    """Paired participants right before and wrong after."""
-    mcnemar_p: float | None
-    notes: list[str]
+    comparison: Annotated[str, column("the comparison: <from phase>_<to phase>", KEY)]
+    from_phase: Annotated[str, column("the earlier phase", KEY)]
+    to_phase: Annotated[str, column("the later phase", KEY)]
+    item: Annotated[str, column("knowledge item id", KEY)]
+    skill: Annotated[str | None, column("the item's skill", KEY)]
+    n_paired: Annotated[int, column("people who answered both phases", PEOPLE)]
+    p_from: Annotated[
+        float | None, column("item difficulty: share fully correct in the from phase", SHARE)
+    ] = None
+    p_to: Annotated[
+        float | None, column("item difficulty: share fully correct in the to phase", SHARE)
+    ] = None
+    discrimination_from: Annotated[
+        float | None,
+        column("item-rest point-biserial correlation in the from phase", EFFECT),
+    ] = None
+    discrimination_to: Annotated[
+        float | None, column("item-rest point-biserial correlation in the to phase", EFFECT)
+    ] = None
+    mcnemar_b: Annotated[int | None, column("people wrong before and right after", PEOPLE)] = None
+    mcnemar_c: Annotated[int | None, column("people right before and wrong after", PEOPLE)] = None
+    mcnemar_p: Annotated[float | None, column("exact McNemar p-value of the change", P)] = None
+    withheld: Annotated[dict[str, Reason], column("withheld figures and why", TEXT)] = {}
+    notes: Annotated[list[str], column("remarks, in English", TEXT)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class ReliabilityRow(msgspec.Struct, kw_only=True, frozen=True):
-    skill: str
-    phase: str
-    n: int
-    k: int
-    kr20: float | None
-    notes: list[str]
+    comparison: Annotated[str, column("the comparison whose paired people are used", KEY)]
+    phase: Annotated[str, column("the phase whose answers are analysed", KEY)]
+    skill: Annotated[str, column("the skill, or total for all knowledge items", KEY)]
+    n: Annotated[int, column("people", PEOPLE)]
+    k: Annotated[int, column("knowledge items", "count")]
+    kr20: Annotated[
+        float | None, column("Kuder-Richardson 20 (Cronbach's alpha on 0/1 items)", EFFECT)
+    ] = None
+    kr20_flag: Annotated[
+        Literal["negative"] | None,
+        column("negative: KR-20 below 0, the items do not measure one thing here", TEXT),
+    ] = None
+    withheld: Annotated[dict[str, Reason], column("withheld figures and why", TEXT)] = {}
+    notes: Annotated[list[str], column("remarks, in English", TEXT)] = msgspec.field(
+        default_factory=list
+    )
 
 
-def correct_matrices(
-    course: Course, participants: Sequence[ParticipantScores]
-) -> dict[str, np.ndarray]:
-    """Per phase, participants x knowledge items (1 right, 0 wrong, NaN no submission).
-
-    Item analysis and reliability both need them; build once, pass to both.
-    """
-    item_ids = [item.id for item in course.items_by_role("knowledge")]
-    return {phase: correct_matrix(participants, phase, item_ids) for phase in PHASES}
-
-
-# -- item analysis ---------------------------------------------------------------------
+_ITEM_FIGURES = (
+    "p_from",
+    "p_to",
+    "discrimination_from",
+    "discrimination_to",
+    "mcnemar_b",
+    "mcnemar_c",
+    "mcnemar_p",
+)
 
 
-def item_analysis(
-    course: Course,
-    participants: Sequence[ParticipantScores],
-    correct: Mapping[str, np.ndarray] | None = None,
+def _paired_people(populations: Populations, comparison: Comparison) -> np.ndarray:
+    return populations.paired("knowledge", comparison.from_phase, comparison.to_phase, TOTAL)
+
+
+def _reason(plan: Plan, comparison: Comparison) -> Reason | None:
+    """Item analysis follows the knowledge "all" total row of its comparison."""
+    release = Release(
+        "paired", "knowledge", comparison.from_phase, comparison.to_phase, TOTAL, ALL, ALL
+    )
+    return plan.reason(release)
+
+
+def item_rows(
+    course: Course, design: Design, populations: Populations, plan: Plan
 ) -> list[ItemRow]:
-    """Per knowledge item: share correct, item-rest discrimination, McNemar pre->post."""
-    k = course.min_cell_size
+    if not any(m.id == "knowledge" for m in design.measures):
+        return []
     items = course.items_by_role("knowledge")
-    correct = correct if correct is not None else correct_matrices(course, participants)
-    pre, post = correct["pre"], correct["post"]
-    discrimination = {"pre": _discriminations(pre, k), "post": _discriminations(post, k)}
-    return [
-        _item_row(item, pre[:, j], post[:, j], discrimination, j, k) for j, item in enumerate(items)
-    ]
+    rows = []
+    for comparison in design.comparisons:
+        people = _paired_people(populations, comparison)
+        before = populations.cohort.correct[comparison.from_phase][people]
+        after = populations.cohort.correct[comparison.to_phase][people]
+        n = int(np.count_nonzero(people))
+        reason = _reason(plan, comparison)
+        enough = n >= course.min_n_reliability
+        discrimination = {
+            "from": _discriminations(before) if enough else [None] * len(items),
+            "to": _discriminations(after) if enough else [None] * len(items),
+        }
+        for j, item in enumerate(items):
+            row = ItemRow(
+                comparison=comparison.id,
+                from_phase=comparison.from_phase,
+                to_phase=comparison.to_phase,
+                item=item.id,
+                skill=item.skill,
+                n_paired=n,
+            )
+            if reason is not None:
+                rows.append(
+                    msgspec.structs.replace(
+                        row,
+                        withheld=dict.fromkeys(_ITEM_FIGURES, reason),
+                        notes=[f"withheld with the knowledge all row ({reason})"],
+                    )
+                )
+                continue
+            rows.append(_item_row(row, before[:, j], after[:, j], discrimination, j, n, course))
+    return rows
 
 
-def _discriminations(matrix: np.ndarray, k: int) -> list[float | None]:
-    """Item-rest correlation of every item over the participants who have them all."""
+def _discriminations(matrix: np.ndarray) -> list[float | None]:
     complete = matrix[~np.isnan(matrix).any(axis=1)]
-    if complete.shape[0] < k:
+    if complete.shape[0] < 2:
         return [None] * matrix.shape[1]
     return stats.item_rest_correlations(complete)
 
 
 def _item_row(
-    item: Item,
-    pre: np.ndarray,
-    post: np.ndarray,
-    discrimination: Mapping[str, list[float | None]],
+    row: ItemRow,
+    before: np.ndarray,
+    after: np.ndarray,
+    discrimination: dict[str, list[float | None]],
     j: int,
-    k: int,
+    n: int,
+    course: Course,
 ) -> ItemRow:
     notes: list[str] = []
-    has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
-    paired = has_pre & has_post
-    n_pre, n_post, n_paired = (int(np.count_nonzero(m)) for m in (has_pre, has_post, paired))
-
-    shares: dict[str, float | None] = {}
-    for phase, values, n in (("pre", pre[has_pre], n_pre), ("post", post[has_post], n_post)):
-        shares[phase] = float(values.mean()) if n >= k else None
-        if 0 < n < k:
-            notes.append(withheld_note(f"p_{phase}", "size", n, k))
-
-    b = c = p = None
-    if n_paired >= k:
-        before, after = pre[paired], post[paired]
-        b = int(np.count_nonzero((before == 0) & (after == 1)))
-        c = int(np.count_nonzero((before == 1) & (after == 0)))
-        p = stats.mcnemar_exact(b, c)
-        if p is None:
-            notes.append("no paired participant changed: McNemar's test is undefined")
-    elif n_paired > 0:
-        notes.append(withheld_note("McNemar counts", "size", n_paired, k))
-    return ItemRow(
-        item=item.id,
-        skill=item.skill,
-        n_pre=n_pre,
-        n_post=n_post,
-        n_paired=n_paired,
-        p_pre=shares["pre"],
-        p_post=shares["post"],
-        discrimination_pre=discrimination["pre"][j],
-        discrimination_post=discrimination["post"][j],
+    if n == 0:
+        return msgspec.structs.replace(row, notes=["no paired participants"])
+    b = int(np.count_nonzero((before == 0) & (after == 1)))
+    c = int(np.count_nonzero((before == 1) & (after == 0)))
+    p = stats.mcnemar_exact(b, c)
+    if p is None:
+        notes.append("nobody changed: McNemar's test is undefined")
+    if n < course.min_n_reliability:
+        notes.append(
+            f"discrimination needs min_n_reliability {course.min_n_reliability} people; "
+            f"there are {n}"
+        )
+    return msgspec.structs.replace(
+        row,
+        p_from=float(np.mean(before)),
+        p_to=float(np.mean(after)),
+        discrimination_from=discrimination["from"][j],
+        discrimination_to=discrimination["to"][j],
         mcnemar_b=b,
         mcnemar_c=c,
         mcnemar_p=p,
@@ -131,37 +180,56 @@ def _item_row(
     )
 
 
-# -- reliability -----------------------------------------------------------------------
-
-
-def reliability(
-    course: Course,
-    participants: Sequence[ParticipantScores],
-    correct: Mapping[str, np.ndarray] | None = None,
+def reliability_rows(
+    course: Course, design: Design, populations: Populations, plan: Plan
 ) -> list[ReliabilityRow]:
-    """KR-20 of the knowledge items of each skill and of all of them, per phase.
-
-    Over the participants who have every item of the skill in that phase.
-    """
-    k = course.min_cell_size
+    """KR-20 of each skill's knowledge items and of all of them, per comparison and phase."""
+    if not any(m.id == "knowledge" for m in design.measures):
+        return []
     items = course.items_by_role("knowledge")
-    matrices = correct if correct is not None else correct_matrices(course, participants)
     rows = []
-    for skill in (*course.skill_ids(), TOTAL):
-        columns = [j for j, item in enumerate(items) if skill in (item.skill, TOTAL)]
-        for phase in PHASES:
-            selected = matrices[phase][:, columns]
-            complete = selected[~np.isnan(selected).any(axis=1)]
-            rows.append(_reliability_row(skill, phase, complete, k))
+    for comparison in design.comparisons:
+        people = _paired_people(populations, comparison)
+        reason = _reason(plan, comparison)
+        for phase in (comparison.from_phase, comparison.to_phase):
+            matrix = populations.cohort.correct[phase][people]
+            for skill in design.skills:
+                columns = [j for j, item in enumerate(items) if skill in (item.skill, TOTAL)]
+                rows.append(
+                    _reliability_row(
+                        comparison.id, phase, skill, matrix[:, columns], reason, course
+                    )
+                )
     return rows
 
 
-def _reliability_row(skill: str, phase: str, complete: np.ndarray, k: int) -> ReliabilityRow:
-    n, items = int(complete.shape[0]), int(complete.shape[1])
-    if n < k:
-        note = withheld_note("KR-20", "size", n, k)
-        return ReliabilityRow(skill=skill, phase=phase, n=n, k=items, kr20=None, notes=[note])
+def _reliability_row(
+    comparison: str,
+    phase: str,
+    skill: str,
+    matrix: np.ndarray,
+    reason: Reason | None,
+    course: Course,
+) -> ReliabilityRow:
+    complete = matrix[~np.isnan(matrix).any(axis=1)] if matrix.size else matrix
+    n, k = int(complete.shape[0]), int(matrix.shape[1])
+    row = ReliabilityRow(comparison=comparison, phase=phase, skill=skill, n=n, k=k)
+    if reason is not None:
+        return msgspec.structs.replace(
+            row,
+            withheld={"kr20": reason},
+            notes=[f"withheld with the knowledge all row ({reason})"],
+        )
+    if n < course.min_n_reliability:
+        return msgspec.structs.replace(
+            row,
+            notes=[
+                f"KR-20 needs min_n_reliability {course.min_n_reliability} people; there are {n}"
+            ],
+        )
     result = stats.kr20(complete)
-    return ReliabilityRow(
-        skill=skill, phase=phase, n=n, k=items, kr20=result.kr20, notes=list(result.notes)
-    )
+    flag = "negative" if result.kr20 is not None and result.kr20 < 0 else None
+    notes = list(result.notes)
+    if flag:
+        notes.append("KR-20 is negative: these items do not hang together for these people")
+    return msgspec.structs.replace(row, kr20=result.kr20, kr20_flag=flag, notes=notes)

@@ -23,17 +23,46 @@ Knowledge scoring rule (`item_points`), for an item worth ``points``:
 
 A skill's knowledge score is 100 * points earned / points available over its
 knowledge items; ``"total"`` does the same over all knowledge items.
+
+"I don't know" (`dont_know_scores`): the percentage of a skill's knowledge items that
+offer "I don't know" which were answered so; ``"total"`` over all such items. Skills
+without such items are absent.
+
+`scoring_fingerprint` identifies the rules above together with the course's answer
+key, points and skills, so that submissions scored under other rules can be found and
+rescored (`evalsvc rescore`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
+
+import msgspec
 
 from evalsvc.domain.questionnaire import DONT_KNOW, Course, Item
 
 TOTAL = "total"
 """Key of the all-skills figure in score dicts."""
+
+SCORING_RULES_VERSION = 2
+"""Bumped whenever the rules in this module change what a stored score means."""
+
+
+class PhaseScores(msgspec.Struct, frozen=True, kw_only=True):
+    """The scores of one submission, as stored with it and read back by the reports."""
+
+    knowledge: dict[str, float]
+    """skill id -> 0..100 percent of points, plus key "total"."""
+    confidence: dict[str, float]
+    """skill id -> likert mean, plus "total"; a skill with no answered item is absent."""
+    correct: dict[str, bool]
+    """knowledge item id -> answered fully correctly."""
+    dont_know: dict[str, float] = {}
+    """skill id -> 0..100 percent of its "I don't know" items answered so, plus "total"."""
+    confidence_answered: dict[str, int] = {}
+    """skill id -> self-assessment items answered (the weights of the confidence total)."""
 
 
 def item_points(item: Item, answer: object) -> float:
@@ -98,15 +127,65 @@ def confidence_scores(course: Course, answers: Mapping[str, object]) -> dict[str
     }
 
 
-def score_submission(
-    course: Course, answers: Mapping[str, object]
-) -> tuple[dict[str, float], dict[str, float], dict[str, bool]]:
-    """(knowledge_scores, confidence_scores, item_correct) of one submission."""
-    return (
-        knowledge_scores(course, answers),
-        confidence_scores(course, answers),
-        item_correct(course, answers),
+def dont_know_scores(course: Course, answers: Mapping[str, object]) -> dict[str, float]:
+    """Per skill and ``"total"``: percent of the knowledge items offering "I don't know"
+    that were answered "I don't know"."""
+    chosen: dict[str, int] = {}
+    offered: dict[str, int] = {}
+    for item in course.items_by_role("knowledge"):
+        if not item.dont_know:
+            continue
+        said = int(DONT_KNOW in _selection(answers.get(item.id)))
+        for group in _groups(item):
+            chosen[group] = chosen.get(group, 0) + said
+            offered[group] = offered.get(group, 0) + 1
+    return {group: 100.0 * chosen[group] / offered[group] for group in _ordered(course, offered)}
+
+
+def confidence_answered(course: Course, answers: Mapping[str, object]) -> dict[str, int]:
+    """Per skill: how many self-assessment items were answered with a scale value."""
+    counts: dict[str, int] = {}
+    for item in course.items_by_role("self_assessment"):
+        if item.skill is not None and _likert_value(course, item, answers.get(item.id)) is not None:
+            counts[item.skill] = counts.get(item.skill, 0) + 1
+    return {skill: counts[skill] for skill in _ordered(course, counts)}
+
+
+def score_submission(course: Course, answers: Mapping[str, object]) -> PhaseScores:
+    """Every score of one submission."""
+    return PhaseScores(
+        knowledge=knowledge_scores(course, answers),
+        confidence=confidence_scores(course, answers),
+        correct=item_correct(course, answers),
+        dont_know=dont_know_scores(course, answers),
+        confidence_answered=confidence_answered(course, answers),
     )
+
+
+def scoring_fingerprint(course: Course) -> str:
+    """A short hash of everything that decides a score: these rules' version, the
+    skills, and every knowledge and self-assessment item's key, points and scale.
+
+    Texts, sections and phases do not count: rewording a question keeps the scores.
+    """
+    items = [
+        (
+            item.id,
+            item.role,
+            item.kind,
+            item.skill,
+            sorted(item.correct),
+            float(item.points),
+            item.partial_credit,
+            item.dont_know,
+            item.scale,
+        )
+        for item in course.items
+        if item.role in ("knowledge", "self_assessment")
+    ]
+    scales = [(s.id, s.min, s.max) for s in course.scales]
+    rules = msgspec.json.encode([SCORING_RULES_VERSION, list(course.skill_ids()), scales, items])
+    return hashlib.sha256(rules).hexdigest()[:16]
 
 
 def _selection(answer: object) -> frozenset[str]:

@@ -1,21 +1,28 @@
-"""Statistics of pre/post scores: plain floats or None, never NaN, inf or numpy scalars.
+"""Statistics of paired scores: plain floats or None, never NaN, inf or numpy scalars.
 
-Every function takes plain sequences or numpy arrays and returns builtins (inside
-msgspec Structs), so results encode to JSON as they are. A value that is undefined for
-the data at hand is ``None``, and the result's ``notes`` say why. We check those cases
-*before* calling scipy, because scipy answers them with ``nan``/``inf`` and a
-RuntimeWarning (and the test suite turns warnings into errors).
+Every function returns builtins (inside msgspec Structs), so results encode to JSON as
+they are. A value that is undefined for the data at hand is ``None`` and the result's
+``notes`` say why; a computation that fails for one cell (a special function out of
+its range, say) also gives ``None`` with a note, never an exception. We check the
+undefined cases *before* calling scipy, which would answer them with ``nan`` and a
+RuntimeWarning (the test suite turns warnings into errors).
 
 What is computed, and against what it is checked (tests/test_stats.py):
 
-* `paired_comparison` -- paired t test (``scipy.stats.ttest_rel(post, pre)``, i.e. on
-  the gains ``post - pre``), Wilcoxon signed-rank test with scipy's default method
-  choice, rank-biserial correlation, Cohen's d_z with its exact noncentral-t interval,
-  Hedges' g_z with the exact gamma-function correction, Hake's normalized gain.
-* `welch_unpaired` -- Welch's t test of all post against all pre submissions.
-* `holm`, `benjamini_hochberg` -- multiplicity adjustments that skip undefined p-values.
+* `paired_by_group` -- every paired statistic for many groups at once (the report's
+  cells): paired t test (as ``scipy.stats.ttest_rel(to, from)``: on the gains
+  ``to - from``), the Wilcoxon signed-rank test with scipy's default method choice,
+  rank-biserial correlation, Cohen's d_z with its noncentral-t interval (R:
+  effectsize::cohens_d on a paired design), d_av, Hedges' g_z with the exact gamma
+  correction, Hake's normalized gain of the class averages and the mean of the
+  individual normalized gains. `paired_comparison` is the same for one group.
+* `noncentral_t_intervals` -- the d_z interval, vectorised over cells, with a documented
+  asymptotic fallback where the noncentral t cannot be inverted.
+* `welch_two_sample` -- Welch's t test and interval of a difference of two means.
+* `wilson_interval` -- Wilson score interval of a proportion (R: prop.test, correct=FALSE).
+* `holm`, `holm_fixed_family`, `benjamini_hochberg` -- multiplicity adjustments.
 * `between_groups` -- Kruskal-Wallis and Welch's one-way ANOVA (R: ``oneway.test``).
-* `kr20`, `item_rest_correlation`, `mcnemar_exact` -- item analysis of 0/1 items.
+* `kr20`, `item_rest_correlations`, `mcnemar_exact` -- item analysis of 0/1 items.
 
 Differences are rounded to `DECIMALS` places before testing, so that scores computed
 along different float paths (``100/3`` vs ``1/3*100``) give exactly zero or exactly
@@ -25,12 +32,14 @@ tied gains instead of roundoff noise that breaks ties and zero checks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import msgspec
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
+
+from evalsvc.domain.columns import DF, EFFECT, GAIN, MEASURE, PEOPLE, STATISTIC, TEXT, P, column
 
 DECIMALS = 10
 """Gains and scores are rounded to this many decimals before tests (see module doc)."""
@@ -44,50 +53,140 @@ _WILCOXON_PERMUTATION_MAX_N = 13
 
 WilcoxonMethod = Literal["exact", "permutation", "asymptotic"]
 """The method scipy used for the signed-rank p-value (see `wilcoxon_method`)."""
+IntervalMethod = Literal["noncentral_t", "asymptotic"]
+"""How the d_z interval was found (see `noncentral_t_intervals`)."""
+
+_NUMERIC_FAILURES = (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError)
+"""What a statistic of one cell may raise; caught per cell and turned into a note."""
 
 
 class Paired(msgspec.Struct, kw_only=True, frozen=True):
-    """Pre/post comparison of the same participants; gains are ``post - pre``."""
+    """The comparison of the same people's scores in two phases; gains are ``to - from``."""
 
-    n_paired: int
-    pre_mean: float | None = None
-    post_mean: float | None = None
-    pre_sd: float | None = None
-    post_sd: float | None = None
-    mean_gain: float | None = None
-    gain_sd: float | None = None
-    gain_ci_low: float | None = None
-    gain_ci_high: float | None = None
+    n_paired: Annotated[
+        int, column("people with a score in both phases of the comparison", PEOPLE)
+    ] = 0
+    from_mean: Annotated[
+        float | None, column("mean score of the paired people in the from phase", MEASURE)
+    ] = None
+    to_mean: Annotated[
+        float | None, column("mean score of the paired people in the to phase", MEASURE)
+    ] = None
+    from_sd: Annotated[
+        float | None, column("standard deviation (n - 1) of the from scores", MEASURE)
+    ] = None
+    to_sd: Annotated[
+        float | None, column("standard deviation (n - 1) of the to scores", MEASURE)
+    ] = None
+    mean_gain: Annotated[float | None, column("mean of to minus from", GAIN)] = None
+    gain_sd: Annotated[float | None, column("standard deviation (n - 1) of the gains", GAIN)] = None
+    gain_ci_low: Annotated[
+        float | None, column("lower end of the 95% t interval of the mean gain", GAIN)
+    ] = None
+    gain_ci_high: Annotated[
+        float | None, column("upper end of the 95% t interval of the mean gain", GAIN)
+    ] = None
+    t_statistic: Annotated[
+        float | None, column("paired t statistic: mean gain / (gain_sd / sqrt(n))", STATISTIC)
+    ] = None
+    t_df: Annotated[int | None, column("degrees of freedom of the paired t test (n - 1)", DF)] = (
+        None
+    )
+    t_pvalue: Annotated[float | None, column("two-sided p-value of the paired t test", P)] = None
+    wilcoxon_statistic: Annotated[
+        float | None,
+        column("Wilcoxon signed-rank statistic: the smaller of the signed rank sums", STATISTIC),
+    ] = None
+    wilcoxon_pvalue: Annotated[
+        float | None,
+        column("two-sided p-value of the Wilcoxon signed-rank test (zero gains dropped)", P),
+    ] = None
+    wilcoxon_method: Annotated[
+        WilcoxonMethod | None,
+        column("how the Wilcoxon p-value was computed: exact, permutation or asymptotic", TEXT),
+    ] = None
+    rank_biserial: Annotated[
+        float | None,
+        column("matched-pairs rank-biserial correlation (R+ - R-) / (R+ + R-)", EFFECT),
+    ] = None
+    cohens_dz: Annotated[
+        float | None, column("Cohen's d_z: mean gain / gain_sd", EFFECT, label="d_z")
+    ] = None
+    dz_ci_low: Annotated[float | None, column("lower end of the 95% interval of d_z", EFFECT)] = (
+        None
+    )
+    dz_ci_high: Annotated[float | None, column("upper end of the 95% interval of d_z", EFFECT)] = (
+        None
+    )
+    dz_ci_method: Annotated[
+        IntervalMethod | None,
+        column("how the d_z interval was found: noncentral_t (exact) or asymptotic", TEXT),
+    ] = None
+    d_av: Annotated[
+        float | None,
+        column("d_av: mean gain / the mean of from_sd and to_sd", EFFECT, label="d_av"),
+    ] = None
+    hedges_gz: Annotated[
+        float | None, column("Hedges' g_z: d_z times the exact correction J(n - 1)", EFFECT)
+    ] = None
+    hedges_gz_ci_low: Annotated[
+        float | None, column("lower end of the 95% interval of g_z", EFFECT)
+    ] = None
+    hedges_gz_ci_high: Annotated[
+        float | None, column("upper end of the 95% interval of g_z", EFFECT)
+    ] = None
+    normalized_gain: Annotated[
+        float | None,
+        column(
+            "Hake's class-average normalized gain (to_mean - from_mean) / (max - from_mean)",
+            EFFECT,
+        ),
+    ] = None
+    mean_normalized_gain: Annotated[
+        float | None,
+        column(
+            "mean of the individual normalized gains (to - from) / (max - from), over the "
+            "people below the maximum in the from phase",
+            EFFECT,
+        ),
+    ] = None
+    n_at_maximum: Annotated[
+        int | None,
+        column(
+            "paired people at the maximum in the from phase (left out of the mean of "
+            "individual normalized gains)",
+            PEOPLE,
+        ),
+    ] = None
+    n_improved: Annotated[int | None, column("paired people whose score rose", PEOPLE)] = None
+    n_unchanged: Annotated[int | None, column("paired people whose score stayed", PEOPLE)] = None
+    n_declined: Annotated[int | None, column("paired people whose score fell", PEOPLE)] = None
+    notes: Annotated[
+        list[str], column("why a figure is missing, and other remarks, in English", TEXT)
+    ] = msgspec.field(default_factory=list)
+
+
+PAIRED_FIGURES = tuple(
+    name for name in Paired.__struct_fields__ if name not in ("n_paired", "notes")
+)
+"""The figures of `Paired` that a withheld cell leaves out (counts of people stay)."""
+
+
+class WelchTwoSample(msgspec.Struct, kw_only=True, frozen=True):
+    """Two independent groups' means; ``difference = a_mean - b_mean``."""
+
+    n_a: int
+    n_b: int
+    a_mean: float | None = None
+    b_mean: float | None = None
+    a_sd: float | None = None
+    b_sd: float | None = None
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
     t_statistic: float | None = None
-    t_df: int | None = None
-    t_pvalue: float | None = None
-    wilcoxon_statistic: float | None = None
-    wilcoxon_pvalue: float | None = None
-    wilcoxon_method: WilcoxonMethod | None = None
-    rank_biserial: float | None = None
-    cohens_dz: float | None = None
-    dz_ci_low: float | None = None
-    dz_ci_high: float | None = None
-    hedges_gz: float | None = None
-    hedges_gz_ci_low: float | None = None
-    hedges_gz_ci_high: float | None = None
-    normalized_gain: float | None = None
-    n_improved: int = 0
-    n_unchanged: int = 0
-    n_declined: int = 0
-    notes: list[str] = msgspec.field(default_factory=list)
-
-
-class Unpaired(msgspec.Struct, kw_only=True, frozen=True):
-    """All pre against all post submissions, paired or not (Welch's t test)."""
-
-    n_pre: int
-    n_post: int
-    pre_mean_all: float | None = None
-    post_mean_all: float | None = None
-    welch_t_statistic: float | None = None
-    welch_df: float | None = None
-    welch_t_pvalue: float | None = None
+    df: float | None = None
+    pvalue: float | None = None
     notes: list[str] = msgspec.field(default_factory=list)
 
 
@@ -118,7 +217,10 @@ class Kr20(msgspec.Struct, kw_only=True, frozen=True):
 
 def _float(value: object) -> float | None:
     """A builtin float, or None for NaN/inf (msgspec would silently write null)."""
-    number = float(value)  # type: ignore[arg-type]
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -143,109 +245,330 @@ def _sd(values: np.ndarray) -> float:
     return 0.0 if _is_constant(values) else float(np.std(values, ddof=1))
 
 
-# -- paired comparison -------------------------------------------------------------
+# -- paired comparisons of many groups at once -------------------------------------------
 
 
 def paired_comparison(
-    pre: Sequence[float] | np.ndarray,
-    post: Sequence[float] | np.ndarray,
+    from_scores: Sequence[float] | np.ndarray,
+    to_scores: Sequence[float] | np.ndarray,
     *,
     max_score: float | None = None,
 ) -> Paired:
-    """Compare pre and post scores of the same participants (``pre[i]`` with ``post[i]``).
+    """Compare the scores of the same people in two phases (``from[i]`` with ``to[i]``).
 
-    `max_score` (100 for knowledge percentages) enables Hake's normalized gain of the
-    class averages, ``(post_mean - pre_mean) / (max_score - pre_mean)``.
+    `max_score` (100 for knowledge percentages) enables the normalized gains.
     """
-    pre_scores, post_scores = _vector(pre, "pre"), _vector(post, "post")
-    if pre_scores.shape != post_scores.shape:
-        raise ValueError("pre and post must have the same length (one pair per participant)")
-    gains = np.round(post_scores - pre_scores, DECIMALS)
-    n = int(gains.size)
-    counts = {
-        "n_improved": int(np.count_nonzero(gains > 0)),
-        "n_unchanged": int(np.count_nonzero(gains == 0)),
-        "n_declined": int(np.count_nonzero(gains < 0)),
-    }
-    if n == 0:
-        return Paired(n_paired=0, notes=["no paired participants"], **counts)
+    before, after = _vector(from_scores, "from"), _vector(to_scores, "to")
+    if before.shape != after.shape:
+        raise ValueError("from and to must have the same length (one pair per person)")
+    codes = np.zeros(before.size, dtype=np.intp)
+    return paired_by_group(codes, 1, before, after, max_score=max_score)[0]
 
-    notes: list[str] = []
-    fields: dict[str, object] = {
-        "pre_mean": _float(pre_scores.mean()),
-        "post_mean": _float(post_scores.mean()),
-        "mean_gain": _float(gains.mean()),
-    }
+
+def paired_by_group(
+    codes: np.ndarray,
+    n_groups: int,
+    from_scores: np.ndarray,
+    to_scores: np.ndarray,
+    *,
+    max_score: float | None = None,
+) -> list[Paired]:
+    """`Paired` statistics of each group ``0 .. n_groups-1`` of paired people.
+
+    `codes[i]` is person i's group; scores must be finite. Means, standard deviations,
+    t tests, intervals and effect sizes are computed for all groups together (numpy
+    reductions over the group codes); the signed-rank test, which needs each group's
+    own ranks, group by group.
+    """
+    codes = np.asarray(codes, dtype=np.intp)
+    before = np.asarray(from_scores, dtype=float)
+    after = np.asarray(to_scores, dtype=float)
+    gains = np.round(after - before, DECIMALS)
+    n = np.bincount(codes, minlength=n_groups)[:n_groups]
+    groups = _GroupedMoments(codes, n_groups, n)
+    before_mean, before_sd = groups.mean_sd(before)
+    after_mean, after_sd = groups.mean_sd(after)
+    gain_mean, gain_sd = groups.mean_sd(gains)
+    improved = groups.count(gains > 0)
+    unchanged = groups.count(gains == 0)
+    declined = groups.count(gains < 0)
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        df = n - 1
+        standard_error = gain_sd / np.sqrt(n)
+        testable = (n >= 2) & (gain_sd > 0)
+        t_obs = np.where(testable, gain_mean / standard_error, np.nan)
+        t_p = np.where(testable, 2.0 * special.stdtr(df, -np.abs(t_obs)), np.nan)
+        critical = np.where(testable, special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2), np.nan)
+        ci_low = gain_mean - critical * standard_error
+        ci_high = gain_mean + critical * standard_error
+        d_z = t_obs / np.sqrt(n)
+        dz_low, dz_high, dz_method = noncentral_t_intervals(t_obs, df, CONFIDENCE_LEVEL)
+        dz_low, dz_high = dz_low / np.sqrt(n), dz_high / np.sqrt(n)
+        correction = hedges_j_array(df)
+        average_sd = (before_sd + after_sd) / 2.0
+        d_av = np.where((n >= 2) & (average_sd > 0), gain_mean / average_sd, np.nan)
+
+    normalized = individual = at_maximum = None
     if max_score is not None:
-        fields["normalized_gain"] = _normalized_gain(pre_scores, post_scores, max_score, notes)
-    if n < 2:
-        notes.append(
-            "only one pair: standard deviations, tests, intervals and effect sizes "
-            "need at least two"
+        normalized, individual, at_maximum = _normalized_gains(
+            groups, before, after, before_mean, after_mean, max_score
         )
-        return Paired(n_paired=n, notes=notes, **counts, **fields)  # type: ignore[arg-type]
 
-    fields["pre_sd"] = _sd(pre_scores)
-    fields["post_sd"] = _sd(post_scores)
-    fields["gain_sd"] = _sd(gains)
-    if fields["gain_sd"] == 0.0:
-        notes.append(
-            "all gains are equal (zero variance): the t test, its interval and the "
-            "standardized effect sizes are undefined"
-        )
+    results = []
+    for g in range(n_groups):
+        notes: list[str] = []
+        count = int(n[g])
+        if count == 0:
+            results.append(Paired(n_paired=0, notes=["no paired participants"]))
+            continue
+        fields: dict[str, object] = {
+            "from_mean": _float(before_mean[g]),
+            "to_mean": _float(after_mean[g]),
+            "mean_gain": _float(gain_mean[g]),
+            "n_improved": int(improved[g]),
+            "n_unchanged": int(unchanged[g]),
+            "n_declined": int(declined[g]),
+        }
+        if max_score is not None:
+            assert normalized is not None and individual is not None and at_maximum is not None
+            fields["normalized_gain"] = _float(normalized[g])
+            if fields["normalized_gain"] is None:
+                notes.append("the from mean is at the maximum score: normalized gain is undefined")
+            fields["mean_normalized_gain"] = _float(individual[g])
+            fields["n_at_maximum"] = int(at_maximum[g])
+            if at_maximum[g]:
+                notes.append(
+                    f"{int(at_maximum[g])} paired people at the maximum in the from phase are "
+                    "left out of the mean of individual normalized gains"
+                )
+        if count < 2:
+            notes.append(
+                "only one pair: standard deviations, tests, intervals and effect sizes "
+                "need at least two"
+            )
+            results.append(Paired(n_paired=count, notes=notes, **fields))  # type: ignore[arg-type]
+            continue
+        fields["from_sd"] = _float(before_sd[g])
+        fields["to_sd"] = _float(after_sd[g])
+        fields["gain_sd"] = _float(gain_sd[g])
+        fields["d_av"] = _float(d_av[g])
+        if fields["d_av"] is None:
+            notes.append("both phases have zero variance: d_av is undefined")
+        if not testable[g]:
+            notes.append(
+                "all gains are equal (zero variance): the t test, its interval and d_z "
+                "are undefined"
+            )
+        else:
+            fields.update(
+                t_statistic=_float(t_obs[g]),
+                t_df=int(df[g]),
+                t_pvalue=_float(t_p[g]),
+                gain_ci_low=_float(ci_low[g]),
+                gain_ci_high=_float(ci_high[g]),
+                cohens_dz=_float(d_z[g]),
+            )
+            _effect_intervals(fields, notes, dz_low[g], dz_high[g], dz_method[g], correction[g])
+        fields.update(_wilcoxon(gains[codes == g] if n_groups > 1 else gains, notes))
+        results.append(Paired(n_paired=count, notes=notes, **fields))  # type: ignore[arg-type]
+    return results
+
+
+def _effect_intervals(
+    fields: dict[str, object],
+    notes: list[str],
+    low: float,
+    high: float,
+    method: str,
+    correction: float,
+) -> None:
+    d_z = fields["cohens_dz"]
+    interval = (_float(low), _float(high))
+    if interval[0] is None or interval[1] is None:
+        notes.append("the interval of d_z could not be computed for this t statistic")
     else:
-        fields.update(_t_test_and_effect_sizes(gains, notes))
-    fields.update(_wilcoxon(gains, notes))
-    return Paired(n_paired=n, notes=notes, **counts, **fields)  # type: ignore[arg-type]
-
-
-def _normalized_gain(
-    pre_scores: np.ndarray, post_scores: np.ndarray, max_score: float, notes: list[str]
-) -> float | None:
-    """Hake's <g> of class averages; undefined when the class starts at the maximum."""
-    pre_mean, post_mean = float(pre_scores.mean()), float(post_scores.mean())
-    headroom = max_score - pre_mean
-    if headroom <= 10.0**-DECIMALS * max(1.0, abs(max_score)):
-        notes.append("pre mean is at the maximum score: normalized gain is undefined")
-        return None
-    return _float((post_mean - pre_mean) / headroom)
-
-
-def _t_test_and_effect_sizes(gains: np.ndarray, notes: list[str]) -> dict[str, object]:
-    """Paired t test, its interval, d_z and g_z; gains must have non-zero variance."""
-    n = gains.size
-    df = n - 1
-    # scipy.stats.ttest_rel(post, pre) is ttest_1samp(post - pre, 0) (scipy 1.17,
-    # _stats_py.py); we pass the rounded gains so the test sees what our checks saw.
-    result = stats.ttest_1samp(gains, 0.0)
-    interval = result.confidence_interval(CONFIDENCE_LEVEL)
-    t_obs = float(result.statistic)
-    d_z = t_obs / math.sqrt(n)  # = mean_gain / gain_sd
-    out: dict[str, object] = {
-        "t_statistic": _float(t_obs),
-        "t_df": df,
-        "t_pvalue": _float(result.pvalue),
-        "gain_ci_low": _float(interval.low),
-        "gain_ci_high": _float(interval.high),
-        "cohens_dz": _float(d_z),
-    }
-    d_interval = None
-    ncp_interval = noncentral_t_interval(t_obs, df, CONFIDENCE_LEVEL)
-    if ncp_interval is None:
-        notes.append("the noncentral-t interval for d_z could not be computed (|t| too large)")
-    else:
-        d_interval = (ncp_interval[0] / math.sqrt(n), ncp_interval[1] / math.sqrt(n))
-        out["dz_ci_low"], out["dz_ci_high"] = d_interval
-
-    correction = hedges_j(df)
-    if correction is None:
+        fields["dz_ci_low"], fields["dz_ci_high"] = interval
+        fields["dz_ci_method"] = method
+        if method == "asymptotic":
+            notes.append(
+                "the d_z interval is the asymptotic one (d_z ± 1.96·√(1/n + d_z²/2n)): the "
+                "noncentral t could not be inverted this far out"
+            )
+    j = _float(correction)
+    if j is None or d_z is None:
         notes.append("Hedges' g_z needs at least three pairs")
-    else:
-        out["hedges_gz"] = _float(correction * d_z)
-        if d_interval is not None:
-            out["hedges_gz_ci_low"] = correction * d_interval[0]
-            out["hedges_gz_ci_high"] = correction * d_interval[1]
-    return out
+        return
+    fields["hedges_gz"] = _float(j * float(d_z))  # type: ignore[arg-type]
+    if interval[0] is not None and interval[1] is not None:
+        fields["hedges_gz_ci_low"] = _float(j * interval[0])
+        fields["hedges_gz_ci_high"] = _float(j * interval[1])
+
+
+class _GroupedMoments:
+    """Per-group sums over people, two-pass for the standard deviations."""
+
+    def __init__(self, codes: np.ndarray, n_groups: int, n: np.ndarray) -> None:
+        self.codes = codes
+        self.n_groups = n_groups
+        self.n = n
+        order = np.argsort(codes, kind="stable")
+        self._order = order
+        self._starts = np.searchsorted(codes[order], np.arange(n_groups))
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.codes, weights=values, minlength=self.n_groups)[: self.n_groups]
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.codes[mask], minlength=self.n_groups)[: self.n_groups]
+
+    def mean_sd(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Means and sample standard deviations; a constant group's is exactly 0."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = self.sum(values) / self.n
+            deviations = values - mean[self.codes] if values.size else values
+            variance = self.sum(deviations * deviations) / (self.n - 1)
+        sd = np.sqrt(np.where(self.n >= 2, variance, np.nan))
+        sd[self._constant(values)] = 0.0
+        sd[self.n < 2] = np.nan
+        return mean, sd
+
+    def _constant(self, values: np.ndarray) -> np.ndarray:
+        present = self.n > 0
+        constant = np.zeros(self.n_groups, dtype=bool)
+        if not values.size:
+            return constant
+        ordered = values[self._order]
+        starts = self._starts[present]
+        low = np.minimum.reduceat(ordered, starts)
+        high = np.maximum.reduceat(ordered, starts)
+        constant[present] = low == high
+        return constant
+
+
+def _normalized_gains(
+    groups: _GroupedMoments,
+    before: np.ndarray,
+    after: np.ndarray,
+    before_mean: np.ndarray,
+    after_mean: np.ndarray,
+    max_score: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hake's class-average gain, the mean individual gain, and who is at the maximum."""
+    tolerance = 10.0**-DECIMALS * max(1.0, abs(max_score))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        headroom = max_score - before_mean
+        class_average = np.where(
+            headroom > tolerance, (after_mean - before_mean) / headroom, np.nan
+        )
+        below = before < max_score - tolerance
+        personal = np.where(below, (after - before) / np.where(below, max_score - before, 1.0), 0.0)
+        eligible = groups.count(below)
+        individual = np.where(eligible > 0, groups.sum(personal) / eligible, np.nan)
+    return class_average, individual, groups.count(~below)
+
+
+def noncentral_t_intervals(
+    t_obs: np.ndarray, df: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interval of the noncentrality parameter of each t statistic ("pivot" method).
+
+    The bounds solve ``nct.cdf(t_obs, df, ncp) = (1 + level)/2`` and ``(1 - level)/2``;
+    dividing them by √n gives the interval of d_z, as R's effectsize::cohens_d does.
+
+    Computed for t >= 0 and mirrored for t < 0 (the noncentral t is symmetric:
+    ``cdf(t; ncp) = 1 - cdf(-t; -ncp)``), on brackets where scipy's ``nctdtr`` stays
+    finite: ``[max(t - h, -z - 1), t]`` and ``[t, t + h]`` with
+    ``h = 10·√(1 + t²/(2 df))``, ten standard errors of the noncentrality estimate.
+    All cells are solved together by a vectorised Illinois (regula falsi) iteration
+    to an absolute 1e-12. Where a bracket end is not finite or does not bracket the
+    root (|t| in the tens of thousands with df = 1, say), the cell gets the asymptotic
+    interval ``ncp ± z·√(1 + t²/(2 df))`` instead and its method says "asymptotic".
+    Cells whose t is not finite give NaN bounds and method "".
+    """
+    t_obs = np.atleast_1d(np.asarray(t_obs, dtype=float))
+    df = np.atleast_1d(np.asarray(df, dtype=float))
+    tail = (1.0 - level) / 2.0
+    z = float(special.ndtri(1.0 - tail))
+    valid = np.isfinite(t_obs) & (df >= 1)
+    sign = np.where(t_obs < 0, -1.0, 1.0)
+    t_abs = np.where(valid, np.abs(t_obs), 0.0)
+    d = np.where(valid, df, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        half = 10.0 * np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        low_abs, low_ok = _solve_decreasing(
+            lambda ncp: special.nctdtr(d, ncp, t_abs) - (1.0 - tail),
+            np.maximum(t_abs - half, -z - 1.0),
+            t_abs,
+        )
+        high_abs, high_ok = _solve_decreasing(
+            lambda ncp: special.nctdtr(d, ncp, t_abs) - tail, t_abs, t_abs + half
+        )
+        spread = z * np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+    exact = valid & low_ok & high_ok
+    low_abs = np.where(exact, low_abs, t_abs - spread)
+    high_abs = np.where(exact, high_abs, t_abs + spread)
+    # mirror: for t < 0 the interval of -t, negated and swapped
+    low = np.where(sign > 0, low_abs, -high_abs)
+    high = np.where(sign > 0, high_abs, -low_abs)
+    method = np.where(exact, "noncentral_t", "asymptotic").astype(object)
+    low[~valid] = np.nan
+    high[~valid] = np.nan
+    method[~valid] = ""
+    return low, high, method
+
+
+def _solve_decreasing(
+    function, left: np.ndarray, right: np.ndarray, xtol: float = 1e-12, iterations: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
+    """Roots of decreasing functions in [left, right], all cells at once (Illinois).
+
+    Returns the roots and whether each cell had a valid bracket (f(left) > 0 >= f(right),
+    both finite). Cells without one keep NaN.
+    """
+    a, b = left.astype(float).copy(), right.astype(float).copy()
+    fa, fb = function(a), function(b)
+    ok = np.isfinite(fa) & np.isfinite(fb) & (fa >= 0) & (fb <= 0)
+    root = np.where(ok & (fa == 0), a, np.where(ok & (fb == 0), b, np.nan))
+    active = ok & (fa != 0) & (fb != 0)
+    side = np.zeros(a.shape, dtype=int)
+    for _ in range(iterations):
+        if not active.any():
+            break
+        c = np.where(active, b - fb * (b - a) / (fb - fa), a)
+        # keep c strictly inside; fall back to bisection where regula falsi degenerates
+        bad = ~np.isfinite(c) | (c <= np.minimum(a, b)) | (c >= np.maximum(a, b))
+        c = np.where(bad, (a + b) / 2.0, c)
+        fc = function(c)
+        broken = active & ~np.isfinite(fc)
+        ok &= ~broken
+        active &= ~broken
+        same_as_a = active & (fc > 0)
+        same_as_b = active & (fc < 0)
+        hit = active & (fc == 0)
+        root = np.where(hit, c, root)
+        a = np.where(same_as_a, c, a)
+        fa = np.where(same_as_a, fc, fa)
+        b = np.where(same_as_b, c, b)
+        fb = np.where(same_as_b, fc, fb)
+        # Illinois: halve the stale end's value when the same end is kept twice
+        fb = np.where(same_as_a & (side == 1), fb / 2.0, fb)
+        fa = np.where(same_as_b & (side == -1), fa / 2.0, fa)
+        side = np.where(same_as_a, 1, np.where(same_as_b, -1, side))
+        active &= ~hit
+        done = active & (np.abs(b - a) <= xtol * (1.0 + np.abs(c)))
+        root = np.where(done, (a + b) / 2.0, root)
+        active &= ~done
+    ok &= ~active  # not converged: no exact root
+    return root, ok
+
+
+def noncentral_t_interval(t_obs: float, df: int, level: float) -> tuple[float, float] | None:
+    """`noncentral_t_intervals` of one t statistic; None when t is not finite."""
+    low, high, method = noncentral_t_intervals(np.array([t_obs]), np.array([df]), level)
+    if method[0] != "noncentral_t":
+        return None
+    return float(low[0]), float(high[0])
 
 
 def hedges_j(df: int) -> float | None:
@@ -255,57 +578,15 @@ def hedges_j(df: int) -> float | None:
     overflow. J(1) is 0 in the limit, which would turn every g into 0, so df < 2 has
     no correction (None).
     """
-    if df < 2:
-        return None
-    half = df / 2.0
-    return float(
-        math.exp(special.gammaln(half) - 0.5 * math.log(half) - special.gammaln(half - 0.5))
-    )
+    return _float(hedges_j_array(np.array([df]))[0])
 
 
-def noncentral_t_interval(t_obs: float, df: int, level: float) -> tuple[float, float] | None:
-    """Interval for the noncentrality parameter of a t statistic ("pivot" method).
-
-    The bounds solve ``nct.cdf(t_obs, df, ncp) = (1 + level)/2`` and ``(1 - level)/2``;
-    dividing them by √n gives the interval of d_z (as R's effectsize::cohens_d does).
-    None when the noncentral t cdf cannot be evaluated that far out (huge |t|, tiny df).
-    """
-    tail = (1.0 - level) / 2.0
-    low = _noncentrality_where_cdf_is(1.0 - tail, t_obs, df)
-    high = _noncentrality_where_cdf_is(tail, t_obs, df)
-    if low is None or high is None:
-        return None
-    return low, high
-
-
-def _noncentrality_where_cdf_is(target: float, t_obs: float, df: int) -> float | None:
-    # special.nctdtr(df, ncp, t) is nct.cdf(t, df, ncp) without the rv_continuous
-    # overhead; it falls as ncp grows, so expand a bracket around t_obs, then bisect.
-    def excess(ncp: float) -> float:
-        return float(special.nctdtr(df, ncp, t_obs)) - target
-
-    first_step = 1.0 + 0.1 * abs(t_obs)
-    low = _expand(excess, t_obs, -first_step, want_positive=True)
-    high = _expand(excess, t_obs, first_step, want_positive=False)
-    if low is None or high is None:
-        return None
-    return float(optimize.brentq(excess, low, high, xtol=1e-12))
-
-
-def _expand(
-    excess: Callable[[float], float], start: float, step: float, *, want_positive: bool
-) -> float | None:
-    """Step away from `start`, doubling the step, until `excess` has the wanted sign."""
-    point = start + step
-    for _ in range(60):
-        value = excess(point)
-        if not math.isfinite(value):
-            return None
-        if (value > 0) == want_positive and value != 0:
-            return point
-        step *= 2.0
-        point += step
-    return None
+def hedges_j_array(df: np.ndarray) -> np.ndarray:
+    """`hedges_j` of every df at once; NaN where df < 2."""
+    df = np.asarray(df, dtype=float)
+    half = np.where(df >= 2, df / 2.0, 2.0)
+    j = np.exp(special.gammaln(half) - 0.5 * np.log(half) - special.gammaln(half - 0.5))
+    return np.where(df >= 2, j, np.nan)
 
 
 # -- Wilcoxon signed-rank ------------------------------------------------------------
@@ -342,11 +623,15 @@ def _wilcoxon(gains: np.ndarray, notes: list[str]) -> dict[str, object]:
         notes.append("all gains are zero: the Wilcoxon signed-rank test is undefined")
         return {}
     method = wilcoxon_method(gains)
-    if method == "permutation":
-        statistic, pvalue = _signed_rank_permutation_test(nonzero)
-    else:
-        result = stats.wilcoxon(gains, method=method)
-        statistic, pvalue = float(result.statistic), float(result.pvalue)
+    try:
+        if method == "permutation":
+            statistic, pvalue = _signed_rank_permutation_test(nonzero)
+        else:
+            result = stats.wilcoxon(gains, method=method)
+            statistic, pvalue = float(result.statistic), float(result.pvalue)
+    except _NUMERIC_FAILURES as exc:
+        notes.append(f"the Wilcoxon signed-rank test failed for these gains ({exc})")
+        return {"rank_biserial": rank_biserial(nonzero)}
     return {
         "wilcoxon_statistic": _float(statistic),
         "wilcoxon_pvalue": _float(pvalue),
@@ -392,52 +677,80 @@ def rank_biserial(differences: Sequence[float] | np.ndarray) -> float | None:
     return (r_plus - r_minus) / (r_plus + r_minus)
 
 
-# -- unpaired view -------------------------------------------------------------------
+# -- two independent groups ----------------------------------------------------------
 
 
-def welch_unpaired(
-    pre_all: Sequence[float] | np.ndarray, post_all: Sequence[float] | np.ndarray
-) -> Unpaired:
-    """Welch's t test of every post against every pre submission (paired or not).
+def welch_two_sample(
+    a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray
+) -> WelchTwoSample:
+    """Welch's t test of ``mean(a) - mean(b)`` with its 95% interval.
 
-    Equal to ``scipy.stats.ttest_ind(post, pre, equal_var=False)`` (checked in the
-    tests), but computed here because scipy warns about "catastrophic cancellation"
-    whenever one phase is constant (e.g. everyone scores 100% after the course), which
-    is a legitimate case for Welch's test: only the other phase's variance is used.
+    Equal to ``scipy.stats.ttest_ind(a, b, equal_var=False)`` (checked in the tests),
+    computed here because scipy warns about "catastrophic cancellation" whenever one
+    group is constant, which is a legitimate case for Welch's test: only the other
+    group's variance is used.
     """
-    pre_scores = np.round(_vector(pre_all, "pre_all"), DECIMALS)
-    post_scores = np.round(_vector(post_all, "post_all"), DECIMALS)
-    n_pre, n_post = int(pre_scores.size), int(post_scores.size)
+    first = np.round(_vector(a, "a"), DECIMALS)
+    second = np.round(_vector(b, "b"), DECIMALS)
+    n_a, n_b = int(first.size), int(second.size)
     notes: list[str] = []
     fields: dict[str, object] = {}
-    if n_pre:
-        fields["pre_mean_all"] = _float(pre_scores.mean())
-    if n_post:
-        fields["post_mean_all"] = _float(post_scores.mean())
-    if n_pre < 2 or n_post < 2:
-        notes.append("Welch's t test needs at least two submissions in each phase")
-        return Unpaired(n_pre=n_pre, n_post=n_post, notes=notes, **fields)  # type: ignore[arg-type]
-
-    pre_share = _sd(pre_scores) ** 2 / n_pre  # squared standard error of each mean
-    post_share = _sd(post_scores) ** 2 / n_post
-    standard_error_sq = pre_share + post_share
+    if n_a:
+        fields["a_mean"] = _float(first.mean())
+    if n_b:
+        fields["b_mean"] = _float(second.mean())
+    if n_a >= 2:
+        fields["a_sd"] = _sd(first)
+    if n_b >= 2:
+        fields["b_sd"] = _sd(second)
+    if n_a and n_b:
+        fields["difference"] = _float(first.mean() - second.mean())
+    if n_a < 2 or n_b < 2:
+        notes.append("Welch's t test needs at least two people in each group")
+        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
+    a_share = _sd(first) ** 2 / n_a  # squared standard error of each mean
+    b_share = _sd(second) ** 2 / n_b
+    standard_error_sq = a_share + b_share
     if standard_error_sq == 0.0:
-        notes.append("both phases have zero variance: Welch's t test is undefined")
-        return Unpaired(n_pre=n_pre, n_post=n_post, notes=notes, **fields)  # type: ignore[arg-type]
-
-    t_stat = (post_scores.mean() - pre_scores.mean()) / math.sqrt(standard_error_sq)
+        notes.append("both groups have zero variance: Welch's t test is undefined")
+        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
+    difference = float(first.mean() - second.mean())
+    standard_error = math.sqrt(standard_error_sq)
+    t_stat = difference / standard_error
     # Welch-Satterthwaite degrees of freedom
-    df = standard_error_sq**2 / (pre_share**2 / (n_pre - 1) + post_share**2 / (n_post - 1))
-    pvalue = 2.0 * special.stdtr(df, -abs(t_stat))
-    return Unpaired(
-        n_pre=n_pre,
-        n_post=n_post,
-        welch_t_statistic=_float(t_stat),
-        welch_df=_float(df),
-        welch_t_pvalue=_float(min(1.0, pvalue)),
+    df = standard_error_sq**2 / (a_share**2 / (n_a - 1) + b_share**2 / (n_b - 1))
+    critical = float(special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2))
+    return WelchTwoSample(
+        n_a=n_a,
+        n_b=n_b,
+        ci_low=_float(difference - critical * standard_error),
+        ci_high=_float(difference + critical * standard_error),
+        t_statistic=_float(t_stat),
+        df=_float(df),
+        pvalue=_float(min(1.0, 2.0 * special.stdtr(df, -abs(t_stat)))),
         notes=notes,
         **fields,  # type: ignore[arg-type]
     )
+
+
+# -- proportions -----------------------------------------------------------------------
+
+
+def wilson_interval(
+    successes: int, n: int, level: float = CONFIDENCE_LEVEL
+) -> tuple[float, float] | None:
+    """Wilson score interval of successes/n (R: prop.test(x, n, correct = FALSE)$conf.int).
+
+    None when n is 0.
+    """
+    if n <= 0:
+        return None
+    z = float(special.ndtri(0.5 + level / 2))
+    share = successes / n
+    centre = share + z * z / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
 
 
 # -- multiplicity ----------------------------------------------------------------------
@@ -463,15 +776,33 @@ def holm(pvalues: Sequence[float | None]) -> list[float | None]:
     non-decreasing by a running maximum and capped at 1 (R: p.adjust(p, "holm")).
     """
     positions, values = _defined(pvalues)
+    return _put_back(len(pvalues), positions, _holm_sorted(values, values.size))
+
+
+def holm_fixed_family(pvalues: Sequence[float | None], family_size: int) -> list[float | None]:
+    """Holm over a family of `family_size` hypotheses of which only `pvalues` are known.
+
+    The unknown ones (withheld or undefined: None) count as p = 1: they sort last and
+    are never rejected. That is conservative, and it means the adjusted p-values
+    shown depend neither on which figures are withheld nor on their values. With every
+    p-value known it is `holm`.
+    """
+    positions, values = _defined(pvalues)
+    if family_size < values.size:
+        raise ValueError("the family cannot be smaller than its known p-values")
+    return _put_back(len(pvalues), positions, _holm_sorted(values, family_size))
+
+
+def _holm_sorted(values: np.ndarray, family_size: int) -> np.ndarray:
     m = values.size
     if m == 0:
-        return [None] * len(pvalues)
+        return values
     order = np.argsort(values, kind="stable")
-    scaled = values[order] * (m - np.arange(m))
+    scaled = values[order] * (family_size - np.arange(m))
     adjusted_sorted = np.minimum(1.0, np.maximum.accumulate(scaled))
     adjusted = np.empty(m)
     adjusted[order] = adjusted_sorted
-    return _put_back(len(pvalues), positions, adjusted)
+    return adjusted
 
 
 def benjamini_hochberg(pvalues: Sequence[float | None]) -> list[float | None]:
@@ -510,14 +841,20 @@ def between_groups(groups: Sequence[Sequence[float] | np.ndarray]) -> BetweenGro
     if _is_constant(np.concatenate(usable)):
         notes.append("all values are equal: Kruskal-Wallis is undefined")
     else:
-        kruskal = stats.kruskal(*usable)
-        fields["kruskal_h"] = _float(kruskal.statistic)
-        fields["kruskal_pvalue"] = _float(kruskal.pvalue)
+        try:
+            kruskal = stats.kruskal(*usable)
+            fields["kruskal_h"] = _float(kruskal.statistic)
+            fields["kruskal_pvalue"] = _float(kruskal.pvalue)
+        except _NUMERIC_FAILURES as exc:
+            notes.append(f"Kruskal-Wallis failed for these values ({exc})")
 
     if any(_is_constant(a) for a in usable):
         notes.append("a group has zero variance: Welch's ANOVA is undefined")
     else:
-        fields.update(_welch_anova(usable))
+        try:
+            fields.update(_welch_anova(usable))
+        except _NUMERIC_FAILURES as exc:
+            notes.append(f"Welch's ANOVA failed for these values ({exc})")
     return BetweenGroups(n_groups=len(usable), notes=notes, **fields)  # type: ignore[arg-type]
 
 

@@ -1,322 +1,349 @@
-"""Pre/post summary: knowledge and confidence per agency and skill, with Holm's adjustment.
+"""The paired summary: every measure, comparison, breakdown group and skill.
 
-`summarize` gives one `SummaryRow` per measure, agency (and "all") and skill (and
-"total"), pre vs post, plus an `AgencyComparison` of the gains per measure and skill.
-Small groups are withheld by the rule in `evalsvc.domain.suppression`, which also
-explains the Holm family. Outputs are msgspec Structs of builtins, ready for JSON.
+One `SummaryRow` per measure x comparison x (the "all" row, then each breakdown's
+groups) x skill (and "total"): the `stats.Paired` statistics over the group's people
+who have the score in both phases of the comparison, plus Holm's adjustment, the
+pass-mark view (knowledge total, when the course has a pass mark) and the reasons for
+anything withheld. `GroupComparison` tests whether the gains differ between the
+shown groups of a breakdown.
 
-The other tables of a report live next door: `evalsvc.domain.items` (item analysis,
-KR-20 reliability) and `evalsvc.domain.feedback` (post-course feedback); their input,
-`ParticipantScores` (built by the storage layer), is in `evalsvc.domain.cohort`.
+Holm's families are fixed by the design, before anything is withheld: per measure and
+comparison, the "all" rows (every skill and the total: the course's stated objectives)
+are the confirmatory family; each breakdown's group rows form an exploratory family.
+Withheld and undefined p-values count as 1 (see `stats.holm_fixed_family`), so no
+adjusted p-value depends on what is withheld.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Annotated
 
 import msgspec
 import numpy as np
 
 from evalsvc.domain import stats
-from evalsvc.domain.cohort import (
-    ALL,
-    MEASURES,
-    Measure,
-    ParticipantScores,
-    agency_codes,
-    score_matrix,
-)
-from evalsvc.domain.questionnaire import Course
+from evalsvc.domain.columns import KEY, PEOPLE, SHARE, TEXT, P, column
+from evalsvc.domain.design import ALL, Breakdown, Comparison, Design, Measure
+from evalsvc.domain.disclosure.plan import Plan, Reason
+from evalsvc.domain.disclosure.releases import Release
+from evalsvc.domain.populations import Populations
+from evalsvc.domain.questionnaire import NOT_STATED
 from evalsvc.domain.scoring import TOTAL
-from evalsvc.domain.suppression import SuppressionReason, suppression_plan, withheld_note
 
-KNOWLEDGE_MAX_SCORE = 100.0
-"""Knowledge scores are percentages; Hake's normalized gain uses this ceiling."""
+_Key = Annotated[str, column("which row this is", KEY)]
 
 
-class SummaryRow(msgspec.Struct, kw_only=True, frozen=True):
-    """One measure for one agency (or "all") and one skill (or "total").
+class SummaryRow(stats.Paired, kw_only=True, frozen=True):
+    """One measure, comparison, group and skill: `stats.Paired` and more."""
 
-    The statistics are those of `stats.Paired` (paired participants only) plus the
-    unpaired view over every submission; see `evalsvc.domain.suppression` for suppression.
-    """
-
-    measure: Measure
-    agency: str
-    skill: str
-    n_pre: int
-    n_post: int
-    n_paired: int
-    suppressed: bool
-    suppressed_reason: SuppressionReason | None
-    pre_mean: float | None
-    post_mean: float | None
-    pre_sd: float | None
-    post_sd: float | None
-    mean_gain: float | None
-    gain_sd: float | None
-    gain_ci_low: float | None
-    gain_ci_high: float | None
-    t_statistic: float | None
-    t_df: int | None
-    t_pvalue: float | None
-    p_holm: float | None
-    wilcoxon_statistic: float | None
-    wilcoxon_pvalue: float | None
-    wilcoxon_method: stats.WilcoxonMethod | None
-    rank_biserial: float | None
-    cohens_dz: float | None
-    dz_ci_low: float | None
-    dz_ci_high: float | None
-    hedges_gz: float | None
-    hedges_gz_ci_low: float | None
-    hedges_gz_ci_high: float | None
-    normalized_gain: float | None
-    n_improved: int | None
-    n_unchanged: int | None
-    n_declined: int | None
-    pre_mean_all: float | None
-    post_mean_all: float | None
-    welch_t_pvalue: float | None
-    notes: list[str]
-
-
-class AgencyComparison(msgspec.Struct, kw_only=True, frozen=True):
-    """Do the gains differ between agencies? Only agencies whose rows are shown."""
-
-    measure: Measure
-    skill: str
-    agencies: list[str]
-    n_groups: int
-    kruskal_h: float | None
-    kruskal_pvalue: float | None
-    welch_f: float | None
-    welch_df1: float | None
-    welch_df2: float | None
-    welch_pvalue: float | None
-    notes: list[str]
+    measure: Annotated[str, column("knowledge, confidence or dont_know (see the measures)", KEY)]
+    comparison: Annotated[str, column("the comparison: <from phase>_<to phase>", KEY)]
+    from_phase: Annotated[str, column("the earlier phase of the comparison", KEY)]
+    to_phase: Annotated[str, column("the later phase of the comparison", KEY)]
+    breakdown: Annotated[
+        str, column("what the rows are broken down by: all, agency, or a profile item", KEY)
+    ]
+    group: Annotated[str, column("the group within the breakdown (all for everyone)", KEY)]
+    skill: Annotated[str, column("the skill, or total for all skills together", KEY)]
+    n_from: Annotated[int, column("people of the group with a score in the from phase", PEOPLE)]
+    n_to: Annotated[int, column("people of the group with a score in the to phase", PEOPLE)]
+    p_holm: Annotated[
+        float | None, column("t-test p-value adjusted by Holm within its family", P)
+    ] = None
+    holm_family: Annotated[
+        str,
+        column("Holm family: confirmatory (the all rows) or exploratory:<breakdown>", TEXT),
+    ] = ""
+    pass_from_share: Annotated[
+        float | None, column("share of the paired people at or above the pass mark, from", SHARE)
+    ] = None
+    pass_from_ci_low: Annotated[
+        float | None, column("lower end of the 95% Wilson interval of pass_from_share", SHARE)
+    ] = None
+    pass_from_ci_high: Annotated[
+        float | None, column("upper end of the 95% Wilson interval of pass_from_share", SHARE)
+    ] = None
+    pass_to_share: Annotated[
+        float | None, column("share of the paired people at or above the pass mark, to", SHARE)
+    ] = None
+    pass_to_ci_low: Annotated[
+        float | None, column("lower end of the 95% Wilson interval of pass_to_share", SHARE)
+    ] = None
+    pass_to_ci_high: Annotated[
+        float | None, column("upper end of the 95% Wilson interval of pass_to_share", SHARE)
+    ] = None
+    pass_gained: Annotated[
+        int | None, column("paired people below the pass mark before and at or above after", PEOPLE)
+    ] = None
+    pass_lost: Annotated[
+        int | None, column("paired people at or above the pass mark before and below after", PEOPLE)
+    ] = None
+    pass_mcnemar_p: Annotated[
+        float | None, column("exact McNemar p-value of the change in passing", P)
+    ] = None
+    withheld: Annotated[
+        dict[str, Reason],
+        column("withheld figures and why: small_group or complementary", TEXT),
+    ] = {}
 
 
-class Summary(msgspec.Struct, kw_only=True, frozen=True):
-    min_cell_size: int
-    rows: list[SummaryRow]
-    agency_comparison: list[AgencyComparison]
-    notes: list[str]
-
-
-# -- summarize -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Block:
-    """One measure and skill: per-participant scores and which views are withheld."""
-
-    pre: np.ndarray
-    post: np.ndarray
-    plans: dict[str, dict[str, SuppressionReason]]
-    """view ("paired", "pre", "post") -> group (agency id or ALL) -> reason."""
-
-
-def summarize(course: Course, participants: Sequence[ParticipantScores]) -> Summary:
-    """Knowledge and confidence, per agency (and "all") and skill (and "total")."""
-    k = course.min_cell_size
-    agencies = course.agency_ids()
-    columns = (*course.skill_ids(), TOTAL)
-    codes = agency_codes(course, participants)
-    groups = {agency: codes == i for i, agency in enumerate(agencies)}
-    groups[ALL] = np.ones(len(participants), dtype=bool)
-
-    rows: list[SummaryRow] = []
-    comparisons: list[AgencyComparison] = []
-    for measure in MEASURES:
-        pre = score_matrix(participants, "pre", measure, columns)
-        post = score_matrix(participants, "post", measure, columns)
-        blocks = {
-            skill: _block(pre[:, j], post[:, j], groups, agencies, k)
-            for j, skill in enumerate(columns)
-        }
-        measure_rows = [
-            _summary_row(measure, agency, skill, blocks[skill], groups[agency], k)
-            for agency in (*agencies, ALL)
-            for skill in columns
-        ]
-        rows.extend(_with_holm(measure_rows))
-        comparisons.extend(
-            _agency_comparison(measure, skill, blocks[skill], groups, agencies) for skill in columns
-        )
-
-    notes = []
-    unknown = int(np.count_nonzero(codes < 0))
-    if unknown:
-        notes.append(
-            f"{unknown} participant(s) with an agency not in the course are counted in 'all' only"
-        )
-    return Summary(min_cell_size=k, rows=rows, agency_comparison=comparisons, notes=notes)
-
-
-def _block(
-    pre: np.ndarray,
-    post: np.ndarray,
-    groups: Mapping[str, np.ndarray],
-    agencies: Sequence[str],
-    k: int,
-) -> _Block:
-    has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
-    present = {
-        "paired": has_pre & has_post,
-        "pre": has_pre,
-        "post": has_post,
-        # mean over everyone minus mean over the paired = mean of the one-phase-only
-        # people, so those groups are judged like any other
-        "pre_only": has_pre & ~has_post,
-        "post_only": has_post & ~has_pre,
-    }
-    plans = {}
-    for view, mask in present.items():
-        counts = {agency: int(np.count_nonzero(mask & groups[agency])) for agency in agencies}
-        total = int(np.count_nonzero(mask))
-        if view.endswith("_only"):
-            # an agency with nobody in this view has nothing to hide and protects nobody
-            counts = {agency: n for agency, n in counts.items() if n > 0}
-            plans[view] = suppression_plan(counts, total, k) if total else {}
-        else:
-            plans[view] = suppression_plan(counts, total, k)
-    return _Block(pre=pre, post=post, plans=plans)
-
-
-def _summary_row(
-    measure: Measure, agency: str, skill: str, block: _Block, members: np.ndarray, k: int
-) -> SummaryRow:
-    pre, post = block.pre[members], block.post[members]
-    has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
-    paired = has_pre & has_post
-    n_pre, n_post, n_paired = (int(np.count_nonzero(m)) for m in (has_pre, has_post, paired))
-    notes: list[str] = []
-
-    paired_reason = block.plans["paired"].get(agency)
-    if paired_reason is None:
-        max_score = KNOWLEDGE_MAX_SCORE if measure == "knowledge" else None
-        result = stats.paired_comparison(pre[paired], post[paired], max_score=max_score)
-        paired_fields = _paired_fields(result)
-        notes.extend(result.notes)
-    else:
-        paired_fields = dict.fromkeys(_PAIRED_STATISTICS)
-        notes.append(withheld_note("paired statistics", paired_reason, n_paired, k))
-
-    unpaired_fields, unpaired_notes = _unpaired_fields(
-        pre[has_pre],
-        post[has_post],
-        _unpaired_withheld(block, agency, "pre", n_pre, n_pre - n_paired, k),
-        _unpaired_withheld(block, agency, "post", n_post, n_post - n_paired, k),
-    )
-    notes.extend(unpaired_notes)
-    return SummaryRow(
-        measure=measure,
-        agency=agency,
-        skill=skill,
-        n_pre=n_pre,
-        n_post=n_post,
-        n_paired=n_paired,
-        suppressed=paired_reason is not None,
-        suppressed_reason=paired_reason,
-        p_holm=None,
-        notes=notes,
-        **paired_fields,
-        **unpaired_fields,
-    )
-
-
-_PAIRED_STATISTICS = tuple(
-    name for name in stats.Paired.__struct_fields__ if name not in ("n_paired", "notes")
+PASS_FIGURES = (
+    "pass_from_share",
+    "pass_from_ci_low",
+    "pass_from_ci_high",
+    "pass_to_share",
+    "pass_to_ci_low",
+    "pass_to_ci_high",
+    "pass_gained",
+    "pass_lost",
+    "pass_mcnemar_p",
 )
-"""The `stats.Paired` fields a summary row carries over (n_paired is counted here)."""
+SUMMARY_WITHHELD_FIGURES = (*stats.PAIRED_FIGURES, "p_holm", *PASS_FIGURES)
 
 
-def _paired_fields(result: stats.Paired) -> dict[str, object]:
-    return {name: getattr(result, name) for name in _PAIRED_STATISTICS}
+class GroupComparison(msgspec.Struct, kw_only=True, frozen=True):
+    """Do the gains differ between the shown groups of one breakdown?"""
+
+    measure: _Key
+    comparison: _Key
+    breakdown: _Key
+    skill: _Key
+    groups: Annotated[list[str], column("the groups compared (those shown)", TEXT)]
+    n_groups: Annotated[int, column("groups with at least two paired people", PEOPLE)]
+    kruskal_h: Annotated[float | None, column("Kruskal-Wallis H of the gains", "statistic")]
+    kruskal_pvalue: Annotated[float | None, column("p-value of Kruskal-Wallis", P)]
+    welch_f: Annotated[float | None, column("Welch's one-way ANOVA F of the gains", "statistic")]
+    welch_df1: Annotated[float | None, column("numerator df of Welch's F", "df")]
+    welch_df2: Annotated[float | None, column("denominator df of Welch's F", "df")]
+    welch_pvalue: Annotated[float | None, column("p-value of Welch's ANOVA", P)]
+    notes: Annotated[list[str], column("remarks, in English", TEXT)]
 
 
-def _unpaired_withheld(
-    block: _Block, agency: str, phase: str, n_all: int, n_only: int, k: int
-) -> str | None:
-    """Why the unpaired mean of `phase` is withheld (a note), or None when it is shown."""
-    what = f"{phase}_mean_all"
-    reason = block.plans[phase].get(agency)
-    if reason is not None:
-        return withheld_note(what, reason, n_all, k)
-    reason = block.plans[f"{phase}_only"].get(agency)
-    if reason == "size":
-        return (
-            f"{what} withheld: {n_only} answered only the {phase} questionnaire, fewer than "
-            f"min_cell_size {k} (their mean would follow from {what} and {phase}_mean)"
-        )
-    if reason is not None:
-        return withheld_note(what, reason, n_only, k)
-    return None
+def summary_rows(
+    design: Design,
+    populations: Populations,
+    plan: Plan,
+    pass_mark: float | None,
+) -> list[SummaryRow]:
+    rows: list[SummaryRow] = []
+    for measure in design.measures:
+        for comparison in design.comparisons:
+            block: list[SummaryRow] = []
+            for breakdown in populations.breakdowns():
+                for group in breakdown.groups:
+                    for subject in design.skills:
+                        block.append(_placeholder(measure, comparison, breakdown, group, subject))
+            rows.extend(_fill(measure, comparison, design, populations, plan, pass_mark, block))
+    return rows
 
 
-def _unpaired_fields(
-    pre_all: np.ndarray,
-    post_all: np.ndarray,
-    pre_withheld: str | None,
-    post_withheld: str | None,
-) -> tuple[dict[str, float | None], list[str]]:
-    """Means over every submission and Welch's p, each shown only when its view is."""
-    notes: list[str] = []
-    result = stats.welch_unpaired(pre_all, post_all)
-    fields: dict[str, float | None] = {
-        "pre_mean_all": result.pre_mean_all,
-        "post_mean_all": result.post_mean_all,
-        "welch_t_pvalue": result.welch_t_pvalue,
-    }
-    if pre_withheld is not None:
-        fields["pre_mean_all"] = None
-        notes.append(pre_withheld)
-    if post_withheld is not None:
-        fields["post_mean_all"] = None
-        notes.append(post_withheld)
-    if pre_withheld is None and post_withheld is None:
-        notes.extend(result.notes)
-    else:
-        fields["welch_t_pvalue"] = None
-    return fields, notes
-
-
-def _with_holm(rows: list[SummaryRow]) -> list[SummaryRow]:
-    """Fill p_holm: Holm over every shown t-test p-value of these rows (one family)."""
-    adjusted = stats.holm([row.t_pvalue for row in rows])
-    return [msgspec.structs.replace(row, p_holm=p) for row, p in zip(rows, adjusted, strict=True)]
-
-
-def _agency_comparison(
-    measure: Measure,
-    skill: str,
-    block: _Block,
-    groups: Mapping[str, np.ndarray],
-    agencies: Sequence[str],
-) -> AgencyComparison:
-    shown = [agency for agency in agencies if agency not in block.plans["paired"]]
-    gains = []
-    for agency in shown:
-        pre, post = block.pre[groups[agency]], block.post[groups[agency]]
-        paired = ~np.isnan(pre) & ~np.isnan(post)
-        gains.append(post[paired] - pre[paired])
-    result = stats.between_groups(gains)
-    notes = list(result.notes)
-    left_out = [agency for agency in agencies if agency not in shown]
-    if left_out:
-        notes.insert(0, f"agencies with withheld figures left out: {', '.join(left_out)}")
-    return AgencyComparison(
-        measure=measure,
-        skill=skill,
-        agencies=shown,
-        n_groups=result.n_groups,
-        kruskal_h=result.kruskal_h,
-        kruskal_pvalue=result.kruskal_pvalue,
-        welch_f=result.welch_f,
-        welch_df1=result.welch_df1,
-        welch_df2=result.welch_df2,
-        welch_pvalue=result.welch_pvalue,
-        notes=notes,
+def _placeholder(
+    measure: Measure, comparison: Comparison, breakdown: Breakdown, group: str, subject: str
+) -> SummaryRow:
+    return SummaryRow(
+        measure=measure.id,
+        comparison=comparison.id,
+        from_phase=comparison.from_phase,
+        to_phase=comparison.to_phase,
+        breakdown=breakdown.id,
+        group=group,
+        skill=subject,
+        n_from=0,
+        n_to=0,
     )
+
+
+def release_of(row: SummaryRow) -> Release:
+    return Release(
+        "paired", row.measure, row.from_phase, row.to_phase, row.skill, row.breakdown, row.group
+    )
+
+
+def _fill(
+    measure: Measure,
+    comparison: Comparison,
+    design: Design,
+    populations: Populations,
+    plan: Plan,
+    pass_mark: float | None,
+    placeholders: list[SummaryRow],
+) -> list[SummaryRow]:
+    """The statistics of one measure and comparison, every group and skill."""
+    first, second = comparison.from_phase, comparison.to_phase
+    max_score = measure.maximum if measure.normalized_gain else None
+    results: dict[tuple[str, str, str], SummaryRow] = {}
+    for subject in design.skills:
+        before = populations.scores(measure.id, first, subject)
+        after = populations.scores(measure.id, second, subject)
+        has_before, has_after = ~np.isnan(before), ~np.isnan(after)
+        paired = has_before & has_after
+        for breakdown in populations.breakdowns():
+            codes = populations.codes(breakdown.id)
+            known = codes >= 0
+            size = len(breakdown.groups)
+            in_pairs = paired & known
+            computed = stats.paired_by_group(
+                codes[in_pairs], size, before[in_pairs], after[in_pairs], max_score=max_score
+            )
+            n_from = np.bincount(codes[has_before & known], minlength=size)[:size]
+            n_to = np.bincount(codes[has_after & known], minlength=size)[:size]
+            for index, group in enumerate(breakdown.groups):
+                key = (breakdown.id, group, subject)
+                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
+                fields = _published_fields(computed[index])
+                if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
+                    members = in_pairs & (codes == index)
+                    fields.update(_pass_view(before[members], after[members], pass_mark))
+                reason = plan.reason(release)
+                notes = list(computed[index].notes)
+                withheld: dict[str, Reason] = {}
+                if reason is not None:
+                    fields = {}
+                    notes = [_withheld_note(reason, computed[index].n_paired)]
+                    withheld = dict.fromkeys(_figures(measure, subject, pass_mark), reason)
+                results[key] = msgspec.structs.replace(
+                    placeholders[0],
+                    breakdown=breakdown.id,
+                    group=group,
+                    skill=subject,
+                    n_paired=computed[index].n_paired,
+                    n_from=int(n_from[index]),
+                    n_to=int(n_to[index]),
+                    notes=notes,
+                    withheld=withheld,
+                    **fields,
+                )
+    ordered = [results[(row.breakdown, row.group, row.skill)] for row in placeholders]
+    return _with_holm(ordered, design)
+
+
+def _figures(measure: Measure, subject: str, pass_mark: float | None) -> tuple[str, ...]:
+    figures = [*stats.PAIRED_FIGURES, "p_holm"]
+    if not measure.normalized_gain:
+        figures = [
+            f
+            for f in figures
+            if f not in ("normalized_gain", "mean_normalized_gain", "n_at_maximum")
+        ]
+    if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
+        figures.extend(PASS_FIGURES)
+    return tuple(figures)
+
+
+def _published_fields(result: stats.Paired) -> dict[str, object]:
+    return {name: getattr(result, name) for name in stats.PAIRED_FIGURES}
+
+
+def _pass_view(before: np.ndarray, after: np.ndarray, pass_mark: float) -> dict[str, object]:
+    n = before.size
+    if n == 0:
+        return {}
+    # scores are rounded like gains so that 70.0000000001 and 69.9999999999 agree
+    passed_before = np.round(before, stats.DECIMALS) >= pass_mark
+    passed_after = np.round(after, stats.DECIMALS) >= pass_mark
+    fields: dict[str, object] = {}
+    for prefix, passed in (("pass_from", passed_before), ("pass_to", passed_after)):
+        count = int(np.count_nonzero(passed))
+        fields[f"{prefix}_share"] = count / n
+        interval = stats.wilson_interval(count, n)
+        if interval is not None:
+            fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
+    gained = int(np.count_nonzero(~passed_before & passed_after))
+    lost = int(np.count_nonzero(passed_before & ~passed_after))
+    fields["pass_gained"], fields["pass_lost"] = gained, lost
+    fields["pass_mcnemar_p"] = stats.mcnemar_exact(gained, lost)
+    return fields
+
+
+def _withheld_note(reason: Reason, n: int) -> str:
+    if reason == "small_group":
+        return f"figures withheld: {n} people, fewer than min_cell_size"
+    return (
+        "figures withheld so that no smaller group's withheld figures can be worked out "
+        "from the figures shown"
+    )
+
+
+def _with_holm(rows: list[SummaryRow], design: Design) -> list[SummaryRow]:
+    """Holm within the families fixed by the design (see the module docstring)."""
+    families: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        name = "confirmatory" if row.breakdown == ALL else f"exploratory:{row.breakdown}"
+        families.setdefault(name, []).append(index)
+    out = list(rows)
+    for name, members in families.items():
+        adjusted = stats.holm_fixed_family(
+            [rows[i].t_pvalue if not rows[i].withheld else None for i in members], len(members)
+        )
+        for i, p in zip(members, adjusted, strict=True):
+            out[i] = msgspec.structs.replace(
+                rows[i], p_holm=None if rows[i].withheld else p, holm_family=name
+            )
+    return out
+
+
+# -- between groups ----------------------------------------------------------------------
+
+
+def group_comparisons(
+    design: Design, populations: Populations, rows: Sequence[SummaryRow]
+) -> list[GroupComparison]:
+    """Kruskal-Wallis and Welch's ANOVA of the gains over each breakdown's shown groups.
+
+    Groups with withheld figures are left out, and so is `not_stated`, which is not
+    a category of the item.
+    """
+    shown = {
+        (r.measure, r.comparison, r.breakdown, r.group, r.skill)
+        for r in rows
+        if not r.withheld and r.n_paired > 0
+    }
+    out = []
+    for measure in design.measures:
+        for comparison in design.comparisons:
+            for breakdown in design.breakdowns:
+                codes = populations.codes(breakdown.id)
+                for subject in design.skills:
+                    before = populations.scores(measure.id, comparison.from_phase, subject)
+                    after = populations.scores(measure.id, comparison.to_phase, subject)
+                    paired = ~np.isnan(before) & ~np.isnan(after)
+                    groups = [
+                        (i, g)
+                        for i, g in enumerate(breakdown.groups)
+                        if g != NOT_STATED
+                        and (measure.id, comparison.id, breakdown.id, g, subject) in shown
+                    ]
+                    gains = [
+                        after[paired & (codes == i)] - before[paired & (codes == i)]
+                        for i, _ in groups
+                    ]
+                    result = stats.between_groups(gains)
+                    notes = list(result.notes)
+                    left_out = [
+                        g for g in breakdown.groups if g not in {name for _, name in groups}
+                    ]
+                    if left_out:
+                        notes.insert(
+                            0,
+                            "groups left out (withheld, empty or not stated): "
+                            + ", ".join(left_out),
+                        )
+                    out.append(
+                        GroupComparison(
+                            measure=measure.id,
+                            comparison=comparison.id,
+                            breakdown=breakdown.id,
+                            skill=subject,
+                            groups=[name for _, name in groups],
+                            n_groups=result.n_groups,
+                            kruskal_h=result.kruskal_h,
+                            kruskal_pvalue=result.kruskal_pvalue,
+                            welch_f=result.welch_f,
+                            welch_df1=result.welch_df1,
+                            welch_df2=result.welch_df2,
+                            welch_pvalue=result.welch_pvalue,
+                            notes=notes,
+                        )
+                    )
+    return out

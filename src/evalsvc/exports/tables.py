@@ -1,29 +1,27 @@
 """A course's evaluation flattened into named tables, the same in every format.
 
 Every table is a `Table`: ordered column names and rows of plain cells (`Cell`: str,
-int, float, bool or None). A `Table` unpacks as ``columns, rows``.
+int, float, bool or None). A `Table` unpacks as ``columns, rows``. Each table also
+knows its row struct (`TableSpec.row_type`), whose field metadata
+(`evalsvc.domain.columns`) gives every column's meaning and unit: the codebook, the
+workbook's number formats and the OpenAPI descriptions all read it there.
 
-Column names are *exactly* the field names of the domain Structs
-(`evalsvc.domain.summary`, `.items`, `.feedback`), so ``summary.csv``, the ``Summary``
-sheet and the JSON of
-``/summary`` name every figure the same way. Where a Struct field is not a plain
-value it is flattened like this:
+Column names are *exactly* the field names of the domain Structs, so ``summary.csv``,
+the ``Summary`` sheet and the JSON of ``/summary`` name every figure the same way; the
+key columns (which row this is) come first. Where a field is not a plain value it is
+flattened like this:
 
-* lists (``notes``, ``agencies``) are joined with ``"; "``;
-* ``FeedbackLikertRow.distribution`` (scale point -> number of answers) becomes one
-  column per scale point, ``n_<point>`` (``n_1`` .. ``n_5`` for a 1..5 scale), in
-  place of ``distribution``. The points are those of every feedback likert scale of
-  the course (or, without the course, those seen in the report); a row whose item
-  has no such point, or whose distribution is withheld, has None there;
-* ``FeedbackTexts`` becomes one row per answer, columns ``item`` and ``answer``;
-  an item whose answers are withheld has no rows.
+* lists (``notes``, ``groups``) are joined with ``"; "``;
+* ``withheld`` (figure -> reason) becomes the reason when every withheld figure of
+  the row has the same one, else ``figure=reason`` pairs joined with ``"; "``; empty
+  when nothing is withheld;
+* ``distribution`` (answer -> count) becomes ``answer=count`` pairs joined with
+  ``"; "``; the long table ``response_counts`` has one row per answer instead;
+* `TextAnswers` become one row per answer, columns ``phase``, ``item``, ``answer``.
 
-`report_tables` gives, in this order: ``summary``, ``agency_comparison``, ``items``,
-``reliability``, ``feedback``, ``feedback_texts`` and ``codebook`` (what each column
-of each table means, and its unit). For analysts, participant-level tables are
-built row by row so they can be streamed: `scores_columns` and `score_rows`,
-`responses_columns` and `response_row`; and `item_codebook` lists the questions with
-their options and answer keys.
+For analysts, participant-level tables are built row by row so they can be streamed:
+`scores_columns` and `score_rows`, `responses_columns` and `response_row`; and
+`item_codebook` lists the questions with their options and answer keys.
 """
 
 from __future__ import annotations
@@ -33,35 +31,27 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
-from evalsvc.domain.cohort import MEASURES, PHASES, ParticipantScores
-from evalsvc.domain.feedback import FeedbackLikertRow
+from evalsvc.domain.attrition import AttritionRow, PhaseCountRow
+from evalsvc.domain.columns import FieldMeta, field_meta
 from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course, Item
-from evalsvc.domain.summary import AgencyComparison, SummaryRow
+from evalsvc.domain.responses import ResponseRow
+from evalsvc.domain.summary import GroupComparison, SummaryRow
 
 if TYPE_CHECKING:  # annotations only: no storage (database) import at run time
     from evalsvc.reports import CourseReport
-    from evalsvc.storage.records import ResponseRow
+    from evalsvc.storage.records import ResponseRow as StoredResponse
+    from evalsvc.storage.records import ScoreRow
 
 Cell = str | int | float | bool | None
 """One value of a table: numbers stay numbers, None is an empty cell."""
 
 LIST_SEPARATOR = "; "
-"""How list fields (notes, agencies) are joined into one cell."""
+"""How list fields (notes, groups) are joined into one cell."""
 CHOICE_SEPARATOR = "|"
 """How the options of a multiple-choice answer (and an answer key) are joined."""
 ITEM_COLUMN = "<item id>"
 """Codebook name standing for the per-item columns of the responses table."""
-
-TABLE_NAMES = (
-    "summary",
-    "agency_comparison",
-    "items",
-    "reliability",
-    "feedback",
-    "feedback_texts",
-    "codebook",
-)
 
 
 class Table(NamedTuple):
@@ -69,152 +59,243 @@ class Table(NamedTuple):
     rows: list[tuple[Cell, ...]]
 
 
-def _fields(struct_type: type[msgspec.Struct]) -> tuple[str, ...]:
-    return tuple(struct_type.__struct_fields__)
+class Column(NamedTuple):
+    """A column of a hand-made table, described like a struct field."""
+
+    name: str
+    description: str
+    unit: str
 
 
-SUMMARY_COLUMNS = _fields(SummaryRow)
-AGENCY_COMPARISON_COLUMNS = _fields(AgencyComparison)
-ITEMS_COLUMNS = _fields(ItemRow)
-RELIABILITY_COLUMNS = _fields(ReliabilityRow)
-FEEDBACK_TEXTS_COLUMNS = ("item", "answer")
-CODEBOOK_COLUMNS = ("name", "table", "meaning", "unit")
-SCORES_COLUMNS = ("participant", "agency", "phase", "measure", "skill", "score")
-RESPONSES_FIXED_COLUMNS = (
-    "participant",
-    "agency",
-    "submitted_agency",
-    "agency_mismatch",
-    "phase",
-    "lang",
-    "received_at",
+class TableSpec(NamedTuple):
+    name: str
+    title: str
+    """Short English title (sheet names, headings)."""
+    row_type: type[msgspec.Struct] | None
+    """The row struct whose fields are the columns; None for hand-made tables."""
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("summary", "Summary", SummaryRow),
+    TableSpec("group_comparisons", "Group comparisons", GroupComparison),
+    TableSpec("phase_counts", "Phase counts", PhaseCountRow),
+    TableSpec("attrition", "Attrition", AttritionRow),
+    TableSpec("items", "Items", ItemRow),
+    TableSpec("reliability", "Reliability", ReliabilityRow),
+    TableSpec("responses", "Responses", ResponseRow),
+    TableSpec("response_counts", "Response counts", None),
+    TableSpec("texts", "Texts", None),
+    TableSpec("codebook", "Codebook", None),
 )
-ITEM_CODEBOOK_COLUMNS = (
-    "item",
-    "role",
-    "kind",
-    "section",
-    "skill",
-    "text",
-    "options",
-    "scale",
-    "correct",
-    "points",
-    "partial_credit",
-    "dont_know",
-    "source",
-)
+TABLE_NAMES = tuple(spec.name for spec in TABLES)
 
-ANSWER_KEY_COLUMNS = frozenset({"correct", "source"})
+
+def columns_of(row_type: type[msgspec.Struct]) -> tuple[FieldMeta, ...]:
+    """The row struct's fields as columns: key columns first, then in field order."""
+    fields = field_meta(row_type)
+    return (
+        *(f for f in fields if f.unit == "key"),
+        *(f for f in fields if f.unit != "key"),
+    )
 
 
 # -- cells -------------------------------------------------------------------------
 
 
 def cell(value: object) -> Cell:
-    """A Struct field's value as one cell: lists joined, everything else as it is."""
+    """A Struct field's value as one cell (see the module docstring)."""
     if value is None or isinstance(value, str | bool | int | float):
         return value  # type: ignore[return-value]
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, dict):
+        if not value:
+            return None
+        distinct = set(value.values())
+        if len(distinct) == 1 and all(isinstance(v, str) for v in distinct):
+            return str(next(iter(distinct)))
+        return LIST_SEPARATOR.join(f"{key}={val}" for key, val in value.items())
     raise TypeError(f"no cell for a {type(value).__name__}")
 
 
-def struct_row(struct: msgspec.Struct, columns: Sequence[str]) -> tuple[Cell, ...]:
-    return tuple(cell(getattr(struct, name)) for name in columns)
+def struct_table(row_type: type[msgspec.Struct], rows: Iterable[msgspec.Struct]) -> Table:
+    names = tuple(f.name for f in columns_of(row_type))
+    return Table(names, [tuple(cell(getattr(row, name)) for name in names) for row in rows])
 
 
 # -- the report's tables -------------------------------------------------------------
 
 
-def report_tables(report: CourseReport, course: Course | None = None) -> dict[str, Table]:
-    """Every table of the report by name, in `TABLE_NAMES` order.
-
-    Pass the `course` so that the ``feedback`` table has an ``n_<point>`` column for
-    every point of its scales even when every distribution is withheld.
-    """
-    points = feedback_points(report, course)
-    tables = {
-        "summary": Table(
-            SUMMARY_COLUMNS, [struct_row(r, SUMMARY_COLUMNS) for r in report.summary.rows]
-        ),
-        "agency_comparison": Table(
-            AGENCY_COMPARISON_COLUMNS,
-            [struct_row(r, AGENCY_COMPARISON_COLUMNS) for r in report.summary.agency_comparison],
-        ),
-        "items": Table(ITEMS_COLUMNS, [struct_row(r, ITEMS_COLUMNS) for r in report.items]),
-        "reliability": Table(
-            RELIABILITY_COLUMNS, [struct_row(r, RELIABILITY_COLUMNS) for r in report.reliability]
-        ),
-        "feedback": feedback_table(report.feedback.likert, points),
-        "feedback_texts": Table(
-            FEEDBACK_TEXTS_COLUMNS,
-            [(texts.item, answer) for texts in report.feedback.texts for answer in texts.answers],
-        ),
+def report_tables(report: CourseReport) -> dict[str, Table]:
+    """Every table of the report by name, in `TABLE_NAMES` order."""
+    analysis = report.analysis
+    rows_of = {
+        "summary": analysis.summary,
+        "group_comparisons": analysis.group_comparisons,
+        "phase_counts": analysis.phase_counts,
+        "attrition": analysis.attrition,
+        "items": analysis.items,
+        "reliability": analysis.reliability,
+        "responses": analysis.responses,
     }
-    tables["codebook"] = codebook(points)
+    tables: dict[str, Table] = {}
+    for spec in TABLES:
+        if spec.row_type is not None:
+            tables[spec.name] = struct_table(spec.row_type, rows_of[spec.name])
+    tables["response_counts"] = Table(
+        tuple(c.name for c in RESPONSE_COUNT_COLUMNS),
+        [
+            (r.phase, r.item, r.breakdown, r.group, answer, count)
+            for r in analysis.responses
+            for answer, count in (r.distribution or {}).items()
+        ],
+    )
+    tables["texts"] = Table(
+        tuple(c.name for c in TEXT_COLUMNS),
+        [(t.phase, t.item, answer) for t in analysis.texts for answer in t.answers],
+    )
+    tables["codebook"] = codebook(report)
     return tables
 
 
-def feedback_points(report: CourseReport, course: Course | None = None) -> list[int]:
-    """The scale points that get an ``n_<point>`` column, ascending."""
-    points: set[int] = set()
-    if course is not None:
-        for item in course.items_by_role("feedback"):
-            scale = course.scale(item.scale)
-            if item.kind == "likert" and scale is not None:
-                points.update(scale.points)
-    for row in report.feedback.likert:
-        points.update(row.distribution or ())
-    return sorted(points)
+RESPONSE_COUNT_COLUMNS = (
+    Column("phase", "the phase that asked the item", "key"),
+    Column("item", "item id", "key"),
+    Column("breakdown", "all, agency, or a breakdown item", "key"),
+    Column("group", "the group within the breakdown", "key"),
+    Column("answer", "an option id or scale point", "key"),
+    Column("count", "people of the group who gave this answer", "count"),
+)
+TEXT_COLUMNS = (
+    Column("phase", "the phase that asked the item", "key"),
+    Column("item", "free-text item id", "key"),
+    Column(
+        "answer", "one answer, as written; sorted, with neither group nor participant", "text"
+    ),
+)
+CODEBOOK_COLUMNS = (
+    Column("name", "column name", "key"),
+    Column("table", "table (CSV file or sheet) the column belongs to", "key"),
+    Column("meaning", "what the column holds", "text"),
+    Column("unit", "how the values are read", "text"),
+)
 
 
-def point_column(point: int) -> str:
-    return f"n_{point}"
+# -- codebook --------------------------------------------------------------------------
+
+UNIT_TEXT = {
+    "measure": "in the row's measure: {measures}",
+    "gain": "difference in the row's measure (percentage points or scale points)",
+    "value": "in the item's own unit (scale points, or the number asked for)",
+    "people": "people",
+    "count": "answers",
+    "share": "proportion (0-1)",
+    "p": "p-value (0-1)",
+    "effect": "standardized effect size or correlation",
+    "statistic": "test statistic",
+    "df": "degrees of freedom",
+    "text": "text",
+    "key": "identifier",
+}
 
 
-def feedback_columns(points: Sequence[int]) -> tuple[str, ...]:
-    """FeedbackLikertRow's fields with ``distribution`` replaced by ``n_<point>``."""
-    columns: list[str] = []
-    for name in _fields(FeedbackLikertRow):
-        if name == "distribution":
-            columns.extend(point_column(p) for p in points)
+def unit_text(unit: str, report: CourseReport | None = None) -> str:
+    measures = "see the measures"
+    if report is not None:
+        measures = "; ".join(f"{m.id}: {m.unit}" for m in report.design.measures)
+    return UNIT_TEXT.get(unit, unit).format(measures=measures)
+
+
+def codebook(report: CourseReport | None = None) -> Table:
+    """Name, table, meaning and unit of every column of every table."""
+    rows: list[tuple[Cell, ...]] = []
+    for spec in TABLES:
+        if spec.row_type is not None:
+            described: Sequence[FieldMeta | Column] = columns_of(spec.row_type)
         else:
-            columns.append(name)
-    return tuple(columns)
-
-
-def feedback_table(rows: Iterable[FeedbackLikertRow], points: Sequence[int]) -> Table:
-    out = []
-    for row in rows:
-        cells: list[Cell] = []
-        for name in _fields(FeedbackLikertRow):
-            if name == "distribution":
-                distribution = row.distribution or {}
-                cells.extend(distribution.get(p) for p in points)
-            else:
-                cells.append(cell(getattr(row, name)))
-        out.append(tuple(cells))
-    return Table(feedback_columns(points), out)
+            described = _HAND_MADE[spec.name]
+        for column in described:
+            rows.append((column.name, spec.name, column.description, unit_text(column.unit, report)))
+    for name, entries in _PARTICIPANT_LEVEL.items():
+        for column in entries:
+            rows.append((column.name, name, column.description, unit_text(column.unit, report)))
+    return Table(tuple(c.name for c in CODEBOOK_COLUMNS), rows)
 
 
 # -- participant level (analysts) ------------------------------------------------------
 
+SCORES_COLUMNS = (
+    Column("participant", "pseudonymous participant number within the course", "key"),
+    Column("agency", "the participant's agency id", "key"),
+    Column("phase", "the phase", "key"),
+    Column("measure", "knowledge, confidence or dont_know", "key"),
+    Column("skill", "skill id, or total", "key"),
+    Column("score", "the participant's score", "measure"),
+    Column("scoring", "fingerprint of the scoring rules the score was computed under", "text"),
+)
+RESPONSES_FIXED_COLUMNS = (
+    Column("participant", "pseudonymous participant number within the course", "key"),
+    Column("agency", "the participant's agency id (as first recorded)", "key"),
+    Column("submitted_agency", "agency chosen in this submission", "key"),
+    Column("agency_mismatch", "submitted_agency differs from agency", "text"),
+    Column("phase", "the phase", "key"),
+    Column("lang", "language the questionnaire was answered in", "key"),
+    Column("received_at", "when the submission was stored (ISO 8601, UTC)", "text"),
+)
+ITEM_CODEBOOK_COLUMNS = (
+    Column("item", "item id", "key"),
+    Column("role", "knowledge, self_assessment, feedback or profile", "text"),
+    Column("kind", "single_choice, multiple_choice, true_false, likert, text or number", "text"),
+    Column("section", "questionnaire section id", "text"),
+    Column("skill", "skill the item belongs to", "text"),
+    Column("text", "question text in the report's language", "text"),
+    Column("options", "option id=text pairs (likert: value=label), joined with '; '", "text"),
+    Column("scale", "likert scale id and range", "text"),
+    Column("correct", "answer key: correct option ids joined with '|'", "text"),
+    Column("points", "points the knowledge item is worth", "count"),
+    Column("partial_credit", "multiple choice scored with partial credit", "text"),
+    Column("dont_know", "the item offers 'I don't know' (scored 0)", "text"),
+    Column("breakdown", "results are broken down by this item", "text"),
+    Column("source", "provision the answer key rests on", "text"),
+)
+ANSWER_KEY_COLUMNS = frozenset({"correct", "source"})
+
+_HAND_MADE = {
+    "response_counts": RESPONSE_COUNT_COLUMNS,
+    "texts": TEXT_COLUMNS,
+    "codebook": CODEBOOK_COLUMNS,
+}
+_PARTICIPANT_LEVEL = {
+    "scores": SCORES_COLUMNS,
+    "responses": (
+        *RESPONSES_FIXED_COLUMNS,
+        Column(
+            ITEM_COLUMN,
+            "one column per item, in course order: the option id; multiple choice ids "
+            "joined with '|'; likert and number answers as numbers; text as written; "
+            "empty when unanswered (see items_codebook)",
+            "value",
+        ),
+    ),
+    "items_codebook": ITEM_CODEBOOK_COLUMNS,
+}
+
 
 def scores_columns() -> tuple[str, ...]:
-    return SCORES_COLUMNS
+    return tuple(c.name for c in SCORES_COLUMNS)
 
 
-def score_rows(participants: Iterable[ParticipantScores]) -> Iterator[tuple[Cell, ...]]:
-    """participant x phase x measure x skill (skills in score order, "total" last)."""
-    for person in participants:
-        for phase in PHASES:
-            scores = getattr(person, phase)
-            if scores is None:
+def score_rows(rows: Iterable[ScoreRow], measures: Sequence[str]) -> Iterator[tuple[Cell, ...]]:
+    """participant x phase x measure x skill, in participant and phase order."""
+    decode = msgspec.json.Decoder(dict[str, object]).decode
+    for row in sorted(rows, key=lambda r: (r.participant, r.phase)):
+        scores = decode(row.scores_json)
+        for measure in measures:
+            values = scores.get(measure)
+            if not isinstance(values, dict):
                 continue
-            for measure in MEASURES:
-                for skill, score in getattr(scores, measure).items():
-                    yield (person.participant, person.agency, phase, measure, skill, score)
+            for skill, score in values.items():
+                yield (row.participant, row.agency, row.phase, measure, skill, score, row.scoring)
 
 
 def responses_columns(course: Course) -> tuple[str, ...]:
@@ -222,17 +303,21 @@ def responses_columns(course: Course) -> tuple[str, ...]:
 
     An item whose id equals a fixed column name gets the column ``item_<id>``.
     """
-    return (*RESPONSES_FIXED_COLUMNS, *(_item_column(item) for item in course.items))
+    return (
+        *(c.name for c in RESPONSES_FIXED_COLUMNS),
+        *(_item_column(item) for item in course.items),
+    )
 
 
 def _item_column(item: Item) -> str:
-    return f"item_{item.id}" if item.id in RESPONSES_FIXED_COLUMNS else item.id
+    fixed = {c.name for c in RESPONSES_FIXED_COLUMNS}
+    return f"item_{item.id}" if item.id in fixed else item.id
 
 
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
 
 
-def response_row(course: Course, row: ResponseRow) -> tuple[Cell, ...]:
+def response_row(course: Course, row: StoredResponse) -> tuple[Cell, ...]:
     """One stored submission as a row of `responses_columns(course)`.
 
     Answers: choice -> option id, multiple choice -> ids joined with ``|``, likert and
@@ -292,221 +377,12 @@ def item_codebook(course: Course, lang: str, *, answer_keys: bool = True) -> Tab
                 float(item.points) if knowledge else None,
                 item.partial_credit if knowledge else None,
                 item.dont_know if knowledge else None,
+                item.breakdown,
                 item.source,
             )
         )
+    names = tuple(c.name for c in ITEM_CODEBOOK_COLUMNS)
     if answer_keys:
-        return Table(ITEM_CODEBOOK_COLUMNS, rows)
-    keep = [i for i, name in enumerate(ITEM_CODEBOOK_COLUMNS) if name not in ANSWER_KEY_COLUMNS]
-    return Table(
-        tuple(ITEM_CODEBOOK_COLUMNS[i] for i in keep),
-        [tuple(row[i] for i in keep) for row in rows],
-    )
-
-
-# -- codebook --------------------------------------------------------------------------
-
-SCORE = "knowledge: % of points (0-100); confidence: scale point"
-GAIN = "knowledge: percentage points; confidence: scale points"
-PEOPLE = "people"
-PROBABILITY = "p-value (0-1)"
-SHARE = "proportion (0-1)"
-CORRELATION = "correlation (-1 to 1)"
-STANDARDIZED = "standard deviations of the gain"
-FLAG = "true/false"
-TEXT = "text"
-ID = "id"
-
-_SUPPRESSED_REASON = (
-    "why the figures are withheld: 'size' (fewer than min_cell_size people) or "
-    "'complementary' (withheld so that a smaller withheld group cannot be worked out "
-    "from 'all' minus the shown agencies); empty when shown"
-)
-
-_CODEBOOK: dict[str, list[tuple[str, str, str]]] = {
-    "summary": [
-        ("measure", "knowledge (test score) or confidence (self-assessment)", TEXT),
-        ("agency", "agency id, or 'all' for every participant", ID),
-        ("skill", "skill id, or 'total' for all skills together", ID),
-        ("n_pre", "participants with a pre-course score in this cell", PEOPLE),
-        ("n_post", "participants with a post-course score in this cell", PEOPLE),
-        ("n_paired", "participants with both; the paired statistics use only them", PEOPLE),
-        ("suppressed", "the paired statistics of this row are withheld", FLAG),
-        ("suppressed_reason", _SUPPRESSED_REASON, TEXT),
-        ("pre_mean", "mean pre-course score of the paired participants", SCORE),
-        ("post_mean", "mean post-course score of the paired participants", SCORE),
-        ("pre_sd", "standard deviation (ddof=1) of the paired pre scores", SCORE),
-        ("post_sd", "standard deviation (ddof=1) of the paired post scores", SCORE),
-        ("mean_gain", "mean of post minus pre over the paired participants", GAIN),
-        ("gain_sd", "standard deviation (ddof=1) of the gains", GAIN),
-        ("gain_ci_low", "lower bound of the 95% paired-t confidence interval of mean_gain", GAIN),
-        ("gain_ci_high", "upper bound of the 95% paired-t confidence interval of mean_gain", GAIN),
-        ("t_statistic", "paired t statistic: mean_gain / (gain_sd / sqrt(n_paired))", "t"),
-        ("t_df", "degrees of freedom of the paired t test: n_paired - 1", "df"),
-        ("t_pvalue", "two-sided p-value of the paired t test", PROBABILITY),
-        ("p_holm", "t_pvalue adjusted by Holm over the shown rows of this measure", PROBABILITY),
-        (
-            "wilcoxon_statistic",
-            "Wilcoxon signed-rank statistic: the smaller of the sums of ranks of positive "
-            "and of negative gains (zero gains dropped)",
-            "rank sum",
-        ),
-        ("wilcoxon_pvalue", "two-sided p-value of the Wilcoxon signed-rank test", PROBABILITY),
-        (
-            "wilcoxon_method",
-            "how that p-value was computed: exact, permutation or asymptotic",
-            TEXT,
-        ),
-        (
-            "rank_biserial",
-            "matched-pairs rank-biserial correlation: (R+ - R-) / (R+ + R-)",
-            CORRELATION,
-        ),
-        ("cohens_dz", "Cohen's d_z: mean_gain / gain_sd", STANDARDIZED),
-        (
-            "dz_ci_low",
-            "lower bound of the 95% noncentral-t confidence interval of d_z",
-            STANDARDIZED,
-        ),
-        (
-            "dz_ci_high",
-            "upper bound of the 95% noncentral-t confidence interval of d_z",
-            STANDARDIZED,
-        ),
-        ("hedges_gz", "Hedges' g_z: d_z times the exact small-sample correction J", STANDARDIZED),
-        ("hedges_gz_ci_low", "dz_ci_low times J", STANDARDIZED),
-        ("hedges_gz_ci_high", "dz_ci_high times J", STANDARDIZED),
-        (
-            "normalized_gain",
-            "Hake's normalized gain (post_mean - pre_mean) / (100 - pre_mean); knowledge only",
-            "share of the possible gain",
-        ),
-        ("n_improved", "paired participants whose score rose", PEOPLE),
-        ("n_unchanged", "paired participants whose score stayed the same", PEOPLE),
-        ("n_declined", "paired participants whose score fell", PEOPLE),
-        ("pre_mean_all", "mean over every pre-course submission, paired or not", SCORE),
-        ("post_mean_all", "mean over every post-course submission, paired or not", SCORE),
-        (
-            "welch_t_pvalue",
-            "two-sided p-value of Welch's t test of all post against all pre submissions",
-            PROBABILITY,
-        ),
-        ("notes", "why a figure is missing or withheld, joined with '; '", TEXT),
-    ],
-    "agency_comparison": [
-        ("measure", "knowledge or confidence", TEXT),
-        ("skill", "skill id, or 'total'", ID),
-        ("agencies", "agencies whose rows are shown, joined with '; '", ID),
-        ("n_groups", "agencies with at least two paired participants, used by the tests", "groups"),
-        ("kruskal_h", "Kruskal-Wallis H of the gains across those agencies", "H"),
-        ("kruskal_pvalue", "p-value of the Kruskal-Wallis test", PROBABILITY),
-        ("welch_f", "Welch's one-way ANOVA F of the gains", "F"),
-        ("welch_df1", "numerator degrees of freedom of Welch's F: groups - 1", "df"),
-        ("welch_df2", "denominator degrees of freedom of Welch's F (Welch 1951)", "df"),
-        ("welch_pvalue", "p-value of Welch's ANOVA", PROBABILITY),
-        ("notes", "why a figure is missing, joined with '; '", TEXT),
-    ],
-    "items": [
-        ("item", "knowledge item id", ID),
-        ("skill", "skill the item tests", ID),
-        ("n_pre", "participants with a pre-course answer sheet", PEOPLE),
-        ("n_post", "participants with a post-course answer sheet", PEOPLE),
-        ("n_paired", "participants with both", PEOPLE),
-        ("p_pre", "item difficulty p: share fully correct before the course", SHARE),
-        ("p_post", "share fully correct after the course", SHARE),
-        (
-            "discrimination_pre",
-            "corrected item-rest point-biserial correlation before the course",
-            CORRELATION,
-        ),
-        (
-            "discrimination_post",
-            "corrected item-rest point-biserial correlation after the course",
-            CORRELATION,
-        ),
-        ("mcnemar_b", "paired participants wrong before and right after", PEOPLE),
-        ("mcnemar_c", "paired participants right before and wrong after", PEOPLE),
-        ("mcnemar_p", "exact two-sided McNemar p-value from mcnemar_b and mcnemar_c", PROBABILITY),
-        ("notes", "why a figure is missing or withheld, joined with '; '", TEXT),
-    ],
-    "reliability": [
-        ("skill", "skill id, or 'total' for all knowledge items", ID),
-        ("phase", "pre or post", TEXT),
-        ("n", "participants who have every item of the skill in that phase", PEOPLE),
-        ("k", "number of knowledge items", "items"),
-        ("kr20", "Kuder-Richardson 20 reliability (variances with ddof=1)", "coefficient (<= 1)"),
-        ("notes", "why the figure is missing or withheld, joined with '; '", TEXT),
-    ],
-    "feedback": [
-        ("item", "feedback likert item id", ID),
-        ("agency", "agency id, or 'all'", ID),
-        ("n", "post-course answers to this item", PEOPLE),
-        ("suppressed", "the distribution, mean and top-two-box are withheld", FLAG),
-        ("suppressed_reason", _SUPPRESSED_REASON, TEXT),
-        # n_<point> columns are inserted here (see `codebook`)
-        ("mean", "mean answer", "scale point"),
-        ("top_two_box", "share of answers on the two highest points of the scale", SHARE),
-    ],
-    "feedback_texts": [
-        ("item", "free-text feedback item id", ID),
-        ("answer", "one answer, as written; sorted, with neither agency nor participant", TEXT),
-    ],
-    "codebook": [
-        ("name", "column name", TEXT),
-        ("table", "table (CSV file or sheet) the column belongs to", TEXT),
-        ("meaning", "what the column holds", TEXT),
-        ("unit", "unit or scale of the values", TEXT),
-    ],
-    "scores": [
-        ("participant", "pseudonymous participant number within the course", ID),
-        ("agency", "the participant's agency id", ID),
-        ("phase", "pre or post", TEXT),
-        ("measure", "knowledge or confidence", TEXT),
-        ("skill", "skill id, or 'total'", ID),
-        ("score", "the participant's score", SCORE),
-    ],
-    "responses": [
-        ("participant", "pseudonymous participant number within the course", ID),
-        ("agency", "the participant's agency id (as first recorded)", ID),
-        ("submitted_agency", "agency chosen in this submission", ID),
-        ("agency_mismatch", "submitted_agency differs from agency", FLAG),
-        ("phase", "pre or post", TEXT),
-        ("lang", "language the questionnaire was answered in", TEXT),
-        ("received_at", "when the submission was stored", "ISO 8601 UTC time"),
-        (
-            ITEM_COLUMN,
-            "one column per item, in course order: the option id; multiple choice ids "
-            "joined with '|'; likert and number answers as numbers; text as written; "
-            "empty when unanswered (see items_codebook)",
-            "as the item",
-        ),
-    ],
-    "items_codebook": [
-        ("item", "item id", ID),
-        ("role", "knowledge, self_assessment, feedback or profile", TEXT),
-        ("kind", "single_choice, multiple_choice, true_false, likert, text or number", TEXT),
-        ("section", "questionnaire section id", ID),
-        ("skill", "skill the item belongs to", ID),
-        ("text", "question text in the report's language", TEXT),
-        ("options", "option id=text pairs (likert: value=label), joined with '; '", TEXT),
-        ("scale", "likert scale id and range", TEXT),
-        ("correct", "answer key: correct option ids joined with '|'", ID),
-        ("points", "points the knowledge item is worth", "points"),
-        ("partial_credit", "multiple choice scored with partial credit", FLAG),
-        ("dont_know", "the item offers 'I don't know' (scored 0)", FLAG),
-        ("source", "provision the answer key rests on", TEXT),
-    ],
-}
-
-
-def codebook(points: Sequence[int] = ()) -> Table:
-    """Name, table, meaning and unit of every column of every table."""
-    rows: list[tuple[Cell, ...]] = []
-    for table, entries in _CODEBOOK.items():
-        for name, meaning, unit in entries:
-            if table == "feedback" and name == "mean":
-                rows.extend(
-                    (point_column(p), table, f"answers on scale point {p}", PEOPLE) for p in points
-                )
-            rows.append((name, table, meaning, unit))
-    return Table(CODEBOOK_COLUMNS, rows)
+        return Table(names, rows)
+    keep = [i for i, name in enumerate(names) if name not in ANSWER_KEY_COLUMNS]
+    return Table(tuple(names[i] for i in keep), [tuple(row[i] for i in keep) for row in rows])

@@ -18,8 +18,12 @@ class NewSubmission(msgspec.Struct, frozen=True, kw_only=True):
     lang: str
     answers_json: str
     scores_json: str
-    feedback_json: str
-    """The feedback items' answers alone, so reports need not decode every answer."""
+    summarised_json: str
+    """The summarised (unscored) items' answers alone: reports need not decode every answer."""
+    breakdowns_json: str
+    """The breakdown items' answers (sex, role...), read by every report."""
+    scoring: str
+    """Fingerprint of the scoring rules the scores were computed under."""
     received_at: str
 
 
@@ -36,11 +40,29 @@ class ScoreRow(NamedTuple):
     agency: str
     phase: str
     scores_json: str
+    breakdowns_json: str
+    summarised_json: str
+    scoring: str
 
 
-class FeedbackRow(NamedTuple):
-    agency: str
-    feedback_json: str
+class StoredAnswers(NamedTuple):
+    """A stored submission's answers and what was derived from them, for rewriting."""
+
+    phase: str
+    answers_json: str
+    scores_json: str
+    breakdowns_json: str
+    summarised_json: str
+    scoring: str
+
+
+class Rewritten(NamedTuple):
+    """New derived columns of a submission: scores, breakdowns, summarised, scoring."""
+
+    scores_json: str
+    breakdowns_json: str
+    summarised_json: str
+    scoring: str
 
 
 class ResponseRow(NamedTuple):

@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,10 +24,11 @@ import msgspec
 
 from evalsvc.errors import Conflict, EvalsvcError, StorageUnavailable, Unprocessable
 from evalsvc.storage.records import (
-    FeedbackRow,
     NewSubmission,
     ResponseRow,
+    Rewritten,
     ScoreRow,
+    StoredAnswers,
     StoredSubmission,
     TokenRecord,
 )
@@ -84,6 +85,22 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: feedback answers on their own, read by every report
     """
     ALTER TABLE submissions ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
+    """,
+    # 3: the answers every report reads, apart (summarised items of any phase, and the
+    # breakdown items), the scoring rules each score was computed under, and a data
+    # version per course that changes with every stored or rescored submission.
+    # The rows' new columns are filled by the data migration of version 3
+    # (`rewrite_submissions`), which needs the course definitions.
+    """
+    ALTER TABLE submissions RENAME COLUMN feedback TO summarised;
+    ALTER TABLE submissions ADD COLUMN breakdowns TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE submissions ADD COLUMN scoring TEXT NOT NULL DEFAULT '';
+    CREATE TABLE course_versions (
+        course  TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO course_versions (course, version)
+        SELECT course, count(*) FROM submissions GROUP BY course;
     """,
 )
 
@@ -333,59 +350,73 @@ class Database:
             row = await (await conn.execute(sql, args)).fetchone()
         return int(row[0]) if row else 0
 
-    async def fingerprint(self, course: str) -> tuple[int, int]:
-        """(count, highest id) of a course's submissions: changes with every new one.
-
-        Submissions are never updated or deleted, so this identifies the data.
-        """
+    async def data_version(self, course: str) -> int:
+        """A number that changes whenever a submission of the course is stored or rescored."""
         async with self._reader() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT count(*), coalesce(max(id), 0) FROM submissions WHERE course = ?",
-                (course,),
+                "SELECT version FROM course_versions WHERE course = ?", (course,)
             )
-        return int(rows[0][0]), int(rows[0][1])
+        return int(rows[0][0]) if rows else 0
 
     async def score_rows(self, course: str) -> list[ScoreRow]:
-        """Every submission's scores, with the participant's (first) agency; any order."""
+        """Every submission's scores and summarised answers, with the participant's
+        (first) agency; any order."""
         async with self._reader() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT p.number, p.agency, s.phase, s.scores FROM submissions s"
+                "SELECT p.number, p.agency, s.phase, s.scores, s.breakdowns, s.summarised,"
+                " s.scoring FROM submissions s"
                 " JOIN participants p ON p.id = s.participant_id WHERE s.course = ?",
                 (course,),
             )
         return list(map(ScoreRow._make, rows))
 
-    async def backfill_feedback(self, course: str, item_ids: list[str]) -> int:
-        """Copy feedback answers into their column for submissions stored before schema 2."""
-        wanted = set(item_ids)
+    async def scoring_counts(self, course: str) -> dict[str, int]:
+        """How many of the course's submissions were scored under each set of rules."""
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT scoring, count(*) FROM submissions WHERE course = ? GROUP BY scoring",
+                (course,),
+            )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def rewrite_submissions(
+        self,
+        course: str,
+        transform: Callable[[StoredAnswers], Rewritten | None],
+        *,
+        dry_run: bool = False,
+    ) -> int:
+        """Recompute what is derived from each submission's answers, in one transaction.
+
+        `transform` gets each stored submission's answers and derived columns and
+        returns new ones, or None to keep them. The answers themselves never change.
+        Returns how many submissions changed; the course's data version moves if any.
+        With `dry_run`, nothing is written.
+        """
 
         async def unit(conn: aiosqlite.Connection) -> int:
             rows = await conn.execute_fetchall(
-                "SELECT id, answers FROM submissions"
-                " WHERE course = ? AND phase = 'post' AND feedback = '{}'",
+                "SELECT id, phase, answers, scores, breakdowns, summarised, scoring"
+                " FROM submissions WHERE course = ?",
                 (course,),
             )
             updates = []
-            for row_id, answers in rows:
-                given = msgspec.json.decode(answers)
-                feedback = {key: value for key, value in given.items() if key in wanted}
-                if feedback:
-                    updates.append((msgspec.json.encode(feedback).decode(), row_id))
-            await conn.executemany("UPDATE submissions SET feedback = ? WHERE id = ?", updates)
+            for row in rows:
+                new = transform(StoredAnswers(*row[1:]))
+                if new is not None:
+                    updates.append((*new, row[0]))
+            if dry_run:
+                return len(updates)
+            await conn.executemany(
+                "UPDATE submissions SET scores = ?, breakdowns = ?, summarised = ?, scoring = ?"
+                " WHERE id = ?",
+                updates,
+            )
+            if updates:
+                await _bump_versions(conn, [course])
             return len(updates)
 
         return await self.write(unit)
-
-    async def feedback_rows(self, course: str) -> list[FeedbackRow]:
-        """The feedback answers of every post submission, with the participant's agency."""
-        async with self._reader() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT p.agency, s.feedback FROM submissions s"
-                " JOIN participants p ON p.id = s.participant_id"
-                " WHERE s.course = ? AND s.phase = 'post' AND s.feedback != '{}'",
-                (course,),
-            )
-        return [FeedbackRow(row[0], row[1]) for row in rows]
 
     async def iter_responses(self, course: str, chunk: int = 1000) -> AsyncIterator[ResponseRow]:
         """Submissions in participant order, fetched in chunks to bound memory.
@@ -546,7 +577,9 @@ async def _store_submissions(
                 new.lang,
                 new.answers_json,
                 new.scores_json,
-                new.feedback_json,
+                new.summarised_json,
+                new.breakdowns_json,
+                new.scoring,
                 new.received_at,
             )
         )
@@ -561,11 +594,22 @@ async def _store_submissions(
     if new_rows:
         await conn.executemany(
             "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
-            " participant_id, agency, agency_mismatch, lang, answers, scores, feedback,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " participant_id, agency, agency_mismatch, lang, answers, scores, summarised,"
+            " breakdowns, scoring, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             new_rows,
         )
+        await _bump_versions(conn, sorted({row[3] for row in new_rows}))
     return outcomes
+
+
+async def _bump_versions(conn: aiosqlite.Connection, courses: Iterable[str]) -> None:
+    """Move the data version of each course (in the writer's transaction)."""
+    await conn.executemany(
+        "INSERT INTO course_versions (course, version) VALUES (?, 1)"
+        " ON CONFLICT (course) DO UPDATE SET version = version + 1",
+        [(course,) for course in courses],
+    )
 
 
 async def _run_unit(

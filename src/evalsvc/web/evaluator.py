@@ -6,8 +6,6 @@ submissions keep flowing) and every format renders that same report.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post, route
@@ -17,13 +15,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 
 from evalsvc import reports
-from evalsvc.domain.feedback import FeedbackLikertRow, FeedbackTexts
+from evalsvc.domain.attrition import AttritionRow, PhaseCountRow
+from evalsvc.domain.design import Comparison, Measure
 from evalsvc.domain.items import ItemRow, ReliabilityRow
-from evalsvc.domain.questionnaire import Course
-from evalsvc.domain.summary import AgencyComparison, SummaryRow
+from evalsvc.domain.responses import ResponseRow, TextAnswers
+from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
-from evalsvc.exports import csv_export, html_report, xlsx_export
-from evalsvc.exports import tables as export_tables
+from evalsvc.exports import html_report, registry
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
@@ -38,39 +36,60 @@ from evalsvc.web.auth import (
 from evalsvc.web.i18n import page_context
 from evalsvc.web.openapi import EVALUATOR_READ
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 
+class ReportMeta(msgspec.Struct, kw_only=True):
+    """What every evaluator answer starts with."""
 
-class SummaryOut(msgspec.Struct):
     course: str
     generated_at: str
     min_cell_size: int
+    scored_under_other_rules: int
+    """Submissions scored under other rules than the course's current ones."""
+
+
+class SummaryOut(ReportMeta, kw_only=True):
+    measures: list[Measure]
+    comparisons: list[Comparison]
     rows: list[SummaryRow]
-    agency_comparison: list[AgencyComparison]
+    group_comparisons: list[GroupComparison]
     notes: list[str]
 
 
-class ItemsOut(msgspec.Struct):
-    course: str
-    generated_at: str
-    min_cell_size: int
+class AttritionOut(ReportMeta, kw_only=True):
+    phase_counts: list[PhaseCountRow]
+    rows: list[AttritionRow]
+
+
+class ItemsOut(ReportMeta, kw_only=True):
     rows: list[ItemRow]
 
 
-class ReliabilityOut(msgspec.Struct):
-    course: str
-    generated_at: str
-    min_cell_size: int
+class ReliabilityOut(ReportMeta, kw_only=True):
     rows: list[ReliabilityRow]
 
 
-class FeedbackOut(msgspec.Struct):
-    course: str
-    generated_at: str
+class ResponsesOut(ReportMeta, kw_only=True):
+    rows: list[ResponseRow]
+    texts: list[TextAnswers]
+
+
+class DisclosureOut(msgspec.Struct, kw_only=True):
+    verified: bool
+    published: int
+    withheld: int
+    withheld_small_group: int
+    withheld_complementary: int
+    method: str
     min_cell_size: int
-    likert: list[FeedbackLikertRow]
-    texts: list[FeedbackTexts]
+
+
+def _meta(report: reports.CourseReport) -> dict[str, object]:
+    return {
+        "course": report.course,
+        "generated_at": report.generated_at,
+        "min_cell_size": report.min_cell_size,
+        "scored_under_other_rules": report.scoring.other_rules,
+    }
 
 
 def _download(content: bytes | str, media_type: str, filename: str) -> Response:
@@ -103,54 +122,83 @@ class EvaluatorApi(Controller):
 
     @get(
         "/{course_id:str}/summary",
-        summary="Knowledge and confidence gain per agency and skill",
+        summary="Paired gains per measure, comparison, breakdown group and skill",
         responses=EVALUATOR_READ,
     )
     async def summary(self, report: NamedDependency[reports.CourseReport]) -> SummaryOut:
+        analysis = report.analysis
         return SummaryOut(
-            report.course,
-            report.generated_at,
-            report.min_cell_size,
-            report.summary.rows,
-            report.summary.agency_comparison,
-            report.summary.notes,
+            **_meta(report),  # type: ignore[arg-type]
+            measures=list(report.design.measures),
+            comparisons=list(report.design.comparisons),
+            rows=analysis.summary,
+            group_comparisons=analysis.group_comparisons,
+            notes=analysis.notes,
+        )
+
+    @get(
+        "/{course_id:str}/attrition",
+        summary="Who answered which phases, and the baseline scores of those who left",
+        responses=EVALUATOR_READ,
+    )
+    async def attrition(self, report: NamedDependency[reports.CourseReport]) -> AttritionOut:
+        return AttritionOut(
+            **_meta(report),  # type: ignore[arg-type]
+            phase_counts=report.analysis.phase_counts,
+            rows=report.analysis.attrition,
         )
 
     @get(
         "/{course_id:str}/items",
-        summary="Item analysis of the knowledge test",
+        summary="Item analysis of the knowledge test, per comparison",
         responses=EVALUATOR_READ,
     )
     async def items(self, report: NamedDependency[reports.CourseReport]) -> ItemsOut:
-        return ItemsOut(report.course, report.generated_at, report.min_cell_size, report.items)
+        return ItemsOut(**_meta(report), rows=report.analysis.items)  # type: ignore[arg-type]
 
     @get(
         "/{course_id:str}/reliability",
-        summary="KR-20 per skill and phase",
+        summary="KR-20 per comparison, phase and skill",
         responses=EVALUATOR_READ,
     )
     async def reliability(self, report: NamedDependency[reports.CourseReport]) -> ReliabilityOut:
         return ReliabilityOut(
-            report.course, report.generated_at, report.min_cell_size, report.reliability
+            **_meta(report),  # type: ignore[arg-type]
+            rows=report.analysis.reliability,
         )
 
     @get(
-        "/{course_id:str}/feedback",
-        summary="Post-course feedback, small groups suppressed",
+        ["/{course_id:str}/responses", "/{course_id:str}/feedback"],
+        summary="Summaries of the feedback, profile and follow-up items, per phase",
         responses=EVALUATOR_READ,
     )
-    async def feedback(self, report: NamedDependency[reports.CourseReport]) -> FeedbackOut:
-        return FeedbackOut(
-            report.course,
-            report.generated_at,
-            report.min_cell_size,
-            report.feedback.likert,
-            report.feedback.texts,
+    async def responses(self, report: NamedDependency[reports.CourseReport]) -> ResponsesOut:
+        return ResponsesOut(
+            **_meta(report),  # type: ignore[arg-type]
+            rows=report.analysis.responses,
+            texts=report.analysis.texts,
+        )
+
+    @get(
+        "/{course_id:str}/disclosure",
+        summary="The disclosure control's audit: what is withheld and whether it was verified",
+        responses=EVALUATOR_READ,
+    )
+    async def disclosure(self, report: NamedDependency[reports.CourseReport]) -> DisclosureOut:
+        audit = report.analysis.disclosure
+        return DisclosureOut(
+            verified=audit.verified,
+            published=audit.published,
+            withheld=audit.withheld,
+            withheld_small_group=audit.withheld_small_group,
+            withheld_complementary=audit.withheld_complementary,
+            method=audit.method,
+            min_cell_size=audit.min_cell_size,
         )
 
     @get(
         "/{course_id:str}/{download:str}",
-        summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv",
+        summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv ...",
         responses=EVALUATOR_READ,
     )
     async def download(
@@ -163,44 +211,29 @@ class EvaluatorApi(Controller):
         lang: FromQuery[str | None] = None,
     ) -> Response:
         course = intake.course(course_id)
-        name, _, suffix = download.partition(".")
-        if download == "report.xlsx":
+        filename = f"{course.id}-{download}"
+        if download in registry.REPORT_EXPORTS:
+            export = registry.REPORT_EXPORTS[download]
             report = await report_cache.report(intake.db, course, lang)
-            content = await anyio.to_thread.run_sync(xlsx_export.workbook, report, course)
-            return _download(content, XLSX, f"{course.id}-report.xlsx")
-        if suffix != "csv":
+            content = await anyio.to_thread.run_sync(export.render, report, course)
+            return _download(content, export.media_type, filename)
+        participant_export = registry.PARTICIPANT_EXPORTS.get(download)
+        if participant_export is None:
             raise NotFound(f"no download {download!r}", code="unknown_download")
-        if name in export_tables.TABLE_NAMES:
-            report = await report_cache.report(intake.db, course, lang)
-            columns, rows = export_tables.report_tables(report, course)[name]
-            return _download(csv_export.table_csv(columns, rows), CSV, f"{course.id}-{name}.csv")
-        if name in ("scores", "responses", "items_codebook"):
-            require_analyst(reader)
-            return await _participant_level(intake, course, name, lang)
-        raise NotFound(f"no download {download!r}", code="unknown_download")
-
-
-async def _participant_level(
-    intake: Intake, course: Course, name: str, lang: str | None
-) -> Response:
-    filename = f"{course.id}-{name}.csv"
-    if name == "scores":
-        participants = await reports.load_participants(intake.db, course)
-        rows = export_tables.score_rows(participants)
-        return _download(csv_export.table_csv(export_tables.scores_columns(), rows), CSV, filename)
-    if name == "items_codebook":
-        columns, rows = export_tables.item_codebook(course, intake.language(course, lang))
-        return _download(csv_export.table_csv(columns, rows), CSV, filename)
-
-    async def rows() -> AsyncIterator[tuple]:
-        async for row in intake.db.iter_responses(course.id):
-            yield export_tables.response_row(course, row)
-
-    return Stream(
-        csv_export.stream_csv(export_tables.responses_columns(course), rows()),
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        require_analyst(reader)
+        data = registry.ParticipantData(
+            course=course,
+            lang=intake.language(course, lang),
+            report=await report_cache.report(intake.db, course, lang),
+            score_rows=lambda: intake.db.score_rows(course.id),
+            responses=lambda: intake.db.iter_responses(course.id),
+        )
+        rendered = participant_export.render(data)
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        if participant_export.streamed:
+            return Stream(rendered, media_type=participant_export.media_type, headers=headers)
+        content = await rendered  # type: ignore[misc]
+        return _download(content, participant_export.media_type, filename)
 
 
 class EvaluatorPages(Controller):
@@ -261,21 +294,11 @@ class EvaluatorPages(Controller):
         course = intake.course(course_id)
         report = await report_cache.report(intake.db, course, lang)
         base = f"/api/v1/courses/{course.id}"
-        links = [
-            ("Summary (JSON)", f"{base}/summary"),
-            ("Summary (CSV)", f"{base}/summary.csv"),
-            ("Items (CSV)", f"{base}/items.csv"),
-            ("Reliability (CSV)", f"{base}/reliability.csv"),
-            ("Feedback (CSV)", f"{base}/feedback.csv"),
-            ("Codebook (CSV)", f"{base}/codebook.csv"),
-            ("Workbook (Excel)", f"{base}/report.xlsx"),
+        links = [("Summary (JSON)", f"{base}/summary")]
+        links += [
+            (export.description, f"{base}/{export.name}?lang={report.lang}")
+            for export in registry.downloads_for(reader.role)
         ]
-        if reader.role == "analyst":
-            links += [
-                ("Scores per participant (CSV)", f"{base}/scores.csv"),
-                ("Responses (CSV)", f"{base}/responses.csv"),
-                ("Item codebook (CSV)", f"{base}/items_codebook.csv?lang={report.lang}"),
-            ]
         links.append(("Log out", "/logout"))
         html = await anyio.to_thread.run_sync(
             lambda: html_report.render_report(report, course, inline_css=False, links=links)

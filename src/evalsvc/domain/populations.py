@@ -1,0 +1,152 @@
+"""Who each figure of a report is computed over, and how many people that is.
+
+The tables (`summary`, `attrition`, `responses`, `items`) and the planner take their
+groups of people from here, so that a figure is computed over exactly the people the
+planner counted. (The verifier derives the same groups with code of its own.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+
+from evalsvc.domain.cohort import UNKNOWN_GROUP, Cohort
+from evalsvc.domain.design import ALL, Breakdown, Design
+from evalsvc.domain.disclosure.releases import Release
+from evalsvc.domain.questionnaire import PAIRED_ROLES, Course, Item
+
+
+class Populations:
+    def __init__(self, design: Design, cohort: Cohort) -> None:
+        self.design = design
+        self.cohort = cohort
+        self._answered: dict[tuple[str, str], np.ndarray] = {}
+
+    @property
+    def baseline(self) -> str:
+        """The first phase: attrition compares who came back after it."""
+        return self.design.phases[0]
+
+    def later_phases(self) -> tuple[str, ...]:
+        return self.design.phases[1:]
+
+    def breakdowns(self) -> tuple[Breakdown, ...]:
+        """`ALL` (one group, "all"), then the course's breakdowns."""
+        return (Breakdown(id=ALL, groups=(ALL,)), *self.design.breakdowns)
+
+    def codes(self, breakdown: str) -> np.ndarray:
+        """Each person's group index in the breakdown; `UNKNOWN_GROUP` for outsiders."""
+        if breakdown == ALL:
+            return np.zeros(self.cohort.size, dtype=np.int64)
+        return self.cohort.groups[breakdown]
+
+    def present(self, measure: str, phase: str, subject: str) -> np.ndarray:
+        column = self.design.skills.index(subject)
+        return ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+
+    def scores(self, measure: str, phase: str, subject: str) -> np.ndarray:
+        return self.cohort.scores[(measure, phase)][:, self.design.skills.index(subject)]
+
+    def paired(self, measure: str, first: str, second: str, subject: str) -> np.ndarray:
+        return self.present(measure, first, subject) & self.present(measure, second, subject)
+
+    def dropped(self, measure: str, baseline: str, later: str, subject: str) -> np.ndarray:
+        """People with a baseline score and none in the later phase (for this skill)."""
+        return self.present(measure, baseline, subject) & ~self.present(measure, later, subject)
+
+    def answered(self, phase: str, item: str) -> np.ndarray:
+        found = self._answered.get((phase, item))
+        if found is None:
+            answers = self.cohort.answers.get(phase) or [None] * self.cohort.size
+            found = np.array(
+                [a is not None and a.get(item) is not None for a in answers], dtype=bool
+            ).reshape(-1)
+            self._answered[(phase, item)] = found
+        return found
+
+    def group_counts(self, breakdown: Breakdown, mask: np.ndarray) -> np.ndarray:
+        """People of `mask` in each group of the breakdown."""
+        codes = self.codes(breakdown.id)[mask]
+        codes = codes[codes != UNKNOWN_GROUP]
+        return np.bincount(codes, minlength=len(breakdown.groups))[: len(breakdown.groups)]
+
+
+def summarised_items(course: Course) -> dict[str, tuple[Item, ...]]:
+    """Phase -> the items it shows that are summarised rather than scored.
+
+    Knowledge and self-assessment items are scored; breakdown items define groups,
+    whose sizes the phase counts give.
+    """
+    return {
+        phase.id: tuple(
+            item
+            for item in course.items_in_phase(phase.id)
+            if item.role not in PAIRED_ROLES and not item.breakdown
+        )
+        for phase in course.phases
+    }
+
+
+def release_counts(course: Course, design: Design, populations: Populations) -> dict[Release, int]:
+    """Every release of a report with the number of people it is computed over."""
+    counts: dict[Release, int] = {}
+    for release, mask in _release_masks(course, design, populations):
+        for breakdown in populations.breakdowns():
+            per_group = populations.group_counts(breakdown, mask)
+            if breakdown.id == ALL:
+                per_group = np.array([int(np.count_nonzero(mask))])
+            for group, n in zip(breakdown.groups, per_group, strict=True):
+                counts[release._replace(breakdown=breakdown.id, group=group)] = int(n)
+    return counts
+
+
+def _release_masks(
+    course: Course, design: Design, populations: Populations
+) -> Iterator[tuple[Release, np.ndarray]]:
+    """Each release (without breakdown and group) with the people it may cover."""
+    for measure in design.measures:
+        for comparison in design.comparisons:
+            for subject in design.skills:
+                mask = populations.paired(
+                    measure.id, comparison.from_phase, comparison.to_phase, subject
+                )
+                yield (
+                    Release(
+                        "paired",
+                        measure.id,
+                        comparison.from_phase,
+                        comparison.to_phase,
+                        subject,
+                        "",
+                        "",
+                    ),
+                    mask,
+                )
+        baseline = populations.baseline
+        for later in populations.later_phases():
+            for subject in design.skills:
+                yield (
+                    Release("attrition", measure.id, baseline, later, subject, "", ""),
+                    populations.dropped(measure.id, baseline, later, subject),
+                )
+    for phase, items in summarised_items(course).items():
+        for item in items:
+            yield (
+                Release("responses", "", phase, "", item.id, "", ""),
+                populations.answered(phase, item.id),
+            )
+
+
+def masks_by_group(
+    populations: Populations, breakdown: Breakdown, mask: np.ndarray
+) -> Sequence[tuple[str, np.ndarray]]:
+    """(group, people) of each group of a breakdown, restricted to `mask`."""
+    if breakdown.id == ALL:
+        return [(ALL, mask)]
+    codes = populations.codes(breakdown.id)
+    return [(group, mask & (codes == i)) for i, group in enumerate(breakdown.groups)]
+
+
+def counts_of(counts: Mapping[Release, int], release: Release) -> int:
+    return counts.get(release, 0)

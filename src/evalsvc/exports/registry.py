@@ -1,0 +1,124 @@
+"""Every download, by name: what it is, who may have it, and how it is made.
+
+The web layer (`GET /api/v1/courses/{course}/{download}`) and `evalsvc report` look
+downloads up here; adding a format is one entry. Two kinds:
+
+* `ReportExport` -- made from the course's (cached, verified) report: the tables as
+  CSV, the workbook, the HTML report. Evaluators and analysts.
+* `ParticipantExport` -- made from participant-level data that the caller streams
+  from storage (`ParticipantData`). Analysts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from evalsvc.domain.questionnaire import Course
+from evalsvc.exports import csv_export
+from evalsvc.exports import tables as export_tables
+
+if TYPE_CHECKING:  # annotations only: no storage import at run time
+    from evalsvc.reports import CourseReport
+    from evalsvc.storage.records import ResponseRow, ScoreRow
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HTML = "text/html"
+
+Audience = Literal["evaluator", "analyst"]
+Content = bytes | str
+
+
+@dataclass(frozen=True)
+class ReportExport:
+    name: str
+    media_type: str
+    description: str
+    render: Callable[[CourseReport, Course], Content]
+    audience: Audience = "evaluator"
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    """What participant-level exports may read: the caller binds it to storage."""
+
+    course: Course
+    lang: str
+    report: CourseReport
+    score_rows: Callable[[], Awaitable[list[ScoreRow]]]
+    responses: Callable[[], AsyncIterator[ResponseRow]]
+
+
+@dataclass(frozen=True)
+class ParticipantExport:
+    name: str
+    media_type: str
+    description: str
+    render: Callable[[ParticipantData], Awaitable[Content] | AsyncIterator[bytes]]
+    streamed: bool = False
+    audience: Audience = "analyst"
+
+
+def _table_csv(name: str) -> Callable[[CourseReport, Course], Content]:
+    def render(report: CourseReport, course: Course) -> Content:
+        columns, rows = export_tables.report_tables(report)[name]
+        return csv_export.table_csv(columns, rows)
+
+    return render
+
+
+def _workbook(report: CourseReport, course: Course) -> Content:
+    from evalsvc.exports import xlsx_export
+
+    return xlsx_export.workbook(report, course)
+
+
+async def _scores_csv(data: ParticipantData) -> Content:
+    measures = [m.id for m in data.report.design.measures]
+    rows = export_tables.score_rows(await data.score_rows(), measures)
+    return csv_export.table_csv(export_tables.scores_columns(), list(rows))
+
+
+async def _items_codebook_csv(data: ParticipantData) -> Content:
+    columns, rows = export_tables.item_codebook(data.course, data.lang)
+    return csv_export.table_csv(columns, rows)
+
+
+def _responses_csv(data: ParticipantData) -> AsyncIterator[bytes]:
+    async def rows() -> AsyncIterator[tuple]:
+        async for row in data.responses():
+            yield export_tables.response_row(data.course, row)
+
+    return csv_export.stream_csv(export_tables.responses_columns(data.course), rows())
+
+
+REPORT_EXPORTS: dict[str, ReportExport] = {
+    **{
+        f"{spec.name}.csv": ReportExport(
+            f"{spec.name}.csv", CSV, f"{spec.title} (CSV)", _table_csv(spec.name)
+        )
+        for spec in export_tables.TABLES
+    },
+    "report.xlsx": ReportExport("report.xlsx", XLSX, "Workbook (Excel)", _workbook),
+}
+
+PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
+    "scores.csv": ParticipantExport(
+        "scores.csv", CSV, "Scores per participant (CSV)", _scores_csv
+    ),
+    "responses.csv": ParticipantExport(
+        "responses.csv", CSV, "Responses (CSV)", _responses_csv, streamed=True
+    ),
+    "items_codebook.csv": ParticipantExport(
+        "items_codebook.csv", CSV, "Item codebook (CSV)", _items_codebook_csv
+    ),
+}
+
+
+def downloads_for(role: str) -> Iterable[ReportExport | ParticipantExport]:
+    """The downloads a role may have, in listing order."""
+    yield from REPORT_EXPORTS.values()
+    if role == "analyst":
+        yield from PARTICIPANT_EXPORTS.values()
