@@ -146,7 +146,6 @@ def write_report(
     lang: str | None = None,
 ) -> None:
     from evalsvc import reports
-    from evalsvc.exports import html_report
     from evalsvc.exports import registry as exports
 
     course = find_course(settings, course_id)
@@ -159,6 +158,8 @@ def write_report(
     if fmt == "json":
         content: bytes | str = msgspec.json.format(msgspec.json.encode(report))
     elif fmt == "html":
+        from evalsvc.exports import html_report
+
         content = html_report.render_report(report, course, inline_css=True, links=[])
     else:
         name = "report.xlsx" if fmt == "xlsx" else f"{table}.csv"

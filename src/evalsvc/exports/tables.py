@@ -169,9 +169,7 @@ RESPONSE_COUNT_COLUMNS = (
 TEXT_COLUMNS = (
     Column("phase", "the phase that asked the item", "key"),
     Column("item", "free-text item id", "key"),
-    Column(
-        "answer", "one answer, as written; sorted, with neither group nor participant", "text"
-    ),
+    Column("answer", "one answer, as written; sorted, with neither group nor participant", "text"),
 )
 CODEBOOK_COLUMNS = (
     Column("name", "column name", "key"),
@@ -215,7 +213,9 @@ def codebook(report: CourseReport | None = None) -> Table:
         else:
             described = _HAND_MADE[spec.name]
         for column in described:
-            rows.append((column.name, spec.name, column.description, unit_text(column.unit, report)))
+            rows.append(
+                (column.name, spec.name, column.description, unit_text(column.unit, report))
+            )
     for name, entries in _PARTICIPANT_LEVEL.items():
         for column in entries:
             rows.append((column.name, name, column.description, unit_text(column.unit, report)))

@@ -21,7 +21,7 @@ from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.responses import ResponseRow, TextAnswers
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
-from evalsvc.exports import html_report, registry
+from evalsvc.exports import registry
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
@@ -300,6 +300,8 @@ class EvaluatorPages(Controller):
             for export in registry.downloads_for(reader.role)
         ]
         links.append(("Log out", "/logout"))
+        from evalsvc.exports import html_report
+
         html = await anyio.to_thread.run_sync(
             lambda: html_report.render_report(report, course, inline_css=False, links=links)
         )

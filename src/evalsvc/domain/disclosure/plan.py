@@ -17,12 +17,13 @@ With k = ``course.min_cell_size``, for every release of the report (see `release
 3. **Verification.** The verifier (`verify`) then looks for anything else that can be
    worked out: a withheld figure, or the figures of fewer than k people, from any
    combination of published figures, across tables, breakdowns, phases and skills.
-   Each round withholds a few more published releases that together take part in
-   every finding (a greedy set cover over the releases each finding cannot do
-   without; "all" rows last, then the fewest people) -- each for every skill of its
-   measure and comparison -- completes their blocks as in 2., and verifies again,
-   until nothing is found. A report is never published from an
-   unverified plan: if nothing left to withhold helps, no figure is published.
+   Each round cuts one route of each finding (a few published figures that together
+   give its target) at the figure that matters least: group rows before "all" rows,
+   attrition and response summaries before paired results, then the fewest people.
+   Each is withheld for every skill of its measure and comparison; their blocks are
+   completed as in 2., and the plan is verified again, until nothing is found. A
+   report is never published from an unverified plan: if nothing left to withhold
+   helps, no figure is published.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import msgspec
 from evalsvc.domain.cohort import Cohort
 from evalsvc.domain.design import ALL, Design
 from evalsvc.domain.disclosure.releases import Release
-from evalsvc.domain.disclosure.verify import METHOD, Finding, Verification, Verifier
+from evalsvc.domain.disclosure.verify import METHOD, Verification, Verifier
 
 Reason = Literal["small_group", "complementary"]
 
@@ -101,7 +102,7 @@ def plan_disclosure(
         result, findings = verifier.check(published)
         if result.verified or rounds >= MAX_ROUNDS:
             break
-        added = _cover(findings, counts, withheld)
+        added = verifier.resolve(published, findings, lambda r: _preference(r, counts))
         if not added:
             break
         for release in _with_all_subjects(added, counts):
@@ -184,35 +185,6 @@ def _complete_block(
         hidden_people += counts[smallest]
 
 
-def _cover(
-    findings: Iterable[Finding], counts: Mapping[Release, int], withheld: Mapping[Release, Reason]
-) -> list[Release]:
-    """Few published releases that take part in every finding (greedy set cover).
-
-    A finding's essential releases (without any one of them it cannot be worked out)
-    are the ones to choose from; when it has several routes, any release it uses.
-    """
-    remaining = []
-    for finding in findings:
-        options = finding.essential or finding.contributors
-        options = tuple(r for r in options if r not in withheld)
-        if options:
-            remaining.append((finding, set(options)))
-    chosen: list[Release] = []
-    while remaining:
-        tally: dict[Release, int] = {}
-        for _, options in remaining:
-            for release in options:
-                tally[release] = tally.get(release, 0) + 1
-        best = min(
-            tally,
-            key=lambda r: (-tally[r], *_preference(r, counts), r.label()),
-        )
-        chosen.append(best)
-        remaining = [(f, options) for f, options in remaining if best not in options]
-    return chosen
-
-
 def _with_all_subjects(releases: Iterable[Release], counts: Mapping[Release, int]) -> list[Release]:
     """The releases with their siblings for every other skill (and the total).
 
@@ -225,6 +197,12 @@ def _with_all_subjects(releases: Iterable[Release], counts: Mapping[Release, int
     return [*releases, *siblings]
 
 
-def _preference(candidate: Release, counts: Mapping[Release, int]) -> tuple[int, int]:
-    """Smaller is preferred: not an "all" row, then the fewest people."""
-    return (int(candidate.breakdown == ALL), counts.get(candidate, 0))
+def _preference(candidate: Release, counts: Mapping[Release, int]) -> tuple[int, int, int, str]:
+    """Smaller is withheld first: attrition and response summaries before the paired
+    results, a group before an "all" row, then the fewest people."""
+    return (
+        int(candidate.breakdown == ALL),
+        int(candidate.table == "paired"),
+        counts.get(candidate, 0),
+        candidate.label(),
+    )

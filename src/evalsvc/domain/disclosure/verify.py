@@ -43,7 +43,7 @@ verified on its own data, so publish once a phase is complete.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -76,6 +76,8 @@ class Finding(NamedTuple):
     """Published releases that take part in one way of working it out."""
     withheld: Release | None
     """The withheld release it is about, if it is one."""
+    vector: np.ndarray
+    """The target, over the family's unknowns."""
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,6 +138,35 @@ class Verifier:
             findings=[f"{f.family}: {f.target}" for f in findings[:20]],
         )
         return summary, findings
+
+    def resolve(
+        self,
+        published: set[Release],
+        findings: Sequence[Finding],
+        preference: Callable[[Release], tuple],
+    ) -> list[Release]:
+        """Published releases to withhold so that each finding loses its route.
+
+        For each finding, one route (a few published rows that give its target, see
+        `_sparse_route`) is cut at its most preferred row (smallest `preference`),
+        unless a release already chosen cuts it. Other routes may remain: the caller
+        verifies again and asks again.
+        """
+        chosen: dict[Release, None] = {}
+        by_family: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_family.setdefault(finding.family, []).append(finding)
+        for name, family_findings in by_family.items():
+            family = self._families[name]
+            shown = [i for i, r in enumerate(family.releases) if r in published]
+            if not shown:
+                continue
+            rows = np.array([family.vectors[i] for i in shown])
+            for finding in family_findings:
+                route = [family.releases[shown[r]] for r in _sparse_route(rows, finding.vector)]
+                if route and not any(release in chosen for release in route):
+                    chosen[min(route, key=preference)] = None
+        return list(chosen)
 
     # -- people and cells ----------------------------------------------------------------
     def _members(self, breakdown: str, group: str) -> np.ndarray:
@@ -473,6 +504,7 @@ class _Family:
                 self.releases[shown[r]] for r in np.flatnonzero(np.abs(weights) > 1e-9)
             ),
             withheld=release,
+            vector=vector,
         )
 
 
@@ -570,6 +602,33 @@ class _Span:
         used = np.abs(weights) > 1e-9
         replaceable = 1.0 - np.einsum("ij,ij->i", self.left, self.left) > 1e-9
         return np.flatnonzero(used & ~replaceable)
+
+
+def _sparse_route(rows: np.ndarray, target: np.ndarray, steps: int = 64) -> list[int]:
+    """A few rows that together give `target` (orthogonal matching pursuit).
+
+    The minimum-norm combination spreads over every route at once; the planner wants
+    one route, so that it withholds a figure that really takes part in the finding.
+    Falls back to every row the minimum-norm combination uses.
+    """
+    norms = np.linalg.norm(rows, axis=1)
+    norms[norms == 0] = 1.0
+    support: list[int] = []
+    residual = target.astype(float).copy()
+    scale = float(np.linalg.norm(target)) or 1.0
+    for _ in range(min(steps, rows.shape[0])):
+        scores = np.abs(rows @ residual) / norms
+        scores[support] = -1.0
+        best = int(np.argmax(scores))
+        if scores[best] <= 0:
+            break
+        support.append(best)
+        weights, *_ = np.linalg.lstsq(rows[support].T, target, rcond=None)
+        residual = target - rows[support].T @ weights
+        if np.linalg.norm(residual) <= TOLERANCE * scale:
+            return [r for r, w in zip(support, weights, strict=True) if abs(w) > 1e-12]
+    weights, *_ = np.linalg.lstsq(rows.T, target, rcond=None)
+    return [int(r) for r in np.flatnonzero(np.abs(weights) > 1e-9)]
 
 
 def _identical_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
