@@ -1,12 +1,13 @@
 """evalsvc.domain.stats against published values, hand calculations and scipy as oracle.
 
-Every case of shared/reference/stats_cases.json is checked with that case's tolerance
+Every case of tests/data/reference/stats_cases.json is checked with that case's tolerance
 (`test_reference_case`); `test_every_reference_quantity_is_accounted_for` fails when
 the file gains a case or a quantity that nobody checks here.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -22,12 +23,9 @@ from evalsvc.domain import stats
 # -- the reference file ----------------------------------------------------------------
 
 
-def _reference_path() -> Path:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared/reference/stats_cases.json"
-    return beside_repo if beside_repo.exists() else Path("/work/shared/reference/stats_cases.json")
-
-
-REFERENCE = json.loads(_reference_path().read_text(encoding="utf-8"))
+REFERENCE_DIR = Path(__file__).resolve().parent / "data" / "reference"
+REFERENCE = json.loads((REFERENCE_DIR / "stats_cases.json").read_text(encoding="utf-8"))
+META_REFERENCE = json.loads((REFERENCE_DIR / "meta_cases.json").read_text(encoding="utf-8"))
 CASES = {case["name"]: case for case in REFERENCE["cases"]}
 
 
@@ -289,15 +287,19 @@ def test_welch_anova_of_two_groups_is_welchs_t_test() -> None:
     assert result.welch_pvalue == pytest.approx(0.07939, abs=5e-6)
 
 
-def test_welch_unpaired_matches_r_on_sleep() -> None:
-    # R: t.test(extra ~ group, data = sleep) -> group1 - group2, so post = group1.
-    #    t = -1.8608, df = 17.776, p-value = 0.07939; means 0.75 and 2.33
-    result = stats.welch_unpaired(SLEEP["y_group2"], SLEEP["x_group1"])
-    assert result.welch_t_statistic == pytest.approx(-1.8608, abs=5e-5)
-    assert result.welch_df == pytest.approx(17.776, abs=5e-4)
-    assert result.welch_t_pvalue == pytest.approx(0.07939, abs=5e-6)
-    assert result.post_mean_all == pytest.approx(0.75)
-    assert result.pre_mean_all == pytest.approx(2.33)
+def test_welch_two_sample_matches_r_on_sleep() -> None:
+    # R: t.test(extra ~ group, data = sleep): group1 - group2
+    #    t = -1.8608, df = 17.776, p-value = 0.07939, 95% CI -3.3654832 0.2054832;
+    #    means 0.75 and 2.33
+    result = stats.welch_two_sample(SLEEP["x_group1"], SLEEP["y_group2"])
+    assert result.t_statistic == pytest.approx(-1.8608, abs=5e-5)
+    assert result.df == pytest.approx(17.776, abs=5e-4)
+    assert result.pvalue == pytest.approx(0.07939, abs=5e-6)
+    assert result.ci_low == pytest.approx(-3.3654832, abs=5e-7)
+    assert result.ci_high == pytest.approx(0.2054832, abs=5e-7)
+    assert result.a_mean == pytest.approx(0.75)
+    assert result.b_mean == pytest.approx(2.33)
+    assert result.difference == pytest.approx(0.75 - 2.33)
 
 
 # -- scipy as oracle -------------------------------------------------------------------
@@ -317,24 +319,27 @@ def test_paired_t_test_is_scipy_ttest_rel() -> None:
     assert result.cohens_dz == pytest.approx(result.mean_gain / result.gain_sd, rel=1e-12)
 
 
-def test_welch_unpaired_is_scipy_ttest_ind() -> None:
+def test_welch_two_sample_is_scipy_ttest_ind() -> None:
     rng = np.random.default_rng(11)
-    pre, post = rng.normal(50, 10, 23), rng.normal(60, 20, 31)
-    result = stats.welch_unpaired(pre, post)
-    oracle = sps.ttest_ind(post, pre, equal_var=False)
-    assert result.welch_t_statistic == pytest.approx(float(oracle.statistic), rel=1e-9)
-    assert result.welch_df == pytest.approx(float(oracle.df), rel=1e-9)
-    assert result.welch_t_pvalue == pytest.approx(float(oracle.pvalue), rel=1e-9)
+    first, second = rng.normal(60, 20, 31), rng.normal(50, 10, 23)
+    result = stats.welch_two_sample(first, second)
+    oracle = sps.ttest_ind(first, second, equal_var=False)
+    interval = oracle.confidence_interval()
+    assert result.t_statistic == pytest.approx(float(oracle.statistic), rel=1e-9)
+    assert result.df == pytest.approx(float(oracle.df), rel=1e-9)
+    assert result.pvalue == pytest.approx(float(oracle.pvalue), rel=1e-9)
+    assert result.ci_low == pytest.approx(float(interval.low), rel=1e-9)
+    assert result.ci_high == pytest.approx(float(interval.high), rel=1e-9)
 
 
-def test_welch_unpaired_with_one_constant_phase() -> None:
-    # scipy's ttest_ind warns here; by hand: pre 50, 50, 50 (variance 0), post 50, 60,
-    # 70 (variance 100): t = 10 / sqrt(100/3) = sqrt(3), df = n_post - 1 = 2, and for
+def test_welch_two_sample_with_one_constant_group() -> None:
+    # scipy's ttest_ind warns here; by hand: b = 50, 50, 50 (variance 0), a = 50, 60,
+    # 70 (variance 100): t = 10 / sqrt(100/3) = sqrt(3), df = n_a - 1 = 2, and for
     # 2 df the two-sided p = 1 - t / sqrt(t^2 + 2) = 1 - sqrt(3/5).
-    result = stats.welch_unpaired([50, 50, 50], [50, 60, 70])
-    assert result.welch_t_statistic == pytest.approx(math.sqrt(3), rel=1e-12)
-    assert result.welch_df == pytest.approx(2.0, rel=1e-12)
-    assert result.welch_t_pvalue == pytest.approx(1 - math.sqrt(3 / 5), rel=1e-12)
+    result = stats.welch_two_sample([50, 60, 70], [50, 50, 50])
+    assert result.t_statistic == pytest.approx(math.sqrt(3), rel=1e-12)
+    assert result.df == pytest.approx(2.0, rel=1e-12)
+    assert result.pvalue == pytest.approx(1 - math.sqrt(3 / 5), rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -536,7 +541,7 @@ def assert_plain_json(result: msgspec.Struct) -> None:
 def test_no_pairs() -> None:
     result = stats.paired_comparison([], [], max_score=100)
     assert result.n_paired == 0
-    assert result.pre_mean is None and result.t_pvalue is None
+    assert result.from_mean is None and result.t_pvalue is None
     assert result.notes == ["no paired participants"]
     assert_plain_json(result)
 
@@ -545,7 +550,7 @@ def test_one_pair() -> None:
     result = stats.paired_comparison([40.0], [70.0], max_score=100)
     assert result.mean_gain == 30.0
     assert result.normalized_gain == pytest.approx(0.5)  # (70 - 40) / (100 - 40)
-    assert result.pre_sd is None and result.t_pvalue is None and result.wilcoxon_pvalue is None
+    assert result.from_sd is None and result.t_pvalue is None and result.wilcoxon_pvalue is None
     assert any("only one pair" in note for note in result.notes)
     assert_plain_json(result)
 
@@ -571,9 +576,10 @@ def test_zero_variance_of_gains() -> None:
     assert_plain_json(result)
 
 
-def test_pre_mean_at_the_maximum() -> None:
+def test_from_mean_at_the_maximum() -> None:
     result = stats.paired_comparison([100.0, 100.0, 100.0], [100.0, 90.0, 80.0], max_score=100)
     assert result.normalized_gain is None
+    assert result.mean_normalized_gain is None and result.n_at_maximum == 3
     assert any("maximum score" in note for note in result.notes)
     assert_plain_json(result)
 
@@ -588,20 +594,132 @@ def test_all_gains_zero() -> None:
     assert_plain_json(result)
 
 
-def test_huge_t_gives_none_interval_not_an_error() -> None:
+def test_huge_t_falls_back_to_the_asymptotic_interval() -> None:
     result = stats.paired_comparison([0.0, 0.0], [1000.0, 1000.001])
     assert result.t_statistic is not None and result.t_statistic > 1e5
-    assert result.dz_ci_low is None
-    assert any("noncentral" in note for note in result.notes)
+    assert result.dz_ci_method == "asymptotic"
+    d, n = result.cohens_dz, 2
+    assert d is not None and result.dz_ci_low is not None
+    spread = 1.959963984540054 * math.sqrt(1 / n + d * d / (2 * n))
+    assert result.dz_ci_low == pytest.approx(d - spread, rel=1e-9)
+    assert any("asymptotic" in note for note in result.notes)
     assert_plain_json(result)
 
 
-def test_unpaired_edges() -> None:
-    assert_plain_json(stats.welch_unpaired([], []))
-    one_each = stats.welch_unpaired([50.0], [60.0])
-    assert one_each.pre_mean_all == 50.0 and one_each.welch_t_pvalue is None
-    both_constant = stats.welch_unpaired([50.0, 50.0], [60.0, 60.0])
-    assert both_constant.welch_t_pvalue is None
+def test_the_reported_crash_gives_an_exact_interval() -> None:
+    # Issue 8: three people whose confidence goes from 1.0 to 2.9, 3.0 and 2.9 made the
+    # old root search step where nctdtr is NaN, and brentq raised.
+    result = stats.paired_comparison([1.0, 1.0, 1.0], [2.9, 3.0, 2.9])
+    assert result.dz_ci_method == "noncentral_t"
+    low, high = result.dz_ci_low, result.dz_ci_high
+    assert low is not None and high is not None
+    t_obs = result.t_statistic
+    assert sps.nct.cdf(t_obs, 2, low * math.sqrt(3)) == pytest.approx(0.975, abs=1e-9)
+    assert sps.nct.cdf(t_obs, 2, high * math.sqrt(3)) == pytest.approx(0.025, abs=1e-9)
+    assert_plain_json(result)
+
+
+def test_no_pattern_of_three_confidence_totals_crashes() -> None:
+    # n = 3 patterns of totals on a 1..5 scale in steps of 0.1, from a constant start
+    # (the issue counted 73 that crashed), all in one call as the report makes it:
+    # each pattern is a group. Each must give a plain result.
+    values = np.round(np.arange(1.0, 5.01, 0.1), 1)
+    patterns = [
+        (first, (a, b, c))
+        for first in (1.0, 5.0)
+        for a, b in itertools.combinations_with_replacement(values, 2)
+        for c in values[::8]
+    ]
+    codes = np.repeat(np.arange(len(patterns)), 3)
+    before = np.repeat([first for first, _ in patterns], 3)
+    after = np.array([value for _, triple in patterns for value in triple])
+    results = stats.paired_by_group(codes, len(patterns), before, after)
+    assert len(results) == len(patterns) > 1000
+    for result in results:
+        assert_plain_json(result)
+    assert sum(r.dz_ci_method == "noncentral_t" for r in results) > 900
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 9, 30, 200])
+def test_noncentral_intervals_match_brentq_where_both_work(df: int, sign: float) -> None:
+    # The vectorised Illinois iteration against scipy's brentq on the same bracket,
+    # over |t| up to where the issue saw failures (|t| ~ 25 for n = 2, 220 for n = 4).
+    t_values = sign * np.array([0.01, 0.5, 2.0, 7.5, 25.0, 60.0, 220.0])
+    low, high, method = stats.noncentral_t_intervals(t_values, np.full(7, df), 0.95)
+    for t_obs, lo, hi, how in zip(t_values, low, high, method, strict=True):
+        assert how in ("noncentral_t", "asymptotic")
+        if how == "asymptotic":
+            continue
+        assert sps.nct.cdf(t_obs, df, lo) == pytest.approx(0.975, abs=1e-8)
+        assert sps.nct.cdf(t_obs, df, hi) == pytest.approx(0.025, abs=1e-8)
+    assert np.count_nonzero(method == "noncentral_t") >= 5
+
+
+def test_d_av_uses_the_mean_of_the_two_sds() -> None:
+    before, after = [40.0, 50.0, 60.0, 70.0], [55.0, 60.0, 80.0, 85.0]
+    result = stats.paired_comparison(before, after)
+    average_sd = (np.std(before, ddof=1) + np.std(after, ddof=1)) / 2
+    assert result.d_av == pytest.approx(np.mean(np.subtract(after, before)) / average_sd)
+
+
+def test_mean_of_individual_normalized_gains_leaves_out_people_at_the_maximum() -> None:
+    # gains relative to headroom: (60-40)/60 = 1/3, (100-50)/50 = 1; the 100 is left out
+    result = stats.paired_comparison([40.0, 50.0, 100.0], [60.0, 100.0, 90.0], max_score=100)
+    assert result.mean_normalized_gain == pytest.approx((1 / 3 + 1) / 2)
+    assert result.n_at_maximum == 1
+    # Hake's class average: (83.33 - 63.33) / (100 - 63.33)
+    assert result.normalized_gain == pytest.approx((250 / 3 - 190 / 3) / (100 - 190 / 3))
+
+
+def test_wilson_intervals_match_r() -> None:
+    # R: prop.test(x, n, correct = FALSE)$conf.int, recorded in meta_cases.json
+    cases = META_REFERENCE["wilson"]
+    assert cases
+    for case in cases:
+        interval = stats.wilson_interval(case["x"], case["n"])
+        assert interval is not None
+        assert interval[0] == pytest.approx(case["low"], rel=1e-6, abs=1e-12)
+        assert interval[1] == pytest.approx(case["high"], rel=1e-6, abs=1e-12)
+    assert stats.wilson_interval(0, 0) is None
+
+
+def test_holm_over_a_fixed_family_counts_the_unknown_as_one() -> None:
+    # Family of 4 with two known p-values: they get multipliers 4 and 3, as if the
+    # unknown two were 1 and sorted last.
+    adjusted = stats.holm_fixed_family([0.01, None, 0.02, None], 4)
+    assert adjusted == [pytest.approx(0.04), None, pytest.approx(0.06), None]
+    assert stats.holm_fixed_family([0.01, 0.02], 2) == stats.holm([0.01, 0.02])
+    with pytest.raises(ValueError):
+        stats.holm_fixed_family([0.1, 0.2], 1)
+
+
+def test_paired_by_group_equals_one_group_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 4, 60)
+    before = rng.uniform(0, 100, 60).round(1)
+    after = np.clip(before + rng.normal(10, 12, 60), 0, 100).round(1)
+    together = stats.paired_by_group(codes, 5, before, after, max_score=100)
+    for group in range(5):
+        alone = stats.paired_comparison(
+            before[codes == group], after[codes == group], max_score=100
+        )
+        for name in stats.Paired.__struct_fields__:
+            if name == "notes":
+                continue
+            mine, theirs = getattr(together[group], name), getattr(alone, name)
+            if isinstance(mine, float):
+                assert mine == pytest.approx(theirs, rel=1e-12, abs=1e-12), name
+            else:
+                assert mine == theirs, name
+
+
+def test_two_sample_edges() -> None:
+    assert_plain_json(stats.welch_two_sample([], []))
+    one_each = stats.welch_two_sample([50.0], [60.0])
+    assert one_each.a_mean == 50.0 and one_each.pvalue is None
+    both_constant = stats.welch_two_sample([50.0, 50.0], [60.0, 60.0])
+    assert both_constant.pvalue is None
     assert any("zero variance" in note for note in both_constant.notes)
     assert_plain_json(both_constant)
 

@@ -483,7 +483,9 @@ def noncentral_t_intervals(
     All cells are solved together by a vectorised Illinois (regula falsi) iteration
     to an absolute 1e-12. Where a bracket end is not finite or does not bracket the
     root (|t| in the tens of thousands with df = 1, say), the cell gets the asymptotic
-    interval ``ncp ± z·√(1 + t²/(2 df))`` instead and its method says "asymptotic".
+    interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1 -- for d_z this is Hedges &
+    Olkin's (1985) large-sample variance 1/n + d²/(2n) -- and its method says
+    "asymptotic".
     Cells whose t is not finite give NaN bounds and method "".
     """
     t_obs = np.atleast_1d(np.asarray(t_obs, dtype=float))
@@ -504,7 +506,7 @@ def noncentral_t_intervals(
         high_abs, high_ok = _solve_decreasing(
             lambda ncp: special.nctdtr(d, ncp, t_abs) - tail, t_abs, t_abs + half
         )
-        spread = z * np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        spread = z * np.sqrt(1.0 + t_abs**2 / (2.0 * (d + 1.0)))
     exact = valid & low_ok & high_ok
     low_abs = np.where(exact, low_abs, t_abs - spread)
     high_abs = np.where(exact, high_abs, t_abs + spread)
