@@ -317,7 +317,7 @@ def _position_warning(positions: Mapping[int, int], items: Sequence[Item]) -> li
             message=(
                 f"option {position} is the key in {count} of {total} single-choice items with"
                 f" {MIN_POSITION_OPTIONS}+ options ({count / total:.0%}; aim for at most"
-                f" {POSITION_LIMIT:.0%})"
+                f" {POSITION_LIMIT:.0%}): {', '.join(there)}"
             ),
         )
     ]
