@@ -401,6 +401,22 @@ async def test_does_not_apply_is_refused_where_not_offered(
     assert submission_count(settings) == 0
 
 
+@pytest.mark.anyio
+async def test_course_page_names_the_follow_up(bundled_settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(bundled_settings)) as client:
+        page = Page((await client.get("/c/salw-nexus-kz-2024?lang=ru")).text)
+    links = {
+        e["attrs"]["href"]: "".join(e["text"]).strip()
+        for e in page.find("a")
+        if e["attrs"].get("href", "").startswith("/c/salw-nexus-kz-2024/")
+    }
+    assert links == {
+        "/c/salw-nexus-kz-2024/pre?lang=ru": "Перед курсом",
+        "/c/salw-nexus-kz-2024/post?lang=ru": "После курса",
+        "/c/salw-nexus-kz-2024/follow_up?lang=ru": "Через несколько месяцев после курса",
+    }
+
+
 # -- submitting ---------------------------------------------------------------------------------
 
 
