@@ -12,7 +12,6 @@ import pytest
 from evalsvc.catalog import load_paths
 from tests.conftest import BUNDLED_SURVEYS, TEST_SURVEYS
 
-
 LINT_DATA = Path(__file__).resolve().parent / "data" / "lint"
 
 
