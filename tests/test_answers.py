@@ -20,7 +20,7 @@ from evalsvc.domain.answers import (
     parse_number,
     validate_answers,
 )
-from evalsvc.domain.questionnaire import Course, check_course
+from evalsvc.domain.questionnaire import NOT_APPLICABLE, Course, check_course
 
 
 def _t(text: str) -> dict[str, str]:
@@ -162,6 +162,15 @@ COURSE_DICT: dict = {
             "scale": "wide",
         },
         {
+            "id": "f_exercises",
+            "role": "feedback",
+            "kind": "likert",
+            "section": "feedback",
+            "text": _t("The exercises were good"),
+            "scale": "conf",
+            "not_applicable": True,
+        },
+        {
             "id": "f_topics",
             "role": "feedback",
             "kind": "multiple_choice",
@@ -184,6 +193,7 @@ POST_ITEMS = [
     "f_short",
     "f_long",
     "f_rate",
+    "f_exercises",
     "f_topics",
 ]
 PHASE_OF = {item_id: "pre" for item_id in PRE_ITEMS} | {
@@ -226,6 +236,11 @@ VALID = [
     pytest.param("sa1", 3.0, 3, id="likert-int-valued-float"),
     pytest.param("sa1", [4], 4, id="likert-one-element-list"),
     pytest.param("f_rate", 0, 0, id="likert-zero-based-scale"),
+    pytest.param("f_exercises", 4, 4, id="likert-not-applicable-offered-point"),
+    pytest.param(
+        "f_exercises", "not_applicable", "not_applicable", id="likert-not-applicable-chosen"
+    ),
+    pytest.param("f_exercises", ["not_applicable"], "not_applicable", id="likert-na-in-list"),
     pytest.param("p_years", 12, 12, id="number-int"),
     pytest.param("p_years", 12.5, 12.5, id="number-float"),
     pytest.param("p_years", 12.0, 12, id="number-whole-float-becomes-int"),
@@ -282,6 +297,13 @@ INVALID = [
     pytest.param("sa1", INF, "not_a_number", id="likert-inf"),
     pytest.param("sa1", [3, 4], "too_many", id="likert-two-values"),
     pytest.param("sa1", NotANumber("abc"), "not_a_number", id="likert-form-marker"),
+    pytest.param("sa1", "not_applicable", "unknown_option", id="likert-not-applicable-not-offered"),
+    pytest.param("f_rate", "not_applicable", "unknown_option", id="feedback-likert-na-not-offered"),
+    pytest.param("f_exercises", "n/a", "wrong_type", id="likert-other-string-with-na-offered"),
+    pytest.param(
+        "f_exercises", ["not_applicable", 3], "too_many", id="likert-na-together-with-a-point"
+    ),
+    pytest.param("k_sc", "not_applicable", "unknown_option", id="choice-na-is-no-option"),
     pytest.param("p_years", -1, "out_of_range", id="number-below-min"),
     pytest.param("p_years", 50.5, "out_of_range", id="number-above-max"),
     pytest.param("p_years", NAN, "not_a_number", id="number-nan"),
@@ -497,12 +519,24 @@ def test_parse_number(text, expected):
         pytest.param("k_sc", ["a", "b"], "too_many", id="radio-repeated"),
         pytest.param("sa1", ["3", "4"], "too_many", id="likert-repeated"),
         pytest.param("k_sc", ["   "], "required", id="required-blank"),
+        pytest.param("sa1", ["not_applicable"], "unknown_option", id="likert-na-not-offered"),
+        pytest.param("f_exercises", ["not_applicable", "2"], "too_many", id="likert-na-and-point"),
     ],
 )
 def test_form_errors(item_id, values, code):
     phase = PHASE_OF[item_id]
     raw = answers_from_form(COURSE, phase, {item_id: values})
     assert validate_answers(COURSE, phase, raw).errors[item_id].code == code
+
+
+def test_form_keeps_not_applicable_as_the_answer_not_a_number():
+    raw = answers_from_form(COURSE, "post", {"f_exercises": [" not_applicable "], "sa1": ["4"]})
+    assert raw == {"sa1": 4, "f_exercises": NOT_APPLICABLE}
+    validated = validate_answers(COURSE, "post", raw)
+    assert validated.answers["f_exercises"] == NOT_APPLICABLE
+    assert canonical({"f_exercises": validated.answers["f_exercises"]}) == (
+        b'{"f_exercises":"not_applicable"}'
+    )
 
 
 def test_form_ignores_non_string_values_and_missing_phase():
@@ -521,6 +555,7 @@ def test_prefill_after_error_shows_every_answer_given():
         "f_short": ["far too long text"],
         "f_long": ["line 1\r\nline 2"],
         "f_rate": ["ten"],  # not a number
+        "f_exercises": ["not_applicable"],
         "f_topics": ["x"],
     }
     raw = answers_from_form(COURSE, "post", form)
@@ -541,6 +576,7 @@ def test_prefill_after_error_shows_every_answer_given():
         "f_short": ["far too long text"],
         "f_long": ["line 1\r\nline 2"],
         "f_rate": ["ten"],
+        "f_exercises": ["not_applicable"],
         "f_topics": ["x"],
     }
     # and submitting the pre-filled form again gives the same raw answers
@@ -580,10 +616,12 @@ def test_form_values_round_trip_of_validated_answers():
         "f_short": " ok ",
         "f_long": "e\u0301\r\nz",
         "f_rate": 10,
+        "f_exercises": "not_applicable",
         "f_topics": ["z", "x"],
     }
     validated = validate_answers(COURSE, "post", raw)
     assert validated.ok
+    assert validated.answers["f_exercises"] == "not_applicable"
     again = validate_answers(
         COURSE,
         "post",
@@ -648,6 +686,7 @@ _ATOMS: list[object] = [
     "true",
     "false",
     "dont_know",
+    "not_applicable",
     "3",
     "12.5",
     "abc",
@@ -716,6 +755,8 @@ _FORM_VALUES = [
     "true",
     "false",
     "dont_know",
+    "not_applicable",
+    " not_applicable ",
     "3",
     "03",
     "3.0",

@@ -291,3 +291,47 @@ async def test_healthz_schema_and_security_headers(client) -> None:
         "referrer-policy",
     ):
         assert header in health.headers
+
+
+async def test_bundled_course_serves_follow_up_and_does_not_apply(bundled_settings, issue) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from evalsvc.app import create_app
+
+    base = "/api/v1/courses/salw-nexus-kz-2024"
+    (code,) = issue(course="salw-nexus-kz-2024", count=1, agency="courts", s=bundled_settings)
+    async with AsyncTestClient(app=create_app(bundled_settings)) as client:
+        views = {
+            phase: (await client.get(f"{base}/questionnaires/{phase}?lang=ru")).json()
+            for phase in ("pre", "post", "follow_up")
+        }
+        items = {
+            phase: {i["id"]: i for s in view["sections"] for i in s["items"]}
+            for phase, view in views.items()
+        }
+        # "does not apply" is offered, with its label, where the course asks for it only
+        assert items["post"]["fb_exercises"]["not_applicable"] == {
+            "id": "not_applicable",
+            "text": "Ко мне не относится",
+        }
+        assert "not_applicable" not in items["post"]["fb_relevance"]
+        # the follow-up asks the same test and self-assessment, then about application
+        paired = {"knowledge", "self_assessment"}
+        for phase in ("post", "follow_up"):
+            assert [i for i, v in items[phase].items() if v["role"] in paired] == [
+                i for i, v in items["pre"].items() if v["role"] in paired
+            ]
+        assert [s["id"] for s in views["follow_up"]["sections"]][-1] == "application"
+        answers = {"fb_exercises": "not_applicable", "fb_relevance": 4}
+        response = await client.post(
+            f"{base}/responses", json=body(code, phase="post", answers=answers, agency=None)
+        )
+        assert response.status_code == 201, response.text
+        refused = await client.post(
+            f"{base}/responses/check",
+            json=body(code, phase="post", answers={"fb_relevance": "not_applicable"}),
+        )
+        assert refused.status_code == 422
+        assert refused.json()["fields"] == {
+            "fb_relevance": refused.json()["fields"]["fb_relevance"]
+        }

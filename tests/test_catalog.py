@@ -12,10 +12,19 @@ import pytest
 from evalsvc.catalog import load_paths
 from tests.conftest import BUNDLED_SURVEYS, TEST_SURVEYS
 
+LINT_DATA = Path(__file__).resolve().parent / "data" / "lint"
 
-def run_check(*paths: Path) -> subprocess.CompletedProcess[str]:
+
+def run_check(*paths: Path, strict: bool = False) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "evalsvc.cli", "check", *map(str, paths)],
+        [
+            sys.executable,
+            "-m",
+            "evalsvc.cli",
+            "check",
+            *map(str, paths),
+            *(["--strict"] if strict else []),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -35,24 +44,78 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_bundled_course_checks_ok() -> None:
-    result = run_check(BUNDLED_SURVEYS)
+def test_bundled_course_checks_ok_even_strictly() -> None:
+    result = run_check(BUNDLED_SURVEYS, strict=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok salw-nexus-kz-2024:")
     assert "en complete" in result.stdout
     assert "ru complete" in result.stdout
+    assert "; 0 warning(s)" in result.stdout
+    assert result.stderr == ""
 
 
 def test_bundled_course_meets_the_content_bar() -> None:
     course = load_paths([BUNDLED_SURVEYS]).courses["salw-nexus-kz-2024"]
     knowledge = course.items_by_role("knowledge")
-    assert len(knowledge) >= 30
+    assert len(knowledge) >= 35
     for skill in course.skill_ids():
-        assert sum(item.skill == skill for item in knowledge) >= 5, skill
+        assert sum(item.skill == skill for item in knowledge) >= 7, skill
         assert any(item.skill == skill for item in course.items_by_role("self_assessment")), skill
     assert all(item.source for item in knowledge)
+    # one rule for every multi-answer item
+    assert {i.partial_credit for i in knowledge if i.kind == "multiple_choice"} == {True}
     assert len(course.agencies) == 6
+    for agency in course.agencies:
+        assert {"en", "ru", "kk"} <= set(agency.official_name), agency.id
     assert {"kk", "ru", "en"} <= set(course.languages)
+    # UN reporting: sex and role are breakdowns, asked before the course, all optional
+    breakdowns = {item.id: item for item in course.breakdown_items()}
+    assert set(breakdowns) == {"pr_sex", "pr_role"}
+    assert [o.id for o in breakdowns["pr_sex"].options] == ["female", "male", "prefer_not"]
+    profile = course.items_by_role("profile")
+    assert not any(item.required for item in (*profile, *course.items_by_role("self_assessment")))
+    assert {item.section for item in profile} == {"profile"}
+    assert course.phase("pre") is not None and "profile" in course.phase("pre").sections
+    # the follow-up repeats the test and the self-assessment, and is compared both ways
+    assert course.comparison_pairs() == (
+        ("pre", "post"),
+        ("pre", "follow_up"),
+        ("post", "follow_up"),
+    )
+    assert all(phase.opens is None and phase.closes is None for phase in course.phases)
+    assert course.timezone == "Asia/Almaty"
+    assert [item.id for item in course.items if item.not_applicable] == ["fb_exercises"]
+
+
+def test_lint_warns_and_strict_fails() -> None:
+    flawed = LINT_DATA / "lint-flawed"
+    warned = run_check(flawed)
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stdout.startswith("ok lint-flawed:")
+    assert "8 warning(s)" in warned.stdout
+    warnings = [line.strip() for line in warned.stderr.splitlines()[1:]]
+    assert len(warnings) == 8 and all(line.startswith("warning: ") for line in warnings)
+    assert f"warning: {flawed / 'items.toml'} [item f1]: (en) every wrong option" in warned.stderr
+    strict = run_check(flawed, strict=True)
+    assert strict.returncode == 1
+    assert strict.stdout == ""
+    assert strict.stderr.startswith("8 problem(s):")
+    for rule in (
+        "key_longest",
+        "distractors_same_start",
+        "stem_key_overlap",
+        "all_none_of_the_above",
+        "key_position",
+        "partial_credit_mixed",
+        "skill_few_items",
+    ):
+        assert f"[{rule}]" in strict.stderr, rule
+
+
+def test_clean_test_passes_strictly() -> None:
+    result = run_check(LINT_DATA / "lint-clean", strict=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
 
 
 BROKEN = [

@@ -342,6 +342,81 @@ text.en = "Your unit"
     assert feedback["tag"] == "textarea" and feedback["attrs"]["maxlength"] == "500"
 
 
+NOT_APPLICABLE_ITEM = """
+[[items]]
+id = "fb_exercises"
+role = "feedback"
+kind = "likert"
+section = "feedback"
+scale = "five"
+not_applicable = true
+text.en = "The exercises were of high quality."
+text.ru = "Упражнения были проведены на высоком уровне."
+"""
+
+
+@pytest.mark.anyio
+async def test_does_not_apply_is_an_extra_choice_that_is_stored(
+    settings: Settings, tmp_path: Path, issue
+) -> None:
+    local = msgspec.structs.replace(
+        settings, surveys_path=course_copy(tmp_path, extra_items=NOT_APPLICABLE_ITEM)
+    )
+    (code,) = issue("tiny", 1, "courts", s=local)
+    async with AsyncTestClient(app=create_app(local)) as client:
+        page, hidden = await open_form(client, "/c/tiny/post?lang=ru")
+        # after the five scale points, one more radio of the same question, labelled
+        radios = page.find("input", name="fb_exercises")
+        assert [e["attrs"]["value"] for e in radios] == ["1", "2", "3", "4", "5", "not_applicable"]
+        assert radios[-1]["attrs"]["id"] == "q-fb_exercises-5"
+        label = next(e for e in page.find("label") if e["attrs"].get("for") == "q-fb_exercises-5")
+        assert "".join(label["text"]).split() == ["Ко", "мне", "не", "относится"]
+        # items without not_applicable get no such choice
+        assert [e["attrs"]["value"] for e in page.find("input", name="fb_useful")][-1] == "5"
+        # an error elsewhere keeps "does not apply" ticked
+        answers = {"code": code, "sa_detect": "9", "fb_exercises": "not_applicable"}
+        kept = await client.post("/c/tiny/post?lang=ru", data={**hidden, **answers})
+        assert kept.status_code == 422
+        assert Page(kept.text).checked("fb_exercises") == ["not_applicable"]
+        stored = await client.post(
+            "/c/tiny/post?lang=ru", data={**hidden, **answers, "sa_detect": "4"}
+        )
+        assert stored.status_code == 200 and "/receipt/" in str(stored.url), stored.text
+    with contextlib.closing(sqlite3.connect(local.db_path)) as conn:
+        (answers_json,) = conn.execute("SELECT answers FROM submissions").fetchone()
+    assert msgspec.json.decode(answers_json)["fb_exercises"] == "not_applicable"
+
+
+@pytest.mark.anyio
+async def test_does_not_apply_is_refused_where_not_offered(
+    codes: list[str], client: AsyncTestClient, settings: Settings
+) -> None:
+    _, hidden = await open_form(client, "/c/tiny/post?lang=en")
+    answers = {"code": codes[0], "sa_detect": "4", "fb_useful": "not_applicable"}
+    response = await client.post("/c/tiny/post?lang=en", data={**hidden, **answers})
+    assert response.status_code == 422
+    assert (
+        Page(response.text).text("q-fb_useful-error") == "Error: Choose one of the options shown."
+    )
+    assert submission_count(settings) == 0
+
+
+@pytest.mark.anyio
+async def test_course_page_names_the_follow_up(bundled_settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(bundled_settings)) as client:
+        page = Page((await client.get("/c/salw-nexus-kz-2024?lang=ru")).text)
+    links = {
+        e["attrs"]["href"]: "".join(e["text"]).strip()
+        for e in page.find("a")
+        if e["attrs"].get("href", "").startswith("/c/salw-nexus-kz-2024/")
+    }
+    assert links == {
+        "/c/salw-nexus-kz-2024/pre?lang=ru": "Перед курсом",
+        "/c/salw-nexus-kz-2024/post?lang=ru": "После курса",
+        "/c/salw-nexus-kz-2024/follow_up?lang=ru": "Через несколько месяцев после курса",
+    }
+
+
 # -- submitting ---------------------------------------------------------------------------------
 
 

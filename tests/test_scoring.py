@@ -126,6 +126,7 @@ COURSE_DICT: dict = {
             "section": "feedback",
             "text": _t("Rate"),
             "scale": "wide",
+            "not_applicable": True,
         },
     ],
 }
@@ -320,3 +321,17 @@ def test_score_submission_from_validated_answers():
     # sa1 was rejected, so only sa2 counts
     assert confidence == {"practice": 2.0, "total": 2.0}
     assert correct == {"k_sc": True, "k_tf": False, "k_mc": False, "k_mc_strict": False}
+
+
+def test_does_not_apply_scores_nothing_and_changes_no_score():
+    answers = {"sa1": 4, "sa2": 2, "k_sc": "b", "k_tf": "true", "k_mc": ["a"]}
+    with_na = validate_answers(COURSE, "post", {**answers, "f_rate": "not_applicable"})
+    assert with_na.ok, with_na.errors
+    assert with_na.answers["f_rate"] == "not_applicable"
+    without = validate_answers(COURSE, "post", answers)
+    assert score_submission(COURSE, with_na.answers) == score_submission(COURSE, without.answers)
+    # a "does not apply" that reached a self-assessment item some other way is no point either
+    assert confidence_scores(COURSE, {"sa1": "not_applicable", "sa2": 2}) == {
+        "practice": 2.0,
+        "total": 2.0,
+    }

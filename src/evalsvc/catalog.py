@@ -23,6 +23,10 @@ COURSE_FILE = "course.toml"
 class CatalogResult:
     courses: dict[str, Course] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    course_files: dict[str, str] = field(default_factory=dict)
+    """Course id -> its course.toml, for messages about a loaded course."""
+    item_files: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Course id -> item id -> the file the item came from."""
 
     @property
     def ok(self) -> bool:
@@ -48,7 +52,7 @@ def load_paths(paths: list[Path]) -> CatalogResult:
                 )
             folders.extend(found)
     for folder in dict.fromkeys(folders):
-        course, problems = load_course(folder)
+        course, problems, item_files = _load_course(folder)
         result.problems.extend(problems)
         if course is None:
             continue
@@ -58,15 +62,22 @@ def load_paths(paths: list[Path]) -> CatalogResult:
             )
         elif not problems:
             result.courses[course.id] = course
+            result.course_files[course.id] = str(folder / COURSE_FILE)
+            result.item_files[course.id] = item_files
     return result
 
 
 def load_course(folder: Path) -> tuple[Course | None, list[Problem]]:
+    course, problems, _ = _load_course(folder)
+    return course, problems
+
+
+def _load_course(folder: Path) -> tuple[Course | None, list[Problem], dict[str, str]]:
     course_path = folder / COURSE_FILE
     course_file = str(course_path)
     raw, problems = _read_toml(course_path)
     if raw is None:
-        return None, problems
+        return None, problems, {}
     if "items" in raw:
         problems.append(
             Problem(course_file, "items", "put items in their own files, not course.toml")
@@ -102,11 +113,11 @@ def load_course(folder: Path) -> tuple[Course | None, list[Problem]]:
             item_files.setdefault(label, str(path))
             items.append(item)
     if problems:
-        return None, problems
+        return None, problems, item_files
     try:
         course = msgspec.convert({**raw, "items": items}, type=Course)
     except msgspec.ValidationError as exc:
-        return None, [Problem(course_file, "", _explain(exc))]
+        return None, [Problem(course_file, "", _explain(exc))], item_files
     if course.id != folder.name:
         problems.append(
             Problem(
@@ -114,7 +125,7 @@ def load_course(folder: Path) -> tuple[Course | None, list[Problem]]:
             )
         )
     problems.extend(check_course(course, item_files, course_file))
-    return course, problems
+    return course, problems, item_files
 
 
 def _read_toml(path: Path) -> tuple[dict | None, list[Problem]]:

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from evalsvc.catalog import load_paths
+from evalsvc.domain.lint import describe_lint, lint_course, lint_problems
 from evalsvc.domain.questionnaire import Course, missing_translations
 from evalsvc.errors import EvalsvcError
 from evalsvc.settings import settings_from_env
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate questionnaire definitions")
     check.add_argument("paths", nargs="*", type=Path, default=[Path("surveys")])
     check.add_argument("--missing", action="store_true", help="list every missing translation")
+    check.add_argument(
+        "--strict", action="store_true", help="treat test-design warnings as problems (exit 1)"
+    )
     check.set_defaults(run=run_check)
 
     serve = commands.add_parser("serve", help="run the web service (uvicorn, one worker)")
@@ -79,13 +83,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     result = load_paths(args.paths)
-    if not result.ok:
-        print(f"{len(result.problems)} problem(s):", file=sys.stderr)
-        for problem in result.problems:
+    lints = {course_id: lint_course(course) for course_id, course in result.courses.items()}
+    warnings = [
+        warning
+        for course_id, lint in lints.items()
+        for warning in lint_problems(
+            lint, result.item_files[course_id], result.course_files[course_id]
+        )
+    ]
+    problems = [*result.problems, *(warnings if args.strict else [])]
+    if problems:
+        print(f"{len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    if warnings:
+        print(f"{len(warnings)} test-design warning(s):", file=sys.stderr)
+        for warning in warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
     for course in result.courses.values():
         print(describe_course(course))
+        print(f"  {describe_lint(lints[course.id])}")
         if args.missing:
             for lang, labels in missing_translations(course).items():
                 for label in labels:

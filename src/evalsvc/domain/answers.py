@@ -10,7 +10,8 @@ Normalised answer values (`AnswerValue`), by item kind:
 
 * single_choice, true_false -- the option id (``"true"``/``"false"`` for true_false);
 * multiple_choice -- a sorted list of distinct option ids, never empty;
-* likert -- an ``int`` on the item's scale;
+* likert -- an ``int`` on the item's scale, or the string `NOT_APPLICABLE`
+  (``"not_applicable"``, "does not apply") on an item with ``not_applicable = true``;
 * number -- an ``int`` when the value is whole (``12.0`` becomes ``12``, ``-0.0``
   becomes ``0``), otherwise a finite ``float``;
 * short_text, long_text -- a ``str``: line breaks normalised to ``\\n``, stripped,
@@ -23,7 +24,8 @@ Error codes (`ItemError.code`; `ERROR_CODES` holds the same list):
 * ``required`` -- a required item is unanswered.
 * ``unknown_item`` -- the key is not an item of this phase (error under that key).
 * ``unknown_option`` -- a choice names an option the item does not offer
-  (including ``"dont_know"`` on an item without ``dont_know = true``).
+  (including ``"dont_know"`` on an item without ``dont_know = true``, and
+  ``"not_applicable"`` on a likert item without ``not_applicable = true``).
 * ``dont_know_combined`` -- ``"dont_know"`` ticked together with other options.
 * ``too_many`` -- several values for an item that takes one (single choice,
   true/false, likert, number, text), e.g. a repeated form field.
@@ -53,6 +55,8 @@ Decisions worth knowing:
 * Numeric strings are parsed only by `answers_from_form` (ASCII digits, optional sign,
   decimal point and exponent; no thousands separators, no decimal comma, no ``nan``/
   ``inf`` words). In JSON a numeric string for a likert or number is ``wrong_type``.
+* ``"not_applicable"`` is the one string a likert item takes, from a form or JSON,
+  and only when the item offers it; it is never parsed as a number.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from typing import Final
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, TEXT_KINDS, Course, Item
+from evalsvc.domain.questionnaire import DONT_KNOW, NOT_APPLICABLE, TEXT_KINDS, Course, Item
 
 AnswerValue = str | list[str] | int | float
 """A normalised answer; see the module docstring for which kind gets which type."""
@@ -284,6 +288,10 @@ def _check_multiple(item: Item, value: object) -> _Checked:
 
 
 def _check_likert(course: Course, item: Item, value: object) -> _Checked:
+    if value == NOT_APPLICABLE:
+        if item.not_applicable:
+            return NOT_APPLICABLE
+        return ItemError("unknown_option", "This question has no “does not apply” answer.")
     number = _as_number(value)
     if isinstance(number, ItemError):
         return number
@@ -362,7 +370,8 @@ def answers_from_form(
     values and non-string values. Per item: multiple choice gets the list of values;
     any other kind gets its single value (a list when the field was repeated, which
     validation reports as ``too_many``). Likert and number values are parsed: ``"3"``
-    -> ``3``, ``"12.5"`` -> ``12.5``, anything unparseable or infinite -> `NotANumber`.
+    -> ``3``, ``"12.5"`` -> ``12.5``, anything unparseable or infinite -> `NotANumber`;
+    a likert's ``"not_applicable"`` stays a string, for validation to judge.
     """
     raw: dict[str, object] = {}
     for item_id, item in _phase_items(course, phase_id).items():
@@ -378,10 +387,17 @@ def answers_from_form(
             raw[item_id] = texts
             continue
         values: list[object] = (
-            [parse_number(t) for t in texts] if item.kind in _NUMERIC_KINDS else list(texts)
+            [_parse_field(item, t) for t in texts] if item.kind in _NUMERIC_KINDS else list(texts)
         )
         raw[item_id] = values[0] if len(values) == 1 else values
     return raw
+
+
+def _parse_field(item: Item, text: str) -> object:
+    """A likert or number field: ``"not_applicable"`` kept for a likert, else a number."""
+    if item.kind == "likert" and text.strip() == NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    return parse_number(text)
 
 
 def parse_number(text: str) -> int | float | NotANumber:

@@ -10,7 +10,13 @@ from collections.abc import Mapping
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, TRUE_FALSE_OPTIONS, Course, Item
+from evalsvc.domain.questionnaire import (
+    DONT_KNOW,
+    NOT_APPLICABLE,
+    TRUE_FALSE_OPTIONS,
+    Course,
+    Item,
+)
 
 
 class OptionView(msgspec.Struct, frozen=True):
@@ -38,6 +44,8 @@ class ItemView(msgspec.Struct, frozen=True, omit_defaults=True):
     help: str | None = None
     options: list[OptionView] | None = None
     scale: ScaleView | None = None
+    not_applicable: OptionView | None = None
+    """A likert item's extra "does not apply" choice; its id is the answer to send."""
     min: float | None = None
     max: float | None = None
     max_length: int | None = None
@@ -79,7 +87,8 @@ class QuestionnaireView(msgspec.Struct, frozen=True):
 def questionnaire_view(
     course: Course, phase_id: str, lang: str, interface: Mapping[str, str]
 ) -> QuestionnaireView:
-    """`interface` gives the labels "true", "false" and "dont_know" in `lang`."""
+    """`interface` gives the labels "true", "false", "dont_know" and "not_applicable"
+    in `lang`."""
     phase = course.phase(phase_id)
     if phase is None:
         raise KeyError(phase_id)
@@ -113,6 +122,11 @@ def questionnaire_view(
             help=optional(item.help),
             options=options,
             scale=scale_view,
+            not_applicable=(
+                OptionView(NOT_APPLICABLE, interface.get(NOT_APPLICABLE, NOT_APPLICABLE))
+                if item.kind == "likert" and item.not_applicable
+                else None
+            ),
             min=item.min,
             max=item.max,
             max_length=item.text_limit if item.kind in ("short_text", "long_text") else None,

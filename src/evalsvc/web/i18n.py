@@ -49,7 +49,12 @@ def gettext_for(lang: str) -> Callable[..., str]:
 def interface_labels(lang: str) -> dict[str, str]:
     """Option labels the questionnaire model leaves to the interface."""
     _ = gettext_for(lang)
-    return {"true": _("True"), "false": _("False"), "dont_know": _("I don't know")}
+    return {
+        "true": _("True"),
+        "false": _("False"),
+        "dont_know": _("I don't know"),
+        "not_applicable": _("Does not apply to me"),
+    }
 
 
 def choose_language(request: Request, offered: Iterable[str], default: str) -> str:
