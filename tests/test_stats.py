@@ -56,11 +56,11 @@ NOT_REPORTED = {
     ("mcnemar_item_small_exact", "chi2_cc"): "evalsvc reports the exact McNemar test",
     ("mcnemar_item_small_exact", "p_chi2_cc"): "evalsvc reports the exact McNemar test",
     ("mcnemar_item_small_exact", "p_pre"): (
-        "share correct is an item-analysis figure: tests/test_summary.py::"
+        "share correct is an item-analysis figure: tests/test_analysis.py::"
         "test_item_analysis_reproduces_the_mcnemar_reference_case"
     ),
     ("mcnemar_item_small_exact", "p_post"): (
-        "share correct is an item-analysis figure: tests/test_summary.py::"
+        "share correct is an item-analysis figure: tests/test_analysis.py::"
         "test_item_analysis_reproduces_the_mcnemar_reference_case"
     ),
 }
