@@ -465,7 +465,7 @@ def test_every_kind_of_summarised_item_is_summarised() -> None:
     analysis = run(WAVES, people)
 
     def all_row(item: str):
-        return next(r for r in analysis.responses if (r.item, r.breakdown) == (item, "all"))
+        return next(r for r in analysis.answer_summaries if (r.item, r.breakdown) == (item, "all"))
 
     useful = all_row("fb_useful")
     assert useful.distribution is not None and set(useful.distribution) == {"1", "2", "3", "4", "5"}
@@ -474,11 +474,11 @@ def test_every_kind_of_summarised_item_is_summarised() -> None:
     assert hours.mean is not None and hours.sd is not None and hours.distribution is None
     recommend = all_row("fb_recommend")
     assert set(recommend.distribution or {}) == {"true", "false"}
-    years = [r for r in analysis.responses if r.item == "years"]
+    years = [r for r in analysis.answer_summaries if r.item == "years"]
     assert years and years[0].phase == "pre"
     texts = next(t for t in analysis.texts if t.item == "fb_text")
     assert texts.answers == sorted(texts.answers, key=str.casefold) and len(texts.answers) >= 3
-    assert not any(r.item in ("sex", "role") for r in analysis.responses)
+    assert not any(r.item in ("sex", "role") for r in analysis.answer_summaries)
 
 
 def test_not_applicable_is_counted_apart_and_left_out_of_the_mean() -> None:
@@ -491,7 +491,9 @@ def test_not_applicable_is_counted_apart_and_left_out_of_the_mean() -> None:
         for i in range(1, 8)
     ]
     analysis = run(WAVES, people)
-    row = next(r for r in analysis.responses if (r.item, r.breakdown) == ("fb_exercises", "all"))
+    row = next(
+        r for r in analysis.answer_summaries if (r.item, r.breakdown) == ("fb_exercises", "all")
+    )
     assert row.n == 7 and row.n_not_applicable == 2
     assert row.mean == 4.0 and (row.distribution or {})["4"] == 5
 

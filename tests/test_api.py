@@ -37,7 +37,7 @@ def rows(settings, sql: str = "SELECT count(*) FROM submissions") -> int:
 
 async def test_courses_and_questionnaire(client) -> None:
     listing = (await client.get("/api/v1/courses")).json()
-    assert {c["id"] for c in listing} == {"tiny", "tiny-selfgen"}
+    assert {c["id"] for c in listing} == {"tiny", "tiny-selfgen", "waves"}
     course = (await client.get("/api/v1/courses/tiny")).json()
     assert [a["id"] for a in course["agencies"]] == ["border", "customs", "courts"]
     assert [s["id"] for s in course["skills"]] == ["detection", "cooperation"]

@@ -33,7 +33,17 @@ def bearer(token: str) -> dict[str, str]:
 async def test_no_token_is_401_and_wrong_role_is_403(cohort) -> None:
     settings, tokens = cohort
     async with AsyncTestClient(app=create_app(settings)) as client:
-        for path in ("summary", "items", "reliability", "feedback", "summary.csv", "report.xlsx"):
+        for path in (
+            "summary",
+            "attrition",
+            "items",
+            "reliability",
+            "answer_summaries",
+            "feedback",
+            "disclosure",
+            "summary.csv",
+            "report.xlsx",
+        ):
             response = await client.get(f"{BASE}/{path}")
             assert response.status_code == 401, path
             assert response.json()["error"] == "unauthorized"
@@ -69,19 +79,34 @@ async def test_summary_has_every_cell_and_field(cohort) -> None:
         response = await client.get(f"{BASE}/summary", headers=bearer(tokens["evaluator"]))
     assert response.status_code == 200
     summary = response.json()
-    assert {"course", "generated_at", "min_cell_size", "rows", "agency_comparison"} <= set(summary)
+    assert {"course", "generated_at", "min_cell_size", "rows", "group_comparisons"} <= set(summary)
+    assert [m["id"] for m in summary["measures"]] == ["knowledge", "confidence", "dont_know"]
+    comparisons = [c["id"] for c in summary["comparisons"]]
+    assert comparisons == ["pre_post", "pre_follow_up", "post_follow_up"]
     rows = summary["rows"]
-    agencies = {"mfa", "mia", "prosecutor", "courts", "border", "customs", "all"}
-    skills = {"awareness", "detection", "investigation", "prosecution", "cooperation", "total"}
-    assert {(r["measure"], r["agency"], r["skill"]) for r in rows} == {
-        (m, a, s) for m in ("knowledge", "confidence") for a in agencies for s in skills
+    groups = {
+        ("all", "all"),
+        *(("agency", a) for a in ("mfa", "mia", "prosecutor", "courts", "border", "customs")),
     }
+    skills = {"awareness", "detection", "investigation", "prosecution", "cooperation", "total"}
+    keys = {(r["measure"], r["comparison"], r["breakdown"], r["group"], r["skill"]) for r in rows}
+    assert {
+        (m, c, b, g, s)
+        for m in ("knowledge", "confidence", "dont_know")
+        for c in comparisons
+        for b, g in groups
+        for s in skills
+    } <= keys
+    assert {r["breakdown"] for r in rows} == {"all", "agency", "pr_sex", "pr_role"}
     everyone = next(
-        r for r in rows if (r["measure"], r["agency"], r["skill"]) == ("knowledge", "all", "total")
+        r
+        for r in rows
+        if (r["measure"], r["comparison"], r["breakdown"], r["skill"])
+        == ("knowledge", "pre_post", "all", "total")
     )
     for field in (
-        "pre_mean",
-        "post_mean",
+        "from_mean",
+        "to_mean",
         "mean_gain",
         "gain_ci_low",
         "gain_ci_high",
@@ -95,18 +120,44 @@ async def test_summary_has_every_cell_and_field(cohort) -> None:
         "cohens_dz",
         "dz_ci_low",
         "dz_ci_high",
+        "d_av",
         "hedges_gz",
         "normalized_gain",
+        "mean_normalized_gain",
         "n_improved",
-        "welch_t_pvalue",
+        "pass_to_share",
     ):
         assert everyone[field] is not None, field
+    assert everyone["withheld"] == {} and everyone["holm_family"] == "confirmatory"
     assert everyone["gain_ci_low"] < everyone["mean_gain"] < everyone["gain_ci_high"]
     assert (
         everyone["n_paired"]
         == everyone["n_improved"] + everyone["n_unchanged"] + everyone["n_declined"]
     )
     assert not any(isinstance(v, float) and not math.isfinite(v) for r in rows for v in r.values())
+    for row in rows:
+        if row["withheld"]:
+            assert row["from_mean"] is None and row["t_pvalue"] is None
+            assert set(row["withheld"].values()) <= {"small_group", "complementary"}
+
+
+async def test_disclosure_audit_and_attrition(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        audit = (await client.get(f"{BASE}/disclosure", headers=bearer(tokens["evaluator"]))).json()
+        attrition = await client.get(f"{BASE}/attrition", headers=bearer(tokens["evaluator"]))
+    assert audit["verified"] is True
+    assert audit["published"] > 0 and audit["withheld"] >= 0
+    assert "rank test" in audit["method"]
+    body = attrition.json()
+    later = {r["later_phase"] for r in body["rows"]}
+    assert later == {"post", "follow_up"}
+    exactly = {
+        c["phases"]: c["n"]
+        for c in body["phase_counts"]
+        if (c["breakdown"], c["kind"]) == ("all", "exactly")
+    }
+    assert sum(exactly.values()) == 60
 
 
 async def test_summary_csv_matches_the_json(cohort) -> None:
@@ -117,14 +168,25 @@ async def test_summary_csv_matches_the_json(cohort) -> None:
     assert as_csv.headers["content-type"].startswith("text/csv")
     parsed = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert len(parsed) == len(as_json["rows"])
+    assert list(parsed[0])[:7] == [
+        "measure",
+        "comparison",
+        "from_phase",
+        "to_phase",
+        "breakdown",
+        "group",
+        "skill",
+    ]
     for from_csv, from_json in zip(parsed, as_json["rows"], strict=True):
-        for field in ("measure", "agency", "skill"):
+        for field in ("measure", "comparison", "breakdown", "group", "skill"):
             assert from_csv[field] == from_json[field]
-        for field in ("mean_gain", "t_pvalue", "cohens_dz", "n_paired"):
+        for field in ("mean_gain", "t_pvalue", "cohens_dz", "d_av", "n_paired"):
             if from_json[field] is None:
                 assert from_csv[field] == ""
             else:
                 assert float(from_csv[field]) == pytest.approx(from_json[field], abs=1e-12)
+        reasons = set(from_json["withheld"].values())
+        assert from_csv["withheld"] == (reasons.pop() if reasons else "")
 
 
 async def test_scores_csv_is_pseudonymous(cohort) -> None:
@@ -132,9 +194,19 @@ async def test_scores_csv_is_pseudonymous(cohort) -> None:
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get(f"{BASE}/scores.csv", headers=bearer(tokens["analyst"]))
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert set(rows[0]) == {"participant", "agency", "phase", "measure", "skill", "score"}
+    assert set(rows[0]) == {
+        "participant",
+        "agency",
+        "phase",
+        "measure",
+        "skill",
+        "score",
+        "scoring",
+    }
     assert {r["participant"] for r in rows} <= {str(n) for n in range(1, 61)}
     assert "total" in {r["skill"] for r in rows}
+    assert {r["phase"] for r in rows} == {"pre", "post", "follow_up"}
+    assert {r["measure"] for r in rows} == {"knowledge", "confidence", "dont_know"}
 
 
 async def test_report_page_needs_login_and_login_sets_a_strict_cookie(cohort) -> None:
@@ -189,18 +261,22 @@ async def test_cached_report_follows_new_submissions(cohort_and_code) -> None:
     course = load_paths([BUNDLED_SURVEYS]).courses[COURSE]
     answers = synthetic_answers(course, "pre", __import__("random").Random(3), {})
 
-    def n_pre(summary: dict) -> int:
+    def n_from(summary: dict) -> int:
         return next(
-            r["n_pre"]
+            r["n_from"]
             for r in summary["rows"]
-            if (r["measure"], r["agency"], r["skill"]) == ("knowledge", "all", "total")
+            if (r["measure"], r["comparison"], r["breakdown"], r["skill"])
+            == ("knowledge", "pre_post", "all", "total")
         )
 
-    async with AsyncTestClient(app=create_app(settings)) as client:
+    app = create_app(settings)
+    cache = app.state.report_cache
+    async with AsyncTestClient(app=app) as client:
         auth = bearer(tokens["evaluator"])
         before = (await client.get(f"{BASE}/summary", headers=auth)).json()
-        again = (await client.get(f"{BASE}/summary", headers=auth)).json()
-        assert again["generated_at"] == before["generated_at"], "unchanged data: cached"
+        await client.get(f"{BASE}/items", headers=auth)
+        await client.get(f"{BASE}/summary.csv", headers=auth)
+        assert cache.computed == 1, "unchanged data: one computation serves every request"
         body = {
             "submission_id": str(uuid.uuid4()),
             "phase": "pre",
@@ -209,7 +285,8 @@ async def test_cached_report_follows_new_submissions(cohort_and_code) -> None:
         }
         assert (await client.post(f"{BASE}/responses", json=body)).status_code == 201
         after = (await client.get(f"{BASE}/summary", headers=auth)).json()
-    assert n_pre(after) == n_pre(before) + 1
+        assert cache.computed == 2
+    assert n_from(after) == n_from(before) + 1
 
 
 def test_gc_pauses_overlap_and_the_last_one_restores_it() -> None:

@@ -314,7 +314,8 @@ def test_score_submission_from_validated_answers():
     }
     validated = validate_answers(COURSE, "pre", raw)
     assert validated.errors["sa1"].code == "wrong_type"  # JSON string for a likert
-    knowledge, confidence, correct = score_submission(COURSE, validated.answers)
+    scores = score_submission(COURSE, validated.answers)
+    knowledge, confidence, correct = scores.knowledge, scores.confidence, scores.correct
     # recall: k_sc 1 + k_tf 0 -> 50 %; practice: k_mc 2 * (2-1)/2 = 1, strict 0 -> 1/3;
     # total: 2/5 = 40 %
     assert knowledge == pytest.approx({"recall": 50.0, "practice": 100 / 3, "total": 40.0})

@@ -130,32 +130,65 @@ async def test_locked_database_is_503_then_recovers(settings, issue) -> None:
         assert (await client.post(RESPONSES, json=submission(second))).status_code == 201
 
 
-async def test_feedback_stored_before_schema_2_is_backfilled(settings, issue) -> None:
-    """A database from schema 1 keeps its feedback in reports after the upgrade."""
-    from evalsvc import reports
-    from evalsvc.catalog import load_paths
-    from tests.conftest import TEST_SURVEYS
+async def test_a_schema_2_database_is_upgraded_by_the_first_cli_command(settings, issue) -> None:
+    """Schema 3 keeps breakdown and summarised answers apart, and scores gain "I don't
+    know": a database from schema 2, opened first by `evalsvc report`, is migrated
+    and filled in, and the report shows its feedback and every measure."""
+    import json
+    import os
+    import subprocess
+    import sys
 
     (code,) = issue(count=1, agency="border")
     app = create_app(settings)
     async with AsyncTestClient(app=app) as client:
-        body = submission(code) | {"phase": "post"}
-        body["answers"] = {"sa_detect": 4, "fb_useful": 5, "fb_text": "More cases"}
-        assert (await client.post(RESPONSES, json=body)).status_code == 201
-    with sqlite3.connect(settings.db_path) as conn:  # as a schema-1 file would have it
-        conn.execute("ALTER TABLE submissions DROP COLUMN feedback")
-        conn.execute("PRAGMA user_version = 1")
-    db = Database(settings.db_path)
-    await db.open()
-    try:
-        assert db.schema_before == 1
-        assert await db.backfill_feedback("tiny", ["fb_useful", "fb_text"]) == 1
-        course = load_paths([TEST_SURVEYS]).courses["tiny"]
-        assert await reports.load_feedback(db, course) == [
-            ("border", {"fb_useful": 5, "fb_text": "More cases"})
-        ]
-    finally:
-        await db.close()
+        for phase, answers in (
+            ("pre", {"sa_detect": 2, "k1": "dont_know"}),
+            ("post", {"sa_detect": 4, "k1": "b", "fb_useful": 5, "fb_text": "More cases"}),
+        ):
+            body = submission(code) | {"phase": phase, "answers": answers}
+            assert (await client.post(RESPONSES, json=body)).status_code == 201
+    with sqlite3.connect(settings.db_path) as conn:  # as a schema-2 file would have it
+        rows = conn.execute("SELECT id, scores FROM submissions").fetchall()
+        for row_id, scores in rows:
+            old = {
+                k: v
+                for k, v in json.loads(scores).items()
+                if k in ("knowledge", "confidence", "correct")
+            }
+            conn.execute(
+                "UPDATE submissions SET scores = ? WHERE id = ?", (json.dumps(old), row_id)
+            )
+        conn.execute("UPDATE submissions SET summarised = '{}'")
+        conn.execute("ALTER TABLE submissions DROP COLUMN breakdowns")
+        conn.execute("ALTER TABLE submissions DROP COLUMN scoring")
+        conn.execute("ALTER TABLE submissions RENAME COLUMN summarised TO feedback")
+        conn.execute("DROP TABLE course_versions")
+        conn.execute("PRAGMA user_version = 2")
+    out = settings.db_path.parent / "report.json"
+    environment = {
+        **os.environ,
+        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_SURVEYS": str(settings.surveys_path),
+        "EVALSVC_SECRET": settings.secret_key.decode(),
+    }
+    command = [sys.executable, "-m", "evalsvc.cli", "report", "tiny", "--format", "json"]
+    finished = subprocess.run(
+        [*command, "--out", str(out)], env=environment, capture_output=True, check=False
+    )
+    assert finished.returncode == 0, finished.stderr.decode()
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["scoring"]["other_rules"] == 0
+    texts = {t["item"]: t["answers"] for t in report["analysis"]["texts"]}
+    assert "fb_text" in texts  # the answer is there (withheld: one person, fewer than k)
+    summaries = [a for a in report["analysis"]["answer_summaries"] if a["item"] == "fb_useful"]
+    assert [a["n"] for a in summaries if a["breakdown"] == "all"] == [1]
+    dont_know = [r for r in report["analysis"]["summary"] if r["measure"] == "dont_know"]
+    assert dont_know and dont_know[0]["n_paired"] == 1
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        (scores,) = conn.execute("SELECT scores FROM submissions WHERE phase = 'pre'").fetchone()
+        assert json.loads(scores)["dont_know"]["total"] == 100.0
 
 
 async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) -> None:

@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
-        state=State({"database": db, "intake": intake}),
+        state=State({"database": db, "intake": intake, "report_cache": report_cache}),
         exception_handlers={
             EvalsvcError: evalsvc_error_handler,
             HTTPException: http_error_handler,

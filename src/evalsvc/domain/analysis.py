@@ -4,7 +4,7 @@
 
 1. counts the people of every release (`populations.release_counts`);
 2. plans the disclosure control for the whole report at once (`disclosure.plan`);
-3. computes the tables under that plan (`summary`, `attrition`, `items`, `responses`);
+3. computes the tables under that plan (`summary`, `attrition`, `items`, `answer_summaries`);
 4. reads the releases back from the finished rows and verifies them again, with the
    verifier alone (`releases_in`), so that what is published is what was proven. If
    that check ever failed, every figure would be withheld rather than published.
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import msgspec
 
+from evalsvc.domain.answer_summaries import AnswerSummary, TextAnswers, answer_summaries
 from evalsvc.domain.attrition import AttritionRow, PhaseCountRow, attrition_rows, phase_count_rows
 from evalsvc.domain.cohort import UNKNOWN_GROUP, Cohort
 from evalsvc.domain.design import AGENCY, ALL, Design
@@ -24,7 +25,6 @@ from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.items import ItemRow, ReliabilityRow, item_rows, reliability_rows
 from evalsvc.domain.populations import Populations, release_counts
 from evalsvc.domain.questionnaire import Course
-from evalsvc.domain.responses import ResponseRow, TextAnswers, response_rows
 from evalsvc.domain.scoring import TOTAL
 from evalsvc.domain.summary import (
     GroupComparison,
@@ -43,7 +43,7 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     attrition: list[AttritionRow]
     items: list[ItemRow]
     reliability: list[ReliabilityRow]
-    responses: list[ResponseRow]
+    answer_summaries: list[AnswerSummary]
     texts: list[TextAnswers]
     disclosure: Audit
     notes: list[str]
@@ -75,7 +75,7 @@ def analyse(course: Course, design: Design, cohort: Cohort) -> Analysis:
 
 def _tables(course: Course, design: Design, populations: Populations, plan: Plan) -> Analysis:
     summary = summary_rows(design, populations, plan, course.pass_mark)
-    responses, texts = response_rows(course, populations, plan)
+    summaries, texts = answer_summaries(course, populations, plan)
     notes = []
     outsiders = int((populations.cohort.groups[AGENCY] == UNKNOWN_GROUP).sum())
     if outsiders:
@@ -90,7 +90,7 @@ def _tables(course: Course, design: Design, populations: Populations, plan: Plan
         attrition=attrition_rows(design, populations, plan),
         items=item_rows(course, design, populations, plan),
         reliability=reliability_rows(course, design, populations, plan),
-        responses=responses,
+        answer_summaries=summaries,
         texts=texts,
         disclosure=plan.audit,
         notes=notes,
@@ -125,19 +125,19 @@ def _row_releases(analysis: Analysis) -> Iterator[tuple[Release, bool, int]]:
             "dropped_mean" not in attrition.withheld,
             attrition.n_dropped,
         )
-    for response in analysis.responses:
+    for summary in analysis.answer_summaries:
         yield (
             Release(
-                "responses",
+                "answers",
                 "",
-                response.phase,
+                summary.phase,
                 "",
-                response.item,
-                response.breakdown,
-                response.group,
+                summary.item,
+                summary.breakdown,
+                summary.group,
             ),
-            not response.withheld,
-            response.n,
+            not summary.withheld,
+            summary.n,
         )
     # Item analysis and reliability are over the knowledge all row's people: shown
     # only with it (checked here, so that a defect cannot slip through).

@@ -133,7 +133,7 @@ def _release_masks(
     for phase, items in summarised_items(course).items():
         for item in items:
             yield (
-                Release("responses", "", phase, "", item.id, "", ""),
+                Release("answers", "", phase, "", item.id, "", ""),
                 populations.answered(phase, item.id),
             )
 

@@ -16,7 +16,7 @@ flattened like this:
   the row has the same one, else ``figure=reason`` pairs joined with ``"; "``; empty
   when nothing is withheld;
 * ``distribution`` (answer -> count) becomes ``answer=count`` pairs joined with
-  ``"; "``; the long table ``response_counts`` has one row per answer instead;
+  ``"; "``; the long table ``answer_counts`` has one row per answer instead;
 * `TextAnswers` become one row per answer, columns ``phase``, ``item``, ``answer``.
 
 For analysts, participant-level tables are built row by row so they can be streamed:
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
+from evalsvc.domain.answer_summaries import AnswerSummary
 from evalsvc.domain.attrition import AttritionRow, PhaseCountRow
 from evalsvc.domain.columns import FieldMeta, field_meta
 from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course, Item
-from evalsvc.domain.responses import ResponseRow
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 
 if TYPE_CHECKING:  # annotations only: no storage (database) import at run time
@@ -82,8 +82,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("attrition", "Attrition", AttritionRow),
     TableSpec("items", "Items", ItemRow),
     TableSpec("reliability", "Reliability", ReliabilityRow),
-    TableSpec("responses", "Responses", ResponseRow),
-    TableSpec("response_counts", "Response counts", None),
+    TableSpec("answer_summaries", "Answers", AnswerSummary),
+    TableSpec("answer_counts", "Answer counts", None),
     TableSpec("texts", "Texts", None),
     TableSpec("codebook", "Codebook", None),
 )
@@ -136,17 +136,17 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "attrition": analysis.attrition,
         "items": analysis.items,
         "reliability": analysis.reliability,
-        "responses": analysis.responses,
+        "answer_summaries": analysis.answer_summaries,
     }
     tables: dict[str, Table] = {}
     for spec in TABLES:
         if spec.row_type is not None:
             tables[spec.name] = struct_table(spec.row_type, rows_of[spec.name])
-    tables["response_counts"] = Table(
-        tuple(c.name for c in RESPONSE_COUNT_COLUMNS),
+    tables["answer_counts"] = Table(
+        tuple(c.name for c in ANSWER_COUNT_COLUMNS),
         [
             (r.phase, r.item, r.breakdown, r.group, answer, count)
-            for r in analysis.responses
+            for r in analysis.answer_summaries
             for answer, count in (r.distribution or {}).items()
         ],
     )
@@ -158,7 +158,7 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
     return tables
 
 
-RESPONSE_COUNT_COLUMNS = (
+ANSWER_COUNT_COLUMNS = (
     Column("phase", "the phase that asked the item", "key"),
     Column("item", "item id", "key"),
     Column("breakdown", "all, agency, or a breakdown item", "key"),
@@ -261,7 +261,7 @@ ITEM_CODEBOOK_COLUMNS = (
 ANSWER_KEY_COLUMNS = frozenset({"correct", "source"})
 
 _HAND_MADE = {
-    "response_counts": RESPONSE_COUNT_COLUMNS,
+    "answer_counts": ANSWER_COUNT_COLUMNS,
     "texts": TEXT_COLUMNS,
     "codebook": CODEBOOK_COLUMNS,
 }

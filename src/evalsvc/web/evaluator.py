@@ -15,10 +15,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 
 from evalsvc import reports
+from evalsvc.domain.answer_summaries import AnswerSummary, TextAnswers
 from evalsvc.domain.attrition import AttritionRow, PhaseCountRow
 from evalsvc.domain.design import Comparison, Measure
 from evalsvc.domain.items import ItemRow, ReliabilityRow
-from evalsvc.domain.responses import ResponseRow, TextAnswers
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
 from evalsvc.exports import registry
@@ -68,8 +68,8 @@ class ReliabilityOut(ReportMeta, kw_only=True):
     rows: list[ReliabilityRow]
 
 
-class ResponsesOut(ReportMeta, kw_only=True):
-    rows: list[ResponseRow]
+class AnswersOut(ReportMeta, kw_only=True):
+    rows: list[AnswerSummary]
     texts: list[TextAnswers]
 
 
@@ -168,14 +168,14 @@ class EvaluatorApi(Controller):
         )
 
     @get(
-        ["/{course_id:str}/responses", "/{course_id:str}/feedback"],
+        ["/{course_id:str}/answer_summaries", "/{course_id:str}/feedback"],
         summary="Summaries of the feedback, profile and follow-up items, per phase",
         responses=EVALUATOR_READ,
     )
-    async def responses(self, report: NamedDependency[reports.CourseReport]) -> ResponsesOut:
-        return ResponsesOut(
+    async def answer_summaries(self, report: NamedDependency[reports.CourseReport]) -> AnswersOut:
+        return AnswersOut(
             **_meta(report),  # type: ignore[arg-type]
-            rows=report.analysis.responses,
+            rows=report.analysis.answer_summaries,
             texts=report.analysis.texts,
         )
 

@@ -192,8 +192,8 @@ def _with_all_subjects(releases: Iterable[Release], counts: Mapping[Release, int
     and comparison: the findings of one skill almost always recur in the others, and
     readers see a group shown or withheld as a whole.
     """
-    wanted = {r._replace(subject="") for r in releases if r.table != "responses"}
-    siblings = [r for r in counts if r.table != "responses" and r._replace(subject="") in wanted]
+    wanted = {r._replace(subject="") for r in releases if r.table != "answers"}
+    siblings = [r for r in counts if r.table != "answers" and r._replace(subject="") in wanted]
     return [*releases, *siblings]
 
 

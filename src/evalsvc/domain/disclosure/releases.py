@@ -10,7 +10,7 @@ Three tables publish figures computed from people's scores and answers:
 * ``attrition`` -- the ``first`` phase's scores of the people of a group who have no
   score in the later phase ``second`` (those who dropped out). The scores of those who
   stayed are the paired row's from figures, published with it;
-* ``responses`` -- the answers to one summarised item (``subject``) in one phase
+* ``answers`` -- the answers to one summarised item (``subject``) in one phase
   (``first``), over the people of a group who answered it.
 
 Counts of people are always published and are not releases. Item analysis and
@@ -22,19 +22,19 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-Table = Literal["paired", "attrition", "responses"]
+Table = Literal["paired", "attrition", "answers"]
 
 
 class Release(NamedTuple):
     table: Table
     measure: str
-    """Measure id; "" for responses."""
+    """Measure id; "" for answers."""
     first: str
-    """paired: the from phase; attrition: the baseline phase; responses: the phase."""
+    """paired: the from phase; attrition: the baseline phase; answers: the phase."""
     second: str
-    """paired: the to phase; attrition: the later phase; responses: ""."""
+    """paired: the to phase; attrition: the later phase; answers: ""."""
     subject: str
-    """A skill id or "total"; for responses, the item id."""
+    """A skill id or "total"; for answers, the item id."""
     breakdown: str
     """"all", "agency" or a breakdown item's id."""
     group: str

@@ -115,7 +115,7 @@ class Verifier:
 
     def register(self, releases: Iterable[Release]) -> None:
         for release in releases:
-            if release.table == "responses":
+            if release.table == "answers":
                 self._add_response(release)
             elif release.table == "paired":
                 self._add_paired(release)

@@ -39,7 +39,7 @@ from evalsvc.domain.questionnaire import (
 )
 
 
-class ResponseRow(msgspec.Struct, kw_only=True, frozen=True):
+class AnswerSummary(msgspec.Struct, kw_only=True, frozen=True):
     """One summarised item, in one phase, for one group."""
 
     phase: Annotated[str, column("the phase that asked the item", KEY)]
@@ -76,10 +76,10 @@ class TextAnswers(msgspec.Struct, kw_only=True, frozen=True):
 _FIGURES = ("n_not_applicable", "distribution", "mean", "sd", "top_two_box")
 
 
-def response_rows(
+def answer_summaries(
     course: Course, populations: Populations, plan: Plan
-) -> tuple[list[ResponseRow], list[TextAnswers]]:
-    rows: list[ResponseRow] = []
+) -> tuple[list[AnswerSummary], list[TextAnswers]]:
+    rows: list[AnswerSummary] = []
     texts: list[TextAnswers] = []
     for phase, items in summarised_items(course).items():
         answers = populations.cohort.answers.get(phase) or []
@@ -91,7 +91,7 @@ def response_rows(
             answered = populations.answered(phase, item.id)
             for breakdown in populations.breakdowns():
                 for group, members in masks_by_group(populations, breakdown, answered):
-                    release = Release("responses", "", phase, "", item.id, breakdown.id, group)
+                    release = Release("answers", "", phase, "", item.id, breakdown.id, group)
                     chosen = [values[i] for i in np.flatnonzero(members)]
                     rows.append(
                         _row(course, phase, item, breakdown.id, group, chosen, plan.reason(release))
@@ -107,8 +107,8 @@ def _row(
     group: str,
     chosen: Sequence[object],
     reason: Reason | None,
-) -> ResponseRow:
-    row = ResponseRow(
+) -> AnswerSummary:
+    row = AnswerSummary(
         phase=phase, item=item.id, kind=item.kind, breakdown=breakdown, group=group, n=len(chosen)
     )
     if reason is not None:
