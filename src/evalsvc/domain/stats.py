@@ -272,13 +272,14 @@ def paired_by_group(
     to_scores: np.ndarray,
     *,
     max_score: float | None = None,
+    wanted: np.ndarray | None = None,
 ) -> list[Paired]:
     """`Paired` statistics of each group ``0 .. n_groups-1`` of paired people.
 
     `codes[i]` is person i's group; scores must be finite. Means, standard deviations,
     t tests, intervals and effect sizes are computed for all groups together (numpy
     reductions over the group codes); the signed-rank test, which needs each group's
-    own ranks, group by group.
+    own ranks, group by group. Groups whose `wanted` is False get their count only.
     """
     codes = np.asarray(codes, dtype=np.intp)
     before = np.asarray(from_scores, dtype=float)
@@ -303,7 +304,8 @@ def paired_by_group(
         ci_low = gain_mean - critical * standard_error
         ci_high = gain_mean + critical * standard_error
         d_z = t_obs / np.sqrt(n)
-        dz_low, dz_high, dz_method = noncentral_t_intervals(t_obs, df, CONFIDENCE_LEVEL)
+        needed = t_obs if wanted is None else np.where(wanted, t_obs, np.nan)
+        dz_low, dz_high, dz_method = noncentral_t_intervals(needed, df, CONFIDENCE_LEVEL)
         dz_low, dz_high = dz_low / np.sqrt(n), dz_high / np.sqrt(n)
         correction = hedges_j_array(df)
         average_sd = (before_sd + after_sd) / 2.0
@@ -315,12 +317,16 @@ def paired_by_group(
             groups, before, after, before_mean, after_mean, max_score
         )
 
+    ordered_gains = gains[groups.order]
     results = []
     for g in range(n_groups):
         notes: list[str] = []
         count = int(n[g])
         if count == 0:
             results.append(Paired(n_paired=0, notes=["no paired participants"]))
+            continue
+        if wanted is not None and not wanted[g]:
+            results.append(Paired(n_paired=count))
             continue
         fields: dict[str, object] = {
             "from_mean": _float(before_mean[g]),
@@ -370,7 +376,8 @@ def paired_by_group(
                 cohens_dz=_float(d_z[g]),
             )
             _effect_intervals(fields, notes, dz_low[g], dz_high[g], dz_method[g], correction[g])
-        fields.update(_wilcoxon(gains[codes == g] if n_groups > 1 else gains, notes))
+        start = groups.starts[g]
+        fields.update(_wilcoxon(ordered_gains[start : start + count], notes))
         results.append(Paired(n_paired=count, notes=notes, **fields))  # type: ignore[arg-type]
     return results
 
@@ -412,9 +419,8 @@ class _GroupedMoments:
         self.codes = codes
         self.n_groups = n_groups
         self.n = n
-        order = np.argsort(codes, kind="stable")
-        self._order = order
-        self._starts = np.searchsorted(codes[order], np.arange(n_groups))
+        self.order = np.argsort(codes, kind="stable")
+        self.starts = np.searchsorted(codes[self.order], np.arange(n_groups))
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.codes, weights=values, minlength=self.n_groups)[: self.n_groups]
@@ -438,8 +444,8 @@ class _GroupedMoments:
         constant = np.zeros(self.n_groups, dtype=bool)
         if not values.size:
             return constant
-        ordered = values[self._order]
-        starts = self._starts[present]
+        ordered = values[self.order]
+        starts = self.starts[present]
         low = np.minimum.reduceat(ordered, starts)
         high = np.maximum.reduceat(ordered, starts)
         constant[present] = low == high

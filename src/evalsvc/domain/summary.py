@@ -172,7 +172,11 @@ def _fill(
     """The statistics of one measure and comparison, every group and skill."""
     first, second = comparison.from_phase, comparison.to_phase
     max_score = measure.maximum if measure.normalized_gain else None
-    results: dict[tuple[str, str, str], SummaryRow] = {}
+    # Every cell of this measure and comparison in one call: the cells' people are
+    # laid end to end, each with the index of its cell.
+    cells: list[tuple[str, str, str]] = []
+    releases: list[Release] = []
+    cell_codes, befores, afters, n_from, n_to = [], [], [], [], []
     for subject in design.skills:
         before = populations.scores(measure.id, first, subject)
         after = populations.scores(measure.id, second, subject)
@@ -183,37 +187,53 @@ def _fill(
             known = codes >= 0
             size = len(breakdown.groups)
             in_pairs = paired & known
-            computed = stats.paired_by_group(
-                codes[in_pairs], size, before[in_pairs], after[in_pairs], max_score=max_score
-            )
-            n_from = np.bincount(codes[has_before & known], minlength=size)[:size]
-            n_to = np.bincount(codes[has_after & known], minlength=size)[:size]
-            for index, group in enumerate(breakdown.groups):
-                key = (breakdown.id, group, subject)
-                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
-                fields = _published_fields(computed[index])
-                if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
-                    members = in_pairs & (codes == index)
-                    fields.update(_pass_view(before[members], after[members], pass_mark))
-                reason = plan.reason(release)
-                notes = list(computed[index].notes)
-                withheld: dict[str, Reason] = {}
-                if reason is not None:
-                    fields = {}
-                    notes = [_withheld_note(reason, computed[index].n_paired)]
-                    withheld = dict.fromkeys(_figures(measure, subject, pass_mark), reason)
-                results[key] = msgspec.structs.replace(
-                    placeholders[0],
-                    breakdown=breakdown.id,
-                    group=group,
-                    skill=subject,
-                    n_paired=computed[index].n_paired,
-                    n_from=int(n_from[index]),
-                    n_to=int(n_to[index]),
-                    notes=notes,
-                    withheld=withheld,
-                    **fields,
+            cell_codes.append(codes[in_pairs] + len(cells))
+            befores.append(before[in_pairs])
+            afters.append(after[in_pairs])
+            n_from.extend(np.bincount(codes[has_before & known], minlength=size)[:size])
+            n_to.extend(np.bincount(codes[has_after & known], minlength=size)[:size])
+            for group in breakdown.groups:
+                cells.append((breakdown.id, group, subject))
+                releases.append(
+                    Release("paired", measure.id, first, second, subject, breakdown.id, group)
                 )
+    codes_all = np.concatenate(cell_codes) if cell_codes else np.zeros(0, dtype=np.int64)
+    before_all = np.concatenate(befores) if befores else np.zeros(0)
+    after_all = np.concatenate(afters) if afters else np.zeros(0)
+    reasons = [plan.reason(release) for release in releases]
+    computed = stats.paired_by_group(
+        codes_all,
+        len(cells),
+        before_all,
+        after_all,
+        max_score=max_score,
+        wanted=np.array([reason is None for reason in reasons], dtype=bool),
+    )
+    results: dict[tuple[str, str, str], SummaryRow] = {}
+    for index, (breakdown_id, group, subject) in enumerate(cells):
+        fields = _published_fields(computed[index])
+        if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
+            members = codes_all == index
+            fields.update(_pass_view(before_all[members], after_all[members], pass_mark))
+        reason = reasons[index]
+        notes = list(computed[index].notes)
+        withheld: dict[str, Reason] = {}
+        if reason is not None:
+            fields = {}
+            notes = [_withheld_note(reason, computed[index].n_paired)]
+            withheld = dict.fromkeys(_figures(measure, subject, pass_mark), reason)
+        results[(breakdown_id, group, subject)] = msgspec.structs.replace(
+            placeholders[0],
+            breakdown=breakdown_id,
+            group=group,
+            skill=subject,
+            n_paired=computed[index].n_paired,
+            n_from=int(n_from[index]),
+            n_to=int(n_to[index]),
+            notes=notes,
+            withheld=withheld,
+            **fields,
+        )
     ordered = [results[(row.breakdown, row.group, row.skill)] for row in placeholders]
     return _with_holm(ordered, design)
 

@@ -91,6 +91,7 @@ def plan_disclosure(
         release: "small_group" for release, n in counts.items() if 0 < n < k
     }
     blocks = _blocks(counts)
+    subjects = _by_subject(counts)
     for members in blocks.values():
         _complete_block(members, counts, withheld, k)
     verifier = Verifier(design, cohort, k)
@@ -105,11 +106,11 @@ def plan_disclosure(
         added = verifier.resolve(published, findings, lambda r: _preference(r, counts))
         if not added:
             break
-        for release in _with_all_subjects(added, counts):
+        for release in _with_all_subjects(added, subjects):
             withheld.setdefault(release, "complementary")
         for release in added:
             if release.breakdown != ALL:
-                for subject_release in _with_all_subjects([release], counts):
+                for subject_release in _with_all_subjects([release], subjects):
                     _complete_block(blocks[_block_key(subject_release)], counts, withheld, k)
     if not result.verified:
         # Nothing left to withhold would help: publish no figure at all.

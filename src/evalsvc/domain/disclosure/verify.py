@@ -77,7 +77,9 @@ class Finding(NamedTuple):
     withheld: Release | None
     """The withheld release it is about, if it is one."""
     vector: np.ndarray
-    """The target, over the family's unknowns."""
+    """The target, over the family's unknowns (over its cells alone when `reduced`)."""
+    reduced: bool = False
+    """Found in the family's one-skill copy (see `_Family.separable`)."""
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,6 +114,7 @@ class Verifier:
         self._families: dict[str, _Family] = {}
         self._score_cells: dict[str, _Cells] = {}
         self._answer_cells: dict[tuple[str, str], tuple[_Cells, np.ndarray]] = {}
+        self._separable_cache: dict[tuple[str, tuple[str, ...], bool], bool] = {}
 
     def register(self, releases: Iterable[Release]) -> None:
         for release in releases:
@@ -158,14 +161,17 @@ class Verifier:
             by_family.setdefault(finding.family, []).append(finding)
         for name, family_findings in by_family.items():
             family = self._families[name]
-            shown = [i for i, r in enumerate(family.releases) if r in published]
-            if not shown:
-                continue
-            rows = np.array([family.vectors[i] for i in shown])
-            for finding in family_findings:
-                route = [family.releases[shown[r]] for r in _sparse_route(rows, finding.vector)]
-                if route and not any(release in chosen for release in route):
-                    chosen[min(route, key=preference)] = None
+            for reduced in (False, True):
+                findings_here = [f for f in family_findings if f.reduced == reduced]
+                if not findings_here:
+                    continue
+                rows, releases = family.rows(published, reduced)
+                if not releases:
+                    continue
+                for finding in findings_here:
+                    route = [releases[r] for r in _sparse_route(rows, finding.vector)]
+                    if route and not any(release in chosen for release in route):
+                        chosen[min(route, key=preference)] = None
         return list(chosen)
 
     # -- people and cells ----------------------------------------------------------------
@@ -191,12 +197,37 @@ class Verifier:
             cells = self._score_cells[measure] = _Cells.from_key(key)
         return cells
 
-    def _family(self, name: str, cells: _Cells, slots: int, candidates) -> _Family:
+    def _family(
+        self, name: str, cells: _Cells, slots: int, candidates, separable: bool = False
+    ) -> _Family:
         family = self._families.get(name)
         if family is None:
-            family = self._families[name] = _Family(name, cells, slots)
+            family = self._families[name] = _Family(name, cells, slots, separable=separable)
             family.small = candidates()
         return family
+
+    def _separable(self, measure: str, cells: _Cells, phases: Sequence[str], sums: bool) -> bool:
+        """Whether every cell has all the skills or none in these phases, and (for sums)
+        the same weights: then a family is one incidence system repeated per skill."""
+        key = (measure, tuple(phases), sums)
+        if key not in self._separable_cache:
+            self._separable_cache[key] = self._separable_now(measure, cells, phases, sums)
+        return self._separable_cache[key]
+
+    def _separable_now(
+        self, measure: str, cells: _Cells, phases: Sequence[str], sums: bool
+    ) -> bool:
+        for phase in phases:
+            scores = self.cohort.scores[(measure, phase)][cells.representative, :-1]
+            presence = ~np.isnan(scores)
+            if not np.all(presence.all(axis=1) | ~presence.any(axis=1)):
+                return False
+            if sums:
+                weights = self.cohort.weights[(measure, phase)][cells.representative]
+                present = weights[presence.all(axis=1)]
+                if present.size and not np.allclose(present, present[0], rtol=0, atol=1e-12):
+                    return False
+        return True
 
     # -- score releases --------------------------------------------------------------------
     def _add_paired(self, release: Release) -> None:
@@ -220,13 +251,14 @@ class Verifier:
             cells,
             len(self.skills) + 1,
             lambda: vectors.product_candidates(first, second),
-        ).add(release, vectors.product(first, second, subject, on_cells))
+            separable=self._separable(measure, cells, (first, second), sums=False),
+        ).add(release, vectors.product(first, second, subject, on_cells), on_cells)
         self._family(
             f"C {measure} {first}->{second} {subject}",
             cells,
             1,
             lambda: _unit_candidates(cells, both[cells.representative], self.k),
-        ).add(release, on_cells.astype(float))
+        ).add(release, on_cells.astype(float), on_cells)
 
     def _add_attrition(self, release: Release) -> None:
         measure, baseline, later = release.measure, release.first, release.second
@@ -255,13 +287,15 @@ class Verifier:
             cells,
             len(self.skills),
             lambda: vectors.phase_candidates(phase, squares=False),
-        ).add(release, vectors.sums(phase, subject, on_cells))
+            separable=self._separable(measure, cells, (phase,), sums=True),
+        ).add(release, vectors.sums(phase, subject, on_cells), on_cells)
         self._family(
             f"Q {measure} {phase}",
             cells,
             len(self.skills) + 1,
             lambda: vectors.phase_candidates(phase, squares=True),
-        ).add(release, vectors.squares(phase, subject, on_cells))
+            separable=self._separable(measure, cells, (phase,), sums=False),
+        ).add(release, vectors.squares(phase, subject, on_cells), on_cells)
 
     # -- summarised items -----------------------------------------------------------------
     def _add_response(self, release: Release) -> None:
@@ -275,7 +309,7 @@ class Verifier:
             cells,
             1,
             lambda: _unit_candidates(cells, answered[cells.representative], self.k),
-        ).add(release, people[cells.representative].astype(float))
+        ).add(release, people[cells.representative].astype(float), people[cells.representative])
 
     def _cells_of_item(self, phase: str, item: str) -> tuple[_Cells, np.ndarray]:
         found = self._answer_cells.get((phase, item))
@@ -435,21 +469,90 @@ class _Family:
     name: str
     cells: _Cells
     slots: int
+    separable: bool = False
+    """Every cell has all skills or none, with the same weights: the family is one
+    incidence system over the cells, repeated per skill. When, moreover, every
+    release is published or withheld for all skills alike, a target is determined in
+    the family exactly when its population is in one copy, which is far smaller."""
     releases: list[Release] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
+    populations: list[np.ndarray] = field(default_factory=list)
+    keys: list[Release] = field(default_factory=list)
+    """Each release without its skill: the same release for every skill."""
     small: list[_Candidates] = field(default_factory=list)
     _cache: dict[frozenset[int], tuple[list[Finding], int, int]] = field(default_factory=dict)
 
-    def add(self, release: Release, vector: np.ndarray) -> None:
+    def add(self, release: Release, vector: np.ndarray, population: np.ndarray) -> None:
         self.releases.append(release)
         self.vectors.append(vector)
+        self.populations.append(population)
+        self.keys.append(release._replace(subject=""))
 
     def check(self, published: set[Release], k: int) -> tuple[list[Finding], int, int]:
         shown = frozenset(i for i, r in enumerate(self.releases) if r in published)
         cached = self._cache.get(shown)
         if cached is None:
-            cached = self._cache[shown] = self._check(sorted(shown), k)
+            if self._uniform(shown):
+                cached = self._check_reduced(shown, k)
+            else:
+                cached = self._check(sorted(shown), k)
+            self._cache[shown] = cached
         return cached
+
+    def rows(self, published: set[Release], reduced: bool) -> tuple[np.ndarray, list[Release]]:
+        """The published rows (reduced: one per release of all skills) and their releases."""
+        shown = [i for i, r in enumerate(self.releases) if r in published]
+        if reduced:
+            shown = list(self._representatives(shown).values())
+            vectors = [self.populations[i].astype(float) for i in shown]
+        else:
+            vectors = [self.vectors[i] for i in shown]
+        return np.array(vectors), [self.releases[i] for i in shown]
+
+    def _representatives(self, indices: Iterable[int]) -> dict[Release, int]:
+        out: dict[Release, int] = {}
+        for i in indices:
+            out.setdefault(self.keys[i], i)
+        return out
+
+    def _uniform(self, shown: frozenset[int]) -> bool:
+        if not self.separable:
+            return False
+        status: dict[Release, bool] = {}
+        for i, key in enumerate(self.keys):
+            if status.setdefault(key, i in shown) != (i in shown):
+                return False
+        return True
+
+    def _check_reduced(self, shown: frozenset[int], k: int) -> tuple[list[Finding], int, int]:
+        published = self._representatives(sorted(shown))
+        hidden = self._representatives(i for i in range(len(self.releases)) if i not in shown)
+        present = np.zeros(self.cells.count, dtype=bool)
+        for population in self.populations:
+            present |= population
+        small = np.flatnonzero(present & (self.cells.size < k))
+        if not published or (not hidden and not small.size):
+            return [], len(published), 0
+        rows = [self.populations[i].astype(float) for i in published.values()]
+        row_releases = [self.releases[i] for i in published.values()]
+        span = _Span(np.array(rows))
+        findings: list[Finding] = []
+        if hidden:
+            vectors = np.array([self.populations[i].astype(float) for i in hidden.values()])
+            for i in np.flatnonzero(span.determined(vectors)):
+                release = self.releases[list(hidden.values())[i]]
+                what = f"withheld {release._replace(subject='(every skill)').label()}"
+                findings.append(
+                    _finding(self.name, span, row_releases, vectors[i], what, release, True)
+                )
+        targets = len(hidden)
+        if small.size:
+            candidates = _Candidates(
+                small[:, None], np.ones((small.size, 1)), small, self.cells.size[small]
+            )
+            findings.extend(self._small_findings(span, row_releases, candidates, k, True))
+            targets += small.size + small.size * (small.size - 1) // 2
+        return findings, len(published), targets
 
     def _check(self, shown: list[int], k: int) -> tuple[list[Finding], int, int]:
         hidden = [i for i in range(len(self.releases)) if i not in set(shown)]
@@ -457,55 +560,69 @@ class _Family:
         if not shown or (not hidden and not has_small):
             return [], len(shown), 0
         span = _Span(np.array([self.vectors[i] for i in shown]))
+        row_releases = [self.releases[i] for i in shown]
         findings: list[Finding] = []
         targets = 0
         if hidden:
             vectors = np.array([self.vectors[i] for i in hidden])
-            determined = span.determined(vectors)
             targets += len(hidden)
-            for i in np.flatnonzero(determined):
+            for i in np.flatnonzero(span.determined(vectors)):
                 release = self.releases[hidden[i]]
+                what = f"withheld {release.label()}"
                 findings.append(
-                    self._finding(span, shown, vectors[i], f"withheld {release.label()}", release)
+                    _finding(self.name, span, row_releases, vectors[i], what, release, False)
                 )
-        length = self.cells.count * self.slots
         for candidates in self.small:
-            if not len(candidates.cells):
-                continue
-            residual, projected, norms = span.residual_sparse(candidates.columns, candidates.values)
-            alone = residual <= (TOLERANCE**2) * norms
-            targets += len(alone) + len(alone) * (len(alone) - 1) // 2
-            for i in np.flatnonzero(alone):
-                what = f"a cell of {int(candidates.sizes[i])} people"
-                vector = candidates.dense(i, length)
-                findings.append(self._finding(span, shown, vector, what, None))
-            for i, j in _determined_pairs(candidates, residual, projected, norms, alone, k):
-                vector = candidates.dense(i, length) + candidates.dense(j, length)
-                people = int(candidates.sizes[i] + candidates.sizes[j])
-                what = f"two cells of {people} people together"
-                findings.append(self._finding(span, shown, vector, what, None))
+            if len(candidates.cells):
+                findings.extend(self._small_findings(span, row_releases, candidates, k, False))
+                count = len(candidates.cells)
+                targets += count + count * (count - 1) // 2
         return findings, len(shown), targets
 
-    def _finding(
+    def _small_findings(
         self,
         span: _Span,
-        shown: list[int],
-        vector: np.ndarray,
-        what: str,
-        release: Release | None,
-    ) -> Finding:
-        weights = span.combination(vector)
-        essential = span.essential(weights)
-        return Finding(
-            family=self.name,
-            target=f"{what} is determined",
-            essential=tuple(self.releases[shown[r]] for r in essential),
-            contributors=tuple(
-                self.releases[shown[r]] for r in np.flatnonzero(np.abs(weights) > 1e-9)
-            ),
-            withheld=release,
-            vector=vector,
-        )
+        row_releases: list[Release],
+        candidates: _Candidates,
+        k: int,
+        reduced: bool,
+    ) -> list[Finding]:
+        length = self.cells.count * (1 if reduced else self.slots)
+        residual, projected, norms = span.residual_sparse(candidates.columns, candidates.values)
+        alone = residual <= (TOLERANCE**2) * norms
+        findings = []
+        for i in np.flatnonzero(alone):
+            what = f"a cell of {int(candidates.sizes[i])} people"
+            vector = candidates.dense(i, length)
+            findings.append(_finding(self.name, span, row_releases, vector, what, None, reduced))
+        for i, j in _determined_pairs(candidates, residual, projected, norms, alone, k):
+            vector = candidates.dense(i, length) + candidates.dense(j, length)
+            people = int(candidates.sizes[i] + candidates.sizes[j])
+            what = f"two cells of {people} people together"
+            findings.append(_finding(self.name, span, row_releases, vector, what, None, reduced))
+        return findings
+
+
+def _finding(
+    family: str,
+    span: _Span,
+    row_releases: list[Release],
+    vector: np.ndarray,
+    what: str,
+    release: Release | None,
+    reduced: bool,
+) -> Finding:
+    weights = span.combination(vector)
+    essential = span.essential(weights)
+    return Finding(
+        family=family,
+        target=f"{what} is determined",
+        essential=tuple(row_releases[r] for r in essential),
+        contributors=tuple(row_releases[r] for r in np.flatnonzero(np.abs(weights) > 1e-9)),
+        withheld=release,
+        vector=vector,
+        reduced=reduced,
+    )
 
 
 def _determined_pairs(
