@@ -186,16 +186,29 @@ def _complete_block(
         hidden_people += counts[smallest]
 
 
-def _with_all_subjects(releases: Iterable[Release], counts: Mapping[Release, int]) -> list[Release]:
+def _by_subject(counts: Mapping[Release, int]) -> dict[Release, list[Release]]:
+    """Score releases grouped by everything but their skill."""
+    out: dict[Release, list[Release]] = {}
+    for release in counts:
+        if release.table != "answers":
+            out.setdefault(release._replace(subject=""), []).append(release)
+    return out
+
+
+def _with_all_subjects(
+    releases: Iterable[Release], subjects: Mapping[Release, list[Release]]
+) -> list[Release]:
     """The releases with their siblings for every other skill (and the total).
 
     A group whose figures must go for one skill goes for all skills of that measure
     and comparison: the findings of one skill almost always recur in the others, and
     readers see a group shown or withheld as a whole.
     """
-    wanted = {r._replace(subject="") for r in releases if r.table != "answers"}
-    siblings = [r for r in counts if r.table != "answers" and r._replace(subject="") in wanted]
-    return [*releases, *siblings]
+    releases = list(releases)
+    out = list(releases)
+    for release in releases:
+        out.extend(subjects.get(release._replace(subject=""), ()))
+    return out
 
 
 def _preference(candidate: Release, counts: Mapping[Release, int]) -> tuple[int, int, int, str]:
