@@ -1,4 +1,4 @@
-"""Command line: evalsvc check | serve | codes | token | report | demo.
+"""Command line: evalsvc check | serve | codes | token | report | rescore | demo.
 
 Each command parses its arguments here and calls into the package; no logic of
 its own beyond formatting what it prints.
@@ -65,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--table", default="summary", help="which table --format csv writes")
     report.add_argument("--lang", help="language of names and titles")
     report.set_defaults(run=run_report)
+
+    rescore = commands.add_parser(
+        "rescore", help="rescore submissions scored under other rules (a changed answer key)"
+    )
+    rescore.add_argument("course")
+    rescore.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    rescore.set_defaults(run=run_rescore)
 
     demo = commands.add_parser("demo", help="fill the database with a synthetic cohort")
     demo.add_argument("course")
@@ -167,6 +174,20 @@ def run_report(args: argparse.Namespace) -> int:
     commands.write_report(
         settings_from_env(), args.course, args.format, args.out, args.table, args.lang
     )
+    return 0
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    report = commands.rescore(settings_from_env(), args.course, args.dry_run)
+    would = "would be rescored" if args.dry_run else "rescored"
+    print(
+        f"{report.rescored} submission(s) {would}; {report.changed_scores} with a different"
+        " knowledge or confidence score"
+    )
+    for example in report.examples:
+        print(f"  {example}")
     return 0
 
 
