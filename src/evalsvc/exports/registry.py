@@ -105,9 +105,7 @@ REPORT_EXPORTS: dict[str, ReportExport] = {
 }
 
 PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
-    "scores.csv": ParticipantExport(
-        "scores.csv", CSV, "Scores per participant (CSV)", _scores_csv
-    ),
+    "scores.csv": ParticipantExport("scores.csv", CSV, "Scores per participant (CSV)", _scores_csv),
     "responses.csv": ParticipantExport(
         "responses.csv", CSV, "Responses (CSV)", _responses_csv, streamed=True
     ),

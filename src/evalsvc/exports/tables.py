@@ -126,10 +126,11 @@ def struct_table(row_type: type[msgspec.Struct], rows: Iterable[msgspec.Struct])
 # -- the report's tables -------------------------------------------------------------
 
 
-def report_tables(report: CourseReport) -> dict[str, Table]:
-    """Every table of the report by name, in `TABLE_NAMES` order."""
+def struct_rows(report: CourseReport) -> dict[str, Sequence[msgspec.Struct]]:
+    """The rows of every struct table by name: `report_tables` makes row i of a table
+    from row i here (the workbook reads each row's `withheld` reasons from them)."""
     analysis = report.analysis
-    rows_of = {
+    return {
         "summary": analysis.summary,
         "group_comparisons": analysis.group_comparisons,
         "phase_counts": analysis.phase_counts,
@@ -138,6 +139,12 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "reliability": analysis.reliability,
         "responses": analysis.responses,
     }
+
+
+def report_tables(report: CourseReport) -> dict[str, Table]:
+    """Every table of the report by name, in `TABLE_NAMES` order."""
+    analysis = report.analysis
+    rows_of = struct_rows(report)
     tables: dict[str, Table] = {}
     for spec in TABLES:
         if spec.row_type is not None:
@@ -169,9 +176,7 @@ RESPONSE_COUNT_COLUMNS = (
 TEXT_COLUMNS = (
     Column("phase", "the phase that asked the item", "key"),
     Column("item", "free-text item id", "key"),
-    Column(
-        "answer", "one answer, as written; sorted, with neither group nor participant", "text"
-    ),
+    Column("answer", "one answer, as written; sorted, with neither group nor participant", "text"),
 )
 CODEBOOK_COLUMNS = (
     Column("name", "column name", "key"),
@@ -206,18 +211,20 @@ def unit_text(unit: str, report: CourseReport | None = None) -> str:
     return UNIT_TEXT.get(unit, unit).format(measures=measures)
 
 
+def described_columns(table_name: str) -> Sequence[FieldMeta | Column]:
+    """The columns of a table (of `TABLES`, or a participant-level one) with their
+    descriptions and units, in column order."""
+    spec = next((s for s in TABLES if s.name == table_name), None)
+    if spec is not None and spec.row_type is not None:
+        return columns_of(spec.row_type)
+    return {**_HAND_MADE, **_PARTICIPANT_LEVEL}[table_name]
+
+
 def codebook(report: CourseReport | None = None) -> Table:
     """Name, table, meaning and unit of every column of every table."""
     rows: list[tuple[Cell, ...]] = []
-    for spec in TABLES:
-        if spec.row_type is not None:
-            described: Sequence[FieldMeta | Column] = columns_of(spec.row_type)
-        else:
-            described = _HAND_MADE[spec.name]
-        for column in described:
-            rows.append((column.name, spec.name, column.description, unit_text(column.unit, report)))
-    for name, entries in _PARTICIPANT_LEVEL.items():
-        for column in entries:
+    for name in (*TABLE_NAMES, *_PARTICIPANT_LEVEL):
+        for column in described_columns(name):
             rows.append((column.name, name, column.description, unit_text(column.unit, report)))
     return Table(tuple(c.name for c in CODEBOOK_COLUMNS), rows)
 
