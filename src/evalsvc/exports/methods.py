@@ -215,7 +215,7 @@ def _effect_sizes() -> MethodsSection:
             "much people differ from each other, and suits comparison with studies of "
             "separate groups. Report d_z for this design, and d_av when comparing with "
             "other courses.",
-            "hedges_gz (g_z) removes the small-sample bias of d_z: g_z = J × d_z with the "
+            "hedges_gz, Hedges' g_z, removes the small-sample bias of d_z: g_z = J × d_z with the "
             "exact factor J(df) = Γ(df/2) / (√(df/2) × Γ((df − 1)/2)), df = n_paired − 1 "
             "(Hedges & Olkin 1985); hedges_gz_ci_low and hedges_gz_ci_high are the d_z "
             "interval times J. g_z needs at least three pairs.",

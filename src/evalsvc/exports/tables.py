@@ -212,19 +212,24 @@ def unit_text(unit: str, report: CourseReport | None = None) -> str:
 
 
 def described_columns(table_name: str) -> Sequence[FieldMeta | Column]:
-    """The columns of a table (of `TABLES`, or a participant-level one) with their
-    descriptions and units, in column order."""
+    """The columns of a table of `TABLES` (else of a participant-level table) with
+    their descriptions and units, in column order."""
     spec = next((s for s in TABLES if s.name == table_name), None)
-    if spec is not None and spec.row_type is not None:
+    if spec is None:
+        return _PARTICIPANT_LEVEL[table_name]
+    if spec.row_type is not None:
         return columns_of(spec.row_type)
-    return {**_HAND_MADE, **_PARTICIPANT_LEVEL}[table_name]
+    return _HAND_MADE[table_name]
 
 
 def codebook(report: CourseReport | None = None) -> Table:
     """Name, table, meaning and unit of every column of every table."""
     rows: list[tuple[Cell, ...]] = []
-    for name in (*TABLE_NAMES, *_PARTICIPANT_LEVEL):
+    for name in TABLE_NAMES:
         for column in described_columns(name):
+            rows.append((column.name, name, column.description, unit_text(column.unit, report)))
+    for name, entries in _PARTICIPANT_LEVEL.items():
+        for column in entries:
             rows.append((column.name, name, column.description, unit_text(column.unit, report)))
     return Table(tuple(c.name for c in CODEBOOK_COLUMNS), rows)
 

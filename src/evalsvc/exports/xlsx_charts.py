@@ -181,7 +181,7 @@ def _chart(
     chart.set_title({"name": title, "name_font": {"size": 12}})
     chart.set_y_axis(
         {
-            "name": f"Mean ({measure.unit})",
+            "name": f"Mean, {measure.unit}",
             "min": measure.minimum,
             "max": measure.maximum,
             "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},
