@@ -9,6 +9,7 @@ hand-made answers); the report is then read back and computed with
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import random
 import uuid
 from collections.abc import Mapping, Sequence
@@ -58,7 +59,10 @@ def build(
     people: Sequence[Person] = (),
     lang: str = "en",
 ) -> Built:
-    return asyncio.run(_build(path, course, participants, seed, people, lang))
+    # in a thread of its own: Playwright's sync API (and async tests) run an event loop here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        work = _build(path, course, participants, seed, people, lang)
+        return pool.submit(asyncio.run, work).result()
 
 
 async def _build(
