@@ -30,6 +30,8 @@ class Headline:
     value: str
     unit: str
     lines: list[str]
+    shown: bool = True
+    """False when the value is words (withheld, nobody yet), not a figure."""
 
 
 def headlines(report: CourseReport, names: DisplayNames) -> list[Headline]:
@@ -52,7 +54,7 @@ def headline(
     title = f"{measure.label}: {names.comparison_title(comparison)}"
     unit = names.gain_unit(measure)
     if row is None or row.n_paired == 0:
-        return Headline(title, DASH, unit, ["Nobody has answered both phases yet."])
+        return Headline(title, DASH, "", ["Nobody has answered both phases yet."], False)
     if row.withheld:
         reason = next(iter(row.withheld.values()))
         return Headline(
@@ -60,6 +62,7 @@ def headline(
             withheld_words(reason, k),
             "",
             [f"{row.n_paired} people answered both.", withheld_why(reason, k)],
+            False,
         )
     d = measure.decimals
     first, second = names.phase(comparison.from_phase), names.phase(comparison.to_phase)

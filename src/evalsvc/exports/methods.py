@@ -180,9 +180,10 @@ def _wilcoxon() -> MethodsSection:
         (
             "The Wilcoxon signed-rank test checks the same question without assuming normal "
             "gains. It concerns the pseudo-median of the gains (the median of the averages of "
-            "all pairs of gains), not their mean. Zero gains are dropped, the others ranked by "
-            "size (ties get average ranks); wilcoxon_statistic is the smaller of the rank sums "
-            "of the rises (R+) and the falls (R−). wilcoxon_pvalue is two-sided, computed as "
+            "all pairs of gains, each gain paired with itself too), not their mean. Zero "
+            "gains are dropped, the others ranked by size (ties get average ranks); "
+            "wilcoxon_statistic is the smaller of the rank sums of the rises (R+) and the "
+            "falls (R−). wilcoxon_pvalue is two-sided, computed as "
             "scipy.stats.wilcoxon chooses by default, and wilcoxon_method names the way: "
             "'exact' for at most 50 gains with no zeros and no ties; 'permutation' (all 2^n "
             "sign assignments) for at most 13 gains with zeros or ties; otherwise "
@@ -208,7 +209,8 @@ def _effect_sizes() -> MethodsSection:
             "effectsize::cohens_d). It is exact when the gains are normally distributed "
             "(dz_ci_method 'noncentral_t'). Where the noncentral t cannot be inverted, "
             "extremely far out, the cell gets the asymptotic interval d_z ± 1.96 × "
-            "√(1/n + d_z²/2n) instead, dz_ci_method says 'asymptotic' and a note says so.",
+            "√(1/n + d_z²/(2(n − 1))) instead (n = n_paired), dz_ci_method says 'asymptotic' "
+            "and a note says so.",
             "d_av is mean_gain divided by the average of from_sd and to_sd. d_z answers how "
             "consistently people changed (it grows as the gains agree), and suits the "
             "paired test and power; d_av answers how large the change is compared with how "

@@ -34,8 +34,13 @@ def in_brief(report: CourseReport, names: DisplayNames) -> list[Paragraph]:
     k = report.min_cell_size
     out = [Paragraph(None, _who(report, names))]
     for comparison in report.design.comparisons:
-        for measure in report.design.measures:
-            row = index.get(measure.id, comparison.id)
+        rows = [(m, index.get(m.id, comparison.id)) for m in report.design.measures]
+        if rows and all(row is None or row.n_paired == 0 for _, row in rows):
+            measure, row = rows[0]
+            text = change_sentence(measure, comparison, row, names, k)
+            out.append(Paragraph(names.comparison_title(comparison).capitalize(), text))
+            continue
+        for measure, row in rows:
             out.append(
                 Paragraph(
                     f"{measure.label}, {names.comparison_title(comparison)}",
@@ -69,7 +74,9 @@ def _who(report: CourseReport, names: DisplayNames) -> str:
         f"{answered.get(phase, 0)} answered {names.phase(phase)}" for phase in report.design.phases
     )
     people = report.analysis.n_participants
-    text = f"{people} {'person' if people == 1 else 'people'} took part"
+    if people == 0:
+        return "Nobody has answered yet."
+    text = f"{people} {_people(people)} took part"
     return f"{text}: {per_phase}." if per_phase else f"{text}."
 
 
@@ -145,7 +152,10 @@ def _dropout(report: CourseReport, names: DisplayNames) -> str:
     rows = [
         r
         for r in report.analysis.attrition
-        if r.measure == measure.id and r.breakdown == ALL and r.skill == TOTAL
+        if r.measure == measure.id
+        and r.breakdown == ALL
+        and r.skill == TOTAL
+        and r.n_completed + r.n_dropped > 0
     ]
     return " ".join(_dropout_sentence(row, measure, names, report.min_cell_size) for row in rows)
 
@@ -182,6 +192,8 @@ def _disclosure(report: CourseReport) -> str:
     audit = report.analysis.disclosure
     k = report.min_cell_size
     total = audit.published + audit.withheld
+    if total == 0:
+        return f"No figure describes fewer than {k} people. There are no figures yet."
     text = (
         f"No figure describes fewer than {k} people, and further figures are withheld "
         "where, together with those shown, they would let a withheld one be worked out. "
