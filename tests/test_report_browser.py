@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
 
 from evalsvc.app import SECURITY_HEADERS
 from evalsvc.exports import html_report
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.browser
 ORIGIN = "http://localhost"
 """Routed, never contacted; localhost is a trustworthy origin, so every header applies."""
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,9 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-def open_report(browser: Browser, html: str, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+def open_report(browser: Browser, html: str, viewport: ViewportSize) -> tuple[Page, list[str]]:
     """The report at ORIGIN/report, served with the service's headers; (page, problems)."""
-    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     problems: list[str] = []
     elsewhere: list[str] = []
@@ -125,7 +125,7 @@ def _layout(page: Page) -> dict:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_tables_fit_or_scroll_inside_their_own_box(
-    browser: Browser, page_html: str, viewport: dict[str, int]
+    browser: Browser, page_html: str, viewport: ViewportSize
 ) -> None:
     page, problems = open_report(browser, page_html, viewport)
     try:

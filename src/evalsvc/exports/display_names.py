@@ -32,7 +32,7 @@ class DisplayNames:
         self.lang = report.lang
         self.baseline = report.design.phases[0] if report.design.phases else ""
         self.first_later = report.design.phases[1] if len(report.design.phases) > 1 else ""
-        self.measures = {m.id: m for m in report.design.measures}
+        self.measures: dict[str, Measure] = {m.id: m for m in report.design.measures}
         self.phases = {p.id: p.name for p in report.phases}
         self.breakdowns = {b.id: b.name for b in report.breakdowns}
         self.breakdowns[ALL] = EVERYONE

@@ -162,7 +162,7 @@ class TableSheet:
         self.table = table
         self.formats = formats
         self.meanings = meanings
-        self.measures = {m.id: m for m in design.measures}
+        self.measures: dict[str, Measure] = {m.id: m for m in design.measures}
         self.units = column_units(name)
 
     def write(self, structs: Sequence[msgspec.Struct] | None) -> None:
