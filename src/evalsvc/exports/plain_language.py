@@ -71,7 +71,8 @@ def _who(report: CourseReport, names: DisplayNames) -> str:
         if row.breakdown == ALL and row.kind == "phase"
     }
     per_phase = ", ".join(
-        f"{answered.get(phase, 0)} answered {names.phase(phase)}" for phase in report.design.phases
+        f"{answered.get(phase, 0)} answered {_quoted(names, phase)}"
+        for phase in report.design.phases
     )
     people = report.analysis.n_participants
     if people == 0:
@@ -88,7 +89,7 @@ def change_sentence(
     k: int,
 ) -> str:
     """What changed for all participants, how many, and how sure: in words."""
-    first, second = names.phase(comparison.from_phase), names.phase(comparison.to_phase)
+    first, second = _quoted(names, comparison.from_phase), _quoted(names, comparison.to_phase)
     if row is None or row.n_paired == 0:
         return f"Nobody has answered both {first} and {second} yet."
     if row.withheld:
@@ -103,14 +104,14 @@ def change_sentence(
     moved = "rose" if gain > 0 else "fell" if gain < 0 else "stayed"
     text = (
         f"For the {row.n_paired} {_people(row.n_paired)} who answered both {first} and "
-        f"{second}, the average ({measure.unit}) {moved} "
+        f"{second}, the average {moved} "
     )
     if gain == 0:
-        text += f"at {fmt(row.from_mean, places)}."
+        text += f"at {fmt(row.from_mean, places)} {measure.unit}."
     else:
         better = (gain > 0) == measure.higher_is_better
         text += (
-            f"from {fmt(row.from_mean, places)} to {fmt(row.to_mean, places)}, "
+            f"from {fmt(row.from_mean, places)} to {fmt(row.to_mean, places)} {measure.unit}, "
             f"{'an improvement' if better else 'a worsening'} of {fmt(abs(gain), places)} "
             f"{unit}."
         )
@@ -141,6 +142,11 @@ def _how_sure(row: SummaryRow, places: int, unit: str) -> str:
     )
 
 
+def _quoted(names: DisplayNames, phase: str) -> str:
+    """A phase's name in running text: “pre”, “After the course”."""
+    return f"“{names.phase(phase)}”"
+
+
 def _people(n: int) -> str:
     return "person" if n == 1 else "people"
 
@@ -161,7 +167,7 @@ def _dropout(report: CourseReport, names: DisplayNames) -> str:
 
 
 def _dropout_sentence(row: AttritionRow, measure: Measure, names: DisplayNames, k: int) -> str:
-    baseline, later = names.phase(row.baseline_phase), names.phase(row.later_phase)
+    baseline, later = _quoted(names, row.baseline_phase), _quoted(names, row.later_phase)
     started = row.n_completed + row.n_dropped
     text = (
         f"Of the {started} {_people(started)} with a {measure.label.lower()} score at "
