@@ -10,9 +10,14 @@ data and send or write what these functions return.
   codebook tables, and a codebook describing every column.
 * `csv_export` -- those tables as CSV text (`table_csv`) or as a byte stream
   (`stream_csv`, for 100,000-row downloads).
-* `xlsx_export` -- an Excel workbook with the tables, native charts and the methods.
-* `methods` -- the methods text, written once for the workbook and the HTML report.
-* `html_report` -- the printable HTML report (`render_report`), built from:
-  `formatting` (numbers as shown), `display_names`, `html_tables` (the report's
-  table views, not to be confused with `tables`) and `svg_chart` (server-side SVG).
+* `xlsx_export` -- an Excel workbook with the tables, native charts (`xlsx_charts`)
+  and the methods.
+* `methods` -- the methods text, written once for the workbook and the HTML report;
+  `plain_language` -- the report in plain words, for readers who are not statisticians.
+* `formatting` -- how a number is rounded and a withheld figure worded, by column unit
+  and measure (HTML and XLSX alike); `display_names` -- what things are called.
+* `html_report` -- the printable HTML report (`render_report`), built from views
+  (`html_view`: cells, rows, tables) per table family: `html_headlines`,
+  `html_results` with `html_summary`, `html_attrition`, `html_items`, `html_answers`;
+  charts are server-side SVG (`svg_chart`).
 """

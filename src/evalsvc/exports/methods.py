@@ -1,14 +1,24 @@
 """How every figure of the report is defined, in words: one text for every format.
 
 The workbook's Methods sheet and the HTML report's methods section both render
-`methods_sections`; the definitions follow `evalsvc.domain.stats` and
-`evalsvc.domain.summary`, `.items`, `.feedback` and `.suppression`, whose docstrings
-and tests are the reference.
+`methods_sections(report, course)`. The definitions follow `evalsvc.domain.stats`,
+`summary`, `attrition`, `items`, `answer_summaries`, `design` and `disclosure`, whose
+docstrings and tests are the reference; the course's own settings (measures, scales,
+phases, comparisons, pass mark, k, min_n_reliability) and the report's disclosure
+audit are filled in. Every column name of the published tables appears in a
+definition (tests/test_exports.py checks this).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from evalsvc.domain.questionnaire import Course
+from evalsvc.exports.display_names import DisplayNames
+from evalsvc.exports.formatting import fmt
+
+if TYPE_CHECKING:
+    from evalsvc.reports import CourseReport
 
 CONFIDENCE_PERCENT = 95
 
@@ -18,239 +28,421 @@ class MethodsSection(NamedTuple):
     paragraphs: tuple[str, ...]
 
 
-def methods_sections(min_cell_size: int) -> list[MethodsSection]:
-    """The methods, section by section; `min_cell_size` is the course's k."""
-    k = min_cell_size
-    ci = f"{CONFIDENCE_PERCENT}%"
+def methods_sections(report: CourseReport, course: Course) -> list[MethodsSection]:
+    names = DisplayNames(report, course)
     return [
-        MethodsSection(
-            "Design and scores",
-            (
-                "Participants answered the same knowledge test and self-assessment before "
-                "the course (pre) and after it (post). Their two questionnaires are paired "
-                "by an anonymous code, never by name; every participant has a pseudonymous "
-                "number within the course.",
-                "Knowledge score: the percentage (0–100) of the points available on a "
-                "skill's knowledge items that the participant earned; 'total' is the "
-                "percentage over all knowledge items. Unanswered items and 'I don't know' "
-                "earn 0. Single-choice and true/false items earn their points when the "
-                "chosen option is the key; multiple-choice items when the chosen set equals "
-                "the key, or, where partial credit is set, points × max(0, (right chosen − "
-                "wrong chosen) / number of keys).",
-                "Confidence score: the mean of the participant's answered self-assessment "
-                "items of the skill on their rating scale (1–5); 'total' is the mean of "
-                "all answered self-assessment items. A participant with no answered item "
-                "of a skill has no confidence score for it.",
-            ),
-        ),
-        MethodsSection(
-            "Cells and counts",
-            (
-                "A cell is one measure (knowledge or confidence), one agency (or 'all', "
-                "every participant together) and one skill (or 'total'). Participants "
-                "whose agency is not one of the course's agencies are counted in 'all' "
-                "only.",
-                "n_pre and n_post count the participants with a pre-course and with a "
-                "post-course score in the cell; n_paired counts those with both. All "
-                "paired statistics use the n_paired participants only; the unpaired "
-                "means use every submission.",
-            ),
-        ),
-        MethodsSection(
-            "Means, standard deviations and gains",
-            (
-                "pre_mean and post_mean are the means of the paired participants' pre and "
-                "post scores; pre_sd and post_sd their sample standard deviations (ddof=1, "
-                "dividing by n − 1). A participant's gain is post − pre; mean_gain and "
-                "gain_sd are the mean and the sample standard deviation (ddof=1) of the "
-                "gains. Knowledge gains are in percentage points, confidence gains in "
-                "scale points. Gains are rounded to 10 decimals before any test, so that "
-                "equal scores computed along different floating-point paths give exactly "
-                "zero or exactly tied gains.",
-                "n_improved, n_unchanged and n_declined count the paired participants whose "
-                "gain is above, equal to and below zero.",
-                "Hake's normalized gain is the gain of the class averages as a share of the "
-                "room the class had to improve: (post_mean − pre_mean) / (100 − pre_mean). "
-                "It is given for knowledge only, and is undefined when the pre mean is 100.",
-            ),
-        ),
-        MethodsSection(
-            "Paired t test and its confidence interval",
-            (
-                "The paired t test asks whether the mean gain differs from zero: "
-                "t = mean_gain / (gain_sd / √n_paired) with n_paired − 1 degrees of "
-                "freedom (t_df); t_pvalue is two-sided. It equals "
-                "scipy.stats.ttest_rel(post, pre) and R's t.test(post, pre, paired = TRUE).",
-                f"The {ci} confidence interval of the mean gain (gain_ci_low, gain_ci_high) "
-                f"is mean_gain ± t(0.975, n_paired − 1) × gain_sd / √n_paired. The test "
-                "and the interval need at least two pairs and gains that are not all equal.",
-            ),
-        ),
-        MethodsSection(
-            "Wilcoxon signed-rank test and rank-biserial correlation",
-            (
-                "The Wilcoxon signed-rank test is the rank-based check of the same question "
-                "that does not assume normally distributed gains. Zero gains are dropped, "
-                "the others are ranked by absolute size (ties get average ranks), and "
-                "wilcoxon_statistic is the smaller of the rank sums of the positive (R+) "
-                "and of the negative (R−) gains. The p-value (two-sided) is computed the "
-                "way scipy.stats.wilcoxon chooses by default, and wilcoxon_method names "
-                "the way used: 'exact' (the exact null distribution) for at most 50 "
-                "differences with no zeros and no ties; 'permutation' (all 2^n sign "
-                "assignments enumerated) for at most 13 differences with zeros or ties; "
-                "otherwise 'asymptotic' (the normal approximation with a tie correction and "
-                "no continuity correction). The test is undefined when every gain is zero.",
-                "rank_biserial is the matched-pairs rank-biserial correlation "
-                "(R+ − R−) / (R+ + R−) over the non-zero gains (Kerby 2014): +1 when every "
-                "change is an improvement, −1 when every change is a decline.",
-            ),
-        ),
-        MethodsSection(
-            "Standardized effect sizes",
-            (
-                "Cohen's d_z is mean_gain / gain_sd, the mean gain in standard deviations "
-                "of the gains (equal to t / √n_paired). Its "
-                f"{ci} confidence interval (dz_ci_low, dz_ci_high) is exact: the "
-                "noncentrality parameters λ at which the noncentral t distribution with "
-                "n_paired − 1 degrees of freedom puts the observed t at its 97.5th and its "
-                "2.5th percentile, divided by √n_paired (as R's effectsize::cohens_d and "
-                "MBESS do).",
-                "Hedges' g_z corrects d_z for small-sample bias: g_z = J × d_z with the "
-                "exact factor J(df) = Γ(df/2) / (√(df/2) × Γ((df − 1)/2)), df = "
-                "n_paired − 1 (Hedges & Olkin 1985); its interval is the d_z interval "
-                "multiplied by J. g_z needs at least three pairs.",
-            ),
-        ),
-        MethodsSection(
-            "Multiple comparisons",
-            (
-                "The report tests many cells at once, so some small p-values are expected "
-                "by chance. p_holm is t_pvalue adjusted by Holm's step-down method over one "
-                "family per measure: every shown t-test p-value of that measure (all "
-                "agencies, 'all', every skill and 'total'). With the m p-values sorted "
-                "ascending, the i-th smallest becomes (m − i + 1) × p, made non-decreasing "
-                "and capped at 1 (R: p.adjust(p, 'holm')). Undefined and withheld p-values "
-                "are not counted in m.",
-            ),
-        ),
-        MethodsSection(
-            "Unpaired view",
-            (
-                "pre_mean_all and post_mean_all are the means over every pre-course and "
-                "every post-course submission, paired or not. welch_t_pvalue is the "
-                "two-sided p-value of Welch's t test of all post against all pre scores "
-                "(unequal variances, Welch–Satterthwaite degrees of freedom; "
-                "scipy.stats.ttest_ind(post, pre, equal_var=False)). It treats the two "
-                "phases as independent groups, so it is a robustness check, not the main "
-                "result; it needs at least two submissions in each phase and is undefined "
-                "when both phases have zero variance.",
-            ),
-        ),
-        MethodsSection(
-            "Differences between agencies",
-            (
-                "For each measure and skill, the gains of the agencies whose rows are shown "
-                "are compared (agencies with fewer than two gains are left out; n_groups is "
-                "the number compared). kruskal_h and kruskal_pvalue are the Kruskal–Wallis "
-                "H test (ranks, tie-corrected, chi-square with n_groups − 1 degrees of "
-                "freedom), undefined when all gains are equal. welch_f, welch_df1, "
-                "welch_df2 and welch_pvalue are Welch's one-way ANOVA, which does not "
-                "assume equal variances (Welch 1951; R: oneway.test(var.equal = FALSE)): "
-                "df1 = n_groups − 1 and df2 = (n_groups² − 1) / (3 × Σ (1 − w_i/W)² / "
-                "(n_i − 1)) with weights w_i = n_i / s_i²; it is undefined when a group's "
-                "gains have zero variance. Both need at least two groups.",
-            ),
-        ),
-        MethodsSection(
-            "Knowledge items",
-            (
-                "Item difficulty p (p_pre, p_post) is the share of the participants with "
-                "an answer sheet in that phase who answered the item fully correctly "
-                "(partial credit, 'I don't know' and no answer count as not correct); "
-                "higher p means an easier item.",
-                "Discrimination (discrimination_pre, discrimination_post) is the corrected "
-                "item–rest point-biserial correlation: the Pearson correlation between the "
-                "item (1 correct, 0 not) and the number of the other knowledge items the "
-                "participant answered correctly, over the participants of that phase; the "
-                "item is left out of the rest score so it is not correlated with itself. "
-                "It is undefined when the item or the rest score is the same for everyone.",
-                "The change of each item is tested with the exact McNemar test on the "
-                "paired participants: mcnemar_b counts those wrong before and right after, "
-                "mcnemar_c those right before and wrong after, and mcnemar_p is the "
-                "two-sided exact binomial test of min(b, c) out of b + c with probability "
-                "1/2. It is undefined when no paired participant changed (b + c = 0).",
-            ),
-        ),
-        MethodsSection(
-            "Reliability",
-            (
-                "kr20 is the Kuder–Richardson 20 reliability of the knowledge items of "
-                "each skill, and of all of them ('total'), per phase: "
-                "k/(k − 1) × (1 − Σ var_j / var_total), where var_j is the variance of "
-                "item j (1 correct, 0 not) and var_total that of the participants' number "
-                "correct, both with ddof=1 (so KR-20 equals Cronbach's alpha on 0/1 "
-                "items). n counts the participants with every item of the skill in that "
-                "phase, k the items. It needs two items and two participants and is "
-                "undefined when everyone has the same total. Few items per skill give low "
-                "values; read 'total' first.",
-            ),
-        ),
-        MethodsSection(
-            "Feedback",
-            (
-                "Feedback is asked after the course. For each rating item, per agency and "
-                "for 'all': n answers, the number of answers on each point of the scale "
-                "(n_1 … n_5), their mean, and the top-two-box share: the share of answers "
-                "on the two highest points of the scale (4 or 5 on a 1–5 scale).",
-                "Free-text answers are listed per question, sorted alphabetically, without "
-                "agency or participant, so that no answer can be linked to a submission. "
-                "They are shown exactly as written.",
-            ),
-        ),
-        MethodsSection(
-            "Suppression of small groups",
-            (
-                f"To protect participants, with k = min_cell_size = {k}: every figure "
-                f"computed over fewer than {k} people is withheld. The counts of people "
-                "(n_pre, n_post, n_paired, n) are always shown. A summary row has three "
-                "views, each judged on its own count: the paired statistics (n_paired; "
-                "when withheld the row has suppressed = true), the unpaired pre mean "
-                "(n_pre) and the unpaired post mean (n_post); Welch's unpaired p-value needs "
-                "both unpaired views. Item shares, discrimination, McNemar counts, KR-20 "
-                "and feedback distributions follow the same rule on the number of people "
-                "they are computed over.",
-                "Complementary suppression: the 'all' row minus the shown agencies would "
-                "give the pooled figures of the withheld ones. So, within one block (one "
-                "measure, skill and view, or one feedback item), the withheld agencies "
-                f"together must hold either nobody or at least {k} people; while they hold "
-                f"1 to {k - 1}, the shown agency with the fewest people is withheld too "
-                "(suppressed_reason 'complementary'). When 'all' itself is withheld, "
-                "nothing can be subtracted. Agencies with withheld figures are left out "
-                "of the comparison between agencies.",
-                f"Free-text answers are listed only when the course has at least {k} "
-                "post-course submissions. Do not publish reports repeatedly while few "
-                "submissions come in: differences between two reports can reveal a "
-                "single person's answers.",
-            ),
-        ),
-        MethodsSection(
-            "Undefined values",
-            (
-                "A figure that cannot be computed for the data at hand (too few people, "
-                "zero variance, no change) or that is withheld is null in the JSON, an "
-                "empty cell in CSV and Excel, and a dash or 'suppressed' in this report; "
-                "never NaN or infinity. The row's notes say why. Numbers are kept at full "
-                "precision in the JSON, CSV and Excel files; this report rounds them for "
-                "reading.",
-            ),
-        ),
+        _design(report, names),
+        _measures(report, course),
+        _groups(report, names),
+        _means(),
+        _t_test(),
+        _wilcoxon(),
+        _effect_sizes(),
+        _normalized_gains(report),
+        _pass_mark(course),
+        _holm(report),
+        _between_groups(),
+        _attrition(report, names),
+        _items(course),
+        _reliability(course),
+        _responses(report),
+        _limits(),
+        _disclosure(report),
+        _undefined(),
     ]
 
 
-def methods_text(min_cell_size: int) -> str:
+def methods_text(report: CourseReport, course: Course) -> str:
     """The methods as plain text: titles underlined, paragraphs separated by blank lines."""
     blocks = []
-    for section in methods_sections(min_cell_size):
+    for section in methods_sections(report, course):
         blocks.append(f"{section.title}\n{'-' * len(section.title)}")
         blocks.extend(section.paragraphs)
     return "\n\n".join(blocks) + "\n"
+
+
+def _design(report: CourseReport, names: DisplayNames) -> MethodsSection:
+    phases = ", ".join(f"{names.phase(p)} ({p})" for p in report.design.phases)
+    comparisons = "; ".join(
+        f"{c.id}: {names.comparison(c)}, {names.comparison_kind(c)}"
+        for c in report.design.comparisons
+    )
+    return MethodsSection(
+        "Design: phases and comparisons",
+        (
+            f"Participants answered the questionnaires of these phases: {phases}. The "
+            "questionnaires of one person are linked by an anonymous code, never by name; "
+            "each person has a pseudonymous number within the course.",
+            f"A comparison is a pair of phases (comparison, from_phase, to_phase): "
+            f"{comparisons}. Every paired statistic of a comparison is computed over the "
+            "people who have the score in both of its phases (n_paired), so different "
+            "comparisons can cover different people. A comparison from a later phase (such "
+            "as post_follow_up) shows retention: how much of what was there at its from "
+            "phase remained.",
+        ),
+    )
+
+
+def _measures(report: CourseReport, course: Course) -> MethodsSection:
+    paragraphs = []
+    for measure in report.design.measures:
+        direction = "higher is better" if measure.higher_is_better else "lower is better"
+        span = f"{fmt(measure.minimum, 0)} to {fmt(measure.maximum, 0)}"
+        if measure.id == "knowledge":
+            text = (
+                f"knowledge ({measure.unit}, {span}; {direction}): the share of the points of "
+                "a skill's knowledge items that the person earned; 'total' over all "
+                "knowledge items. Unanswered items and 'I don't know' earn 0. Single-choice "
+                "and true/false items earn their points when the chosen option is the key; "
+                "multiple-choice items when the chosen set equals the key or, with partial "
+                "credit, points × max(0, (right chosen − wrong chosen) / number of keys)."
+            )
+        elif measure.id == "confidence":
+            text = (
+                f"confidence ({measure.unit}, {span}; {direction}): the mean of the person's "
+                "answered self-assessment items of the skill, on the course's "
+                "self-assessment scale; 'total' is the mean of all answered self-assessment "
+                "items. A person who answered none of a skill's items has no score for it."
+            )
+        else:
+            text = (
+                f'dont_know, "I don\'t know" ({measure.unit}, {span}; {direction}): the '
+                "share of a skill's knowledge items offering \"I don't know\" that the person "
+                "answered so; 'total' over all such items. Fewer such answers after the "
+                "course means people felt able to answer; the same paired statistics apply, "
+                "with a fall as the improvement."
+            )
+        paragraphs.append(text + f" Shown with {measure.decimals} decimals.")
+    if not paragraphs:
+        paragraphs.append("The course has no scored items, so there are no measures.")
+    scale = course.self_assessment_scale()
+    if scale is not None:
+        paragraphs.append(
+            f"The self-assessment scale runs from {scale.min} to {scale.max}; its range, not "
+            "a fixed 1 to 5, bounds every confidence figure and chart."
+        )
+    return MethodsSection("Measures", tuple(paragraphs))
+
+
+def _groups(report: CourseReport, names: DisplayNames) -> MethodsSection:
+    breakdowns = ", ".join(names.breakdown(b.id) for b in report.design.breakdowns) or "none"
+    return MethodsSection(
+        "Groups, skills and counts",
+        (
+            "Each row is one measure, comparison, breakdown, group and skill. The breakdown "
+            "'all' has one group, 'all': every participant. The other breakdowns are "
+            f"{breakdowns}. Each breakdown is reported on its own, never crossed with "
+            "another. People who did not answer a breakdown question form the group "
+            "'not_stated'; people whose agency is not one of the course's are counted in "
+            "'all' only. 'total' is all skills together.",
+            "n_from and n_to count the group's people with a score in the from and in the to "
+            "phase; n_paired those with both. Counts of people are always shown.",
+        ),
+    )
+
+
+def _means() -> MethodsSection:
+    return MethodsSection(
+        "Means, standard deviations and gains",
+        (
+            "from_mean and to_mean are the means of the paired people's scores; from_sd, "
+            "to_sd their sample standard deviations (ddof=1, dividing by n − 1). A person's "
+            "gain is to − from; mean_gain and gain_sd are the mean and sample standard "
+            "deviation of the gains, in the measure's unit (percentage points for "
+            "percentages). Gains are rounded to 10 decimals before any test, so equal scores "
+            "reached along different floating-point paths give exactly zero or tied gains.",
+            "n_improved, n_unchanged and n_declined count the paired people whose score "
+            "rose, stayed and fell (for dont_know, a rise is a worsening).",
+        ),
+    )
+
+
+def _t_test() -> MethodsSection:
+    ci = f"{CONFIDENCE_PERCENT}%"
+    return MethodsSection(
+        "Paired t test and the interval of the mean gain",
+        (
+            "The paired t test asks whether the mean gain differs from zero: t_statistic = "
+            "mean_gain / (gain_sd / √n_paired), with t_df = n_paired − 1 degrees of freedom; "
+            "t_pvalue is two-sided (as scipy.stats.ttest_rel(to, from) and R's "
+            "t.test(to, from, paired = TRUE)).",
+            f"gain_ci_low and gain_ci_high are the {ci} confidence interval of the mean gain: "
+            "mean_gain ± t(0.975, n_paired − 1) × gain_sd / √n_paired. Both need at least two "
+            "pairs whose gains are not all equal. They assume roughly normal gains, or enough "
+            "people for the mean to be so.",
+        ),
+    )
+
+
+def _wilcoxon() -> MethodsSection:
+    return MethodsSection(
+        "Wilcoxon signed-rank test and rank-biserial correlation",
+        (
+            "The Wilcoxon signed-rank test checks the same question without assuming normal "
+            "gains. It concerns the pseudo-median of the gains (the median of the averages of "
+            "all pairs of gains, each gain paired with itself too), not their mean. Zero "
+            "gains are dropped, the others ranked by size (ties get average ranks); "
+            "wilcoxon_statistic is the smaller of the rank sums of the rises (R+) and the "
+            "falls (R−). wilcoxon_pvalue is two-sided, computed as "
+            "scipy.stats.wilcoxon chooses by default, and wilcoxon_method names the way: "
+            "'exact' for at most 50 gains with no zeros and no ties; 'permutation' (all 2^n "
+            "sign assignments) for at most 13 gains with zeros or ties; otherwise "
+            "'asymptotic' (normal approximation with tie correction, no continuity "
+            "correction). It is undefined when every gain is zero.",
+            "rank_biserial is the matched-pairs rank-biserial correlation (R+ − R−) / "
+            "(R+ + R−) over the non-zero gains (Kerby 2014): +1 when every change is a rise, "
+            "−1 when every change is a fall.",
+        ),
+    )
+
+
+def _effect_sizes() -> MethodsSection:
+    ci = f"{CONFIDENCE_PERCENT}%"
+    return MethodsSection(
+        "Standardized effect sizes: d_z, d_av and g_z",
+        (
+            "cohens_dz (d_z) is mean_gain / gain_sd, the mean gain in standard deviations of "
+            f"the gains (t / √n_paired). Its {ci} interval (dz_ci_low, dz_ci_high) inverts "
+            "the noncentral t distribution: the noncentrality parameters at which the "
+            "observed t is the 97.5th and the 2.5th percentile of a noncentral t with "
+            "n_paired − 1 degrees of freedom, divided by √n_paired (as R's "
+            "effectsize::cohens_d). It is exact when the gains are normally distributed "
+            "(dz_ci_method 'noncentral_t'). Where the noncentral t cannot be inverted, "
+            "extremely far out, the cell gets the asymptotic interval d_z ± 1.96 × "
+            "√(1/n + d_z²/(2(n − 1))) instead (n = n_paired), dz_ci_method says 'asymptotic' "
+            "and a note says so.",
+            "d_av is mean_gain divided by the average of from_sd and to_sd. d_z answers how "
+            "consistently people changed (it grows as the gains agree), and suits the "
+            "paired test and power; d_av answers how large the change is compared with how "
+            "much people differ from each other, and suits comparison with studies of "
+            "separate groups. Report d_z for this design, and d_av when comparing with "
+            "other courses.",
+            "hedges_gz, Hedges' g_z, removes the small-sample bias of d_z: g_z = J × d_z with the "
+            "exact factor J(df) = Γ(df/2) / (√(df/2) × Γ((df − 1)/2)), df = n_paired − 1 "
+            "(Hedges & Olkin 1985); hedges_gz_ci_low and hedges_gz_ci_high are the d_z "
+            "interval times J. g_z needs at least three pairs.",
+        ),
+    )
+
+
+def _normalized_gains(report: CourseReport) -> MethodsSection:
+    which = [m.label for m in report.design.measures if m.normalized_gain] or ["no measure"]
+    return MethodsSection(
+        "Normalized gains",
+        (
+            f"Computed for {', '.join(which)} (a measure with a top score). normalized_gain "
+            "is Hake's class-average normalized gain: the gain of the averages as a share of "
+            "the room the group had to improve, (to_mean − from_mean) / (maximum − "
+            "from_mean); undefined when from_mean is the maximum.",
+            "mean_normalized_gain is the mean of the individual normalized gains "
+            "(to − from) / (maximum − from). People at the maximum before cannot improve and "
+            "would divide by zero: they are left out of this mean and counted in "
+            "n_at_maximum, and a note says how many.",
+        ),
+    )
+
+
+def _pass_mark(course: Course) -> MethodsSection:
+    if course.pass_mark is None:
+        first = (
+            "The course sets no pass mark, so the pass-mark figures (pass_from_share, "
+            "pass_from_ci_low, pass_from_ci_high, pass_to_share, pass_to_ci_low, "
+            "pass_to_ci_high, pass_gained, pass_lost, pass_mcnemar_p) are empty."
+        )
+    else:
+        first = (
+            f"The course's pass mark is {fmt(course.pass_mark, 0)}% of the knowledge points. "
+            "For the knowledge total of each comparison, pass_from_share and pass_to_share "
+            "are the shares of the paired people at or above it in the from and to phase."
+        )
+    return MethodsSection(
+        "Pass mark",
+        (
+            first,
+            "pass_from_ci_low, pass_from_ci_high, pass_to_ci_low and pass_to_ci_high are 95% "
+            "Wilson score intervals of those shares (R: prop.test(x, n, correct = FALSE)). "
+            "pass_gained counts the people below the mark before and at or above it after, "
+            "pass_lost the reverse; pass_mcnemar_p is McNemar's exact test of the change: "
+            "the two-sided binomial test of min(gained, lost) out of gained + lost with "
+            "probability 1/2.",
+        ),
+    )
+
+
+def _holm(report: CourseReport) -> MethodsSection:
+    return MethodsSection(
+        "Multiple comparisons (Holm)",
+        (
+            "A report tests many cells, so some small p-values arise by chance. p_holm is "
+            "t_pvalue adjusted by Holm's step-down method within its family, named in "
+            "holm_family. The confirmatory family is, per measure and comparison, the rows of "
+            "all participants: every skill and the total, i.e. the course's stated "
+            "objectives. Each breakdown's group rows form an exploratory family of their own "
+            "(exploratory:<breakdown>): read those as leads, not findings.",
+            "Families are fixed by the design before anything is withheld: withheld and "
+            "undefined p-values count as 1, so they stay in the family size m and are never "
+            "rejected, and no adjusted p-value depends on what is withheld. With the "
+            "p-values sorted ascending, the i-th smallest becomes (m − i + 1) × p, made "
+            "non-decreasing and capped at 1 (R: p.adjust(p, 'holm') with the unknown "
+            "p-values set to 1).",
+        ),
+    )
+
+
+def _between_groups() -> MethodsSection:
+    return MethodsSection(
+        "Differences between groups",
+        (
+            "For each breakdown, measure, comparison and skill, the gains of the groups shown "
+            "are compared; withheld groups and 'not_stated' are left out (groups lists those "
+            "compared; n_groups counts those with at least two gains). kruskal_h and "
+            "kruskal_pvalue are the Kruskal–Wallis H test (ranks, tie-corrected, chi-square "
+            "with n_groups − 1 degrees of freedom). welch_f, welch_df1, welch_df2 and "
+            "welch_pvalue are Welch's one-way ANOVA, which does not assume equal variances "
+            "(R: oneway.test(var.equal = FALSE)). Both need two groups; they are exploratory "
+            "and not adjusted for multiplicity.",
+        ),
+    )
+
+
+def _attrition(report: CourseReport, names: DisplayNames) -> MethodsSection:
+    baseline = names.phase(report.design.phases[0]) if report.design.phases else "the first phase"
+    return MethodsSection(
+        "Who answered, and who dropped out",
+        (
+            "The phase counts give, per breakdown group, how many people answered each phase "
+            "(kind 'phase', whatever else they answered) and each exact combination of phases "
+            "(kind 'exactly', phases joined by +); n counts them.",
+            f"Attrition compares the {baseline} scores (baseline_phase) of the people who "
+            "also have a score in a later phase (later_phase; n_completed, completed_mean, "
+            "completed_sd) with those who do not (n_dropped, dropped_mean, dropped_sd). "
+            "difference is completed_mean − dropped_mean, with Welch's t test (welch_t, "
+            "welch_df by Welch–Satterthwaite, two-sided welch_pvalue) and its 95% interval "
+            "(difference_ci_low, difference_ci_high). A clear difference means those who "
+            "came back are a selected group, and the later comparisons describe them only. "
+            "The figures of those who stayed are the paired row's from figures and are "
+            "withheld with it.",
+        ),
+    )
+
+
+def _items(course: Course) -> MethodsSection:
+    return MethodsSection(
+        "Knowledge items",
+        (
+            "Item analysis is computed per comparison over its paired people (those of the "
+            "knowledge row of all participants) and shown only with that row. Difficulty "
+            "p_from and p_to is the share who answered the item fully correctly in the from "
+            "and to phase (partial credit, 'I don't know' and no answer count as not "
+            "correct); higher means easier.",
+            "discrimination_from and discrimination_to are the item–rest point-biserial "
+            "correlations: Pearson's r between the item (1 correct, 0 not) and the number "
+            "of the other items answered correctly, over the people with every item. They "
+            f"need min_n_reliability = {course.min_n_reliability} people; below that they are "
+            "empty with a note, because a handful of people makes them swing wildly.",
+            "mcnemar_b counts the people wrong before and right after, mcnemar_c the "
+            "reverse; mcnemar_p is McNemar's exact test (binomial test of min(b, c) out of "
+            "b + c with probability 1/2), undefined when nobody changed.",
+        ),
+    )
+
+
+def _reliability(course: Course) -> MethodsSection:
+    return MethodsSection(
+        "Reliability (KR-20)",
+        (
+            "kr20 is the Kuder–Richardson 20 reliability of a skill's knowledge items (and "
+            "of all of them, 'total'), per comparison and phase, over the comparison's "
+            "paired people with every item answered (n people, k items): k/(k − 1) × "
+            "(1 − Σ var_j / var_total), item and total variances with ddof=1, which is "
+            "Cronbach's alpha on 0/1 items. It needs "
+            f"min_n_reliability = {course.min_n_reliability} people (three people can give "
+            "−7.9). A value below 0 that remains is flagged (kr20_flag 'negative') in every "
+            "output: the items do not measure one thing for these people. Few items per "
+            "skill give low values; read the total first.",
+        ),
+    )
+
+
+def _responses(report: CourseReport) -> MethodsSection:
+    k = report.min_cell_size
+    return MethodsSection(
+        "Answers to questions that are not scored",
+        (
+            "Feedback, profile and follow-up questions are summarised in the phase that asks "
+            "them, per breakdown group; n counts the group's people who answered. Choice "
+            "questions (single, multiple, true/false) give the distribution: how many chose "
+            "each answer. Rating (likert) questions give the distribution over the scale, "
+            "the mean and sd (ddof=1) and top_two_box, the share on the two highest points; "
+            '"does not apply" answers are counted apart (n_not_applicable) and left out of '
+            "the mean. Number questions give the mean and sd only: a minimum, maximum or "
+            "median would be one person's answer.",
+            f"Free-text answers are listed per question once at least {k} people answered, "
+            "sorted alphabetically, with neither group nor participant, exactly as written.",
+        ),
+    )
+
+
+def _limits() -> MethodsSection:
+    return MethodsSection(
+        "What a one-group design cannot show",
+        (
+            "There is no comparison group that did not take the course, so a change cannot "
+            "be attributed to the course with certainty. The same test taken twice can "
+            "improve through familiarity with the questions alone. Regression to the mean "
+            "moves people who started unusually low up, and unusually high down, at the next "
+            "measurement, whatever happened in between; it is strongest in groups chosen for "
+            "their scores. Events between the phases, and who chose to come back (see "
+            "attrition), can also move the figures.",
+        ),
+    )
+
+
+def _disclosure(report: CourseReport) -> MethodsSection:
+    audit = report.analysis.disclosure
+    k = report.min_cell_size
+    verified = "yes" if audit.verified else "no"
+    return MethodsSection(
+        "Protecting participants (disclosure control)",
+        (
+            f"With k = min_cell_size = {k}: every figure computed over 1 to {k - 1} people is "
+            "withheld (reason small_group). Counts of people are always shown: suppression "
+            "protects scores and answers, not headcounts.",
+            "Complementary suppression: a group's figures could be worked out from the figures "
+            "of all participants minus the other groups shown. So, within each table's rows "
+            "for one breakdown, the withheld groups must together hold nobody or at least "
+            f"{k} people and never be a single group alone; otherwise the shown group with "
+            "the fewest people is withheld too (reason complementary), however many people it "
+            "has.",
+            "Every report is then proven by a verifier written apart from the planner. Its "
+            "unknowns are the sums, sums of squares and from × to products of the scores, and "
+            "the answer counts, of the smallest cells of people that any figure combines "
+            "(people alike in every breakdown and in which phases they answered). Every "
+            "published figure is a linear equation in these unknowns; a rank test (SVD) "
+            "checks that no withheld group's sum or sum of squares, and no set of fewer than "
+            "k people, is determined, across tables, breakdowns, phases and skills. Where "
+            "something is, more figures are withheld and the plan is verified again. A "
+            "report is never published unverified.",
+            f"This report: {audit.published} sets of figures published, {audit.withheld} "
+            f"withheld, verified: {verified}. Method: {audit.method}.",
+            "In the tables, withheld figures are empty (JSON null, a blank cell in CSV and "
+            "Excel) and the row's withheld column gives the reason per figure; this report "
+            "says 'fewer than k people' or 'withheld to protect another group'. Rank-based "
+            "figures are shown only for groups whose other figures are shown. Each report is "
+            "verified on its own data: publish once a phase is complete, not repeatedly "
+            "while answers come in.",
+        ),
+    )
+
+
+def _undefined() -> MethodsSection:
+    return MethodsSection(
+        "Undefined values and notes",
+        (
+            "A figure that cannot be computed for the data at hand (too few people, zero "
+            "variance, nobody changed) is null in the JSON, an empty cell in CSV and Excel "
+            "and a dash in this report, never NaN or infinity; the row's notes say why. "
+            "Numbers keep full precision in the JSON, CSV and Excel files; the HTML report "
+            "rounds them for reading.",
+        ),
+    )

@@ -126,10 +126,11 @@ def struct_table(row_type: type[msgspec.Struct], rows: Iterable[msgspec.Struct])
 # -- the report's tables -------------------------------------------------------------
 
 
-def report_tables(report: CourseReport) -> dict[str, Table]:
-    """Every table of the report by name, in `TABLE_NAMES` order."""
+def struct_rows(report: CourseReport) -> dict[str, Sequence[msgspec.Struct]]:
+    """The rows of every struct table by name: `report_tables` makes row i of a table
+    from row i here (the workbook reads each row's `withheld` reasons from them)."""
     analysis = report.analysis
-    rows_of = {
+    return {
         "summary": analysis.summary,
         "group_comparisons": analysis.group_comparisons,
         "phase_counts": analysis.phase_counts,
@@ -138,6 +139,12 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "reliability": analysis.reliability,
         "answer_summaries": analysis.answer_summaries,
     }
+
+
+def report_tables(report: CourseReport) -> dict[str, Table]:
+    """Every table of the report by name, in `TABLE_NAMES` order."""
+    analysis = report.analysis
+    rows_of = struct_rows(report)
     tables: dict[str, Table] = {}
     for spec in TABLES:
         if spec.row_type is not None:
@@ -204,18 +211,23 @@ def unit_text(unit: str, report: CourseReport | None = None) -> str:
     return UNIT_TEXT.get(unit, unit).format(measures=measures)
 
 
+def described_columns(table_name: str) -> Sequence[FieldMeta | Column]:
+    """The columns of a table of `TABLES` (else of a participant-level table) with
+    their descriptions and units, in column order."""
+    spec = next((s for s in TABLES if s.name == table_name), None)
+    if spec is None:
+        return _PARTICIPANT_LEVEL[table_name]
+    if spec.row_type is not None:
+        return columns_of(spec.row_type)
+    return _HAND_MADE[table_name]
+
+
 def codebook(report: CourseReport | None = None) -> Table:
     """Name, table, meaning and unit of every column of every table."""
     rows: list[tuple[Cell, ...]] = []
-    for spec in TABLES:
-        if spec.row_type is not None:
-            described: Sequence[FieldMeta | Column] = columns_of(spec.row_type)
-        else:
-            described = _HAND_MADE[spec.name]
-        for column in described:
-            rows.append(
-                (column.name, spec.name, column.description, unit_text(column.unit, report))
-            )
+    for name in TABLE_NAMES:
+        for column in described_columns(name):
+            rows.append((column.name, name, column.description, unit_text(column.unit, report)))
     for name, entries in _PARTICIPANT_LEVEL.items():
         for column in entries:
             rows.append((column.name, name, column.description, unit_text(column.unit, report)))
