@@ -427,7 +427,7 @@ def _charts(xlsx: bytes) -> list[str]:
 def test_xlsx_has_the_sheets_and_native_charts(book, xlsx_bytes: bytes) -> None:
     assert book.sheetnames == [
         "Summary", "Charts", "Group comparisons", "Phase counts", "Attrition", "Items",
-        "Reliability", "Responses", "Response counts", "Texts", "Questions", "Methods",
+        "Reliability", "Answers", "Answer counts", "Texts", "Questions", "Methods",
         "Codebook",
     ]  # fmt: skip
     charts = _charts(xlsx_bytes)

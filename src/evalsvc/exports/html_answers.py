@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from evalsvc.domain.answer_summaries import AnswerSummary, TextAnswers
 from evalsvc.domain.design import ALL
 from evalsvc.domain.questionnaire import CHOICE_KINDS, Course, Item
-from evalsvc.domain.answer_summaries import AnswerSummary, TextAnswers
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import fmt_share
 from evalsvc.exports.html_view import (

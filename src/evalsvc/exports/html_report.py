@@ -29,10 +29,10 @@ from markupsafe import Markup
 from evalsvc.domain.questionnaire import Course
 from evalsvc.exports import methods
 from evalsvc.exports.display_names import DisplayNames
+from evalsvc.exports.html_answers import PhaseResponses, phase_responses
 from evalsvc.exports.html_attrition import attrition_tables, phase_count_table
 from evalsvc.exports.html_headlines import Headline, headlines
 from evalsvc.exports.html_items import item_tables
-from evalsvc.exports.html_answers import PhaseResponses, phase_responses
 from evalsvc.exports.html_results import ResultsSection, results_sections
 from evalsvc.exports.html_view import TableView
 from evalsvc.exports.plain_language import Paragraph, in_brief
