@@ -65,7 +65,7 @@ def report_language(course: Course, wanted: str | None) -> str:
     """Names in the report's language: as asked, else English (the report's own prose)."""
     for lang in (wanted, "en"):
         if lang in course.languages:
-            return lang  # type: ignore[return-value]
+            return lang
     return course.default_lang
 
 

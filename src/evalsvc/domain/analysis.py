@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import msgspec
 
@@ -63,12 +63,15 @@ def analyse(course: Course, design: Design, cohort: Cohort) -> Analysis:
         analysis = _tables(course, design, populations, plan)
         published, withheld = releases_in(analysis)
         check = check_published(plan, published)
+    reasons = [reason for _, reason, people in _row_releases(analysis) if people and reason]
     audit = msgspec.structs.replace(
         plan.audit,
         verified=check.verified,
         findings=check.findings,
         published=len(published),
         withheld=len(withheld),
+        withheld_small_group=reasons.count("small_group"),
+        withheld_complementary=reasons.count("complementary"),
     )
     return msgspec.structs.replace(analysis, disclosure=audit)
 
@@ -101,16 +104,23 @@ def releases_in(analysis: Analysis) -> tuple[list[Release], list[Release]]:
     """(published, withheld) releases, read from the rows alone."""
     published: list[Release] = []
     withheld: list[Release] = []
-    for release, shown, people in _row_releases(analysis):
+    for release, reason, people in _row_releases(analysis):
         if people == 0:
             continue
-        (published if shown else withheld).append(release)
+        (published if reason is None else withheld).append(release)
     return published, withheld
 
 
-def _row_releases(analysis: Analysis) -> Iterator[tuple[Release, bool, int]]:
+def _reason(withheld: Mapping[str, Reason], *figures: str) -> Reason | None:
+    """Why a row's release is withheld (None: published), read from its `withheld`."""
+    found = [withheld[f] for f in figures if f in withheld] if figures else list(withheld.values())
+    return found[0] if found else None
+
+
+def _row_releases(analysis: Analysis) -> Iterator[tuple[Release, Reason | None, int]]:
+    """Each release of the rows: (release, why withheld or None, people)."""
     for row in analysis.summary:
-        yield release_of(row), not row.withheld, row.n_paired
+        yield release_of(row), _reason(row.withheld), row.n_paired
     for attrition in analysis.attrition:
         yield (
             Release(
@@ -122,7 +132,7 @@ def _row_releases(analysis: Analysis) -> Iterator[tuple[Release, bool, int]]:
                 attrition.breakdown,
                 attrition.group,
             ),
-            "dropped_mean" not in attrition.withheld,
+            _reason(attrition.withheld, "dropped_mean"),
             attrition.n_dropped,
         )
     for summary in analysis.answer_summaries:
@@ -136,7 +146,7 @@ def _row_releases(analysis: Analysis) -> Iterator[tuple[Release, bool, int]]:
                 summary.breakdown,
                 summary.group,
             ),
-            not summary.withheld,
+            _reason(summary.withheld),
             summary.n,
         )
     # Item analysis and reliability are over the knowledge all row's people: shown

@@ -122,7 +122,7 @@ def _row(
     if item.kind == "likert":
         return msgspec.structs.replace(row, **_likert(course, item, chosen))
     if item.kind == "number":
-        numbers = [float(v) for v in chosen if _is_number(v)]
+        numbers = [float(v) for v in chosen if isinstance(v, int | float) and _is_number(v)]
         return msgspec.structs.replace(row, **_mean_sd(numbers))
     if item.kind in CHOICE_KINDS:
         options = TRUE_FALSE_OPTIONS if item.kind == "true_false" else item.option_ids

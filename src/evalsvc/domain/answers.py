@@ -318,6 +318,7 @@ def _check_number(item: Item, value: object) -> _Checked:
         elif low is not None:
             bounds = f"at least {_show(low)}"
         else:
+            assert high is not None
             bounds = f"at most {_show(high)}"
         return ItemError("out_of_range", f"The number must be {bounds}.")
     if isinstance(number, float) and number.is_integer():

@@ -88,7 +88,11 @@ def build_cohort(course: Course, design: Design, records: Iterable[SubmissionRec
 
     skills = design.skills[:-1]
     knowledge_items = tuple(item.id for item in course.items_by_role("knowledge"))
-    submitted, scores, weights, correct, answers = {}, {}, {}, {}, {}
+    submitted: dict[str, np.ndarray] = {}
+    scores: dict[tuple[str, str], np.ndarray] = {}
+    weights: dict[tuple[str, str], np.ndarray] = {}
+    correct: dict[str, np.ndarray] = {}
+    answers: dict[str, list[Mapping[str, object] | None]] = {}
     fixed_weights = _fixed_weights(course, skills)
     for phase in design.phases:
         records_of_phase = [phases.get(phase) for phases in people]

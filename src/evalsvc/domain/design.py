@@ -35,6 +35,8 @@ class Measure(msgspec.Struct, frozen=True, kw_only=True):
     """Short English name, for reports."""
     unit: str
     """What one unit is, in English: "percent of points", "scale points (1-5)"."""
+    gain_unit: str
+    """What one unit of a difference is: "percentage points", "scale points"."""
     minimum: float
     maximum: float
     decimals: int
@@ -100,6 +102,7 @@ def course_measures(course: Course) -> tuple[Measure, ...]:
                 id="knowledge",
                 label="Knowledge",
                 unit="percent of points",
+                gain_unit="percentage points",
                 minimum=0.0,
                 maximum=100.0,
                 decimals=1,
@@ -114,6 +117,7 @@ def course_measures(course: Course) -> tuple[Measure, ...]:
                 id="confidence",
                 label="Confidence",
                 unit=f"scale points ({scale.min}-{scale.max})",
+                gain_unit="scale points",
                 minimum=float(scale.min),
                 maximum=float(scale.max),
                 decimals=2,
@@ -127,6 +131,7 @@ def course_measures(course: Course) -> tuple[Measure, ...]:
                 id="dont_know",
                 label='"I don\'t know" answers',
                 unit="percent of items",
+                gain_unit="percentage points",
                 minimum=0.0,
                 maximum=100.0,
                 decimals=1,

@@ -112,9 +112,10 @@ def item_rows(
         n = int(np.count_nonzero(people))
         reason = _reason(plan, comparison)
         enough = n >= course.min_n_reliability
+        nothing: list[float | None] = [None] * len(items)
         discrimination = {
-            "from": _discriminations(before) if enough else [None] * len(items),
-            "to": _discriminations(after) if enough else [None] * len(items),
+            "from": _discriminations(before) if enough else nothing,
+            "to": _discriminations(after) if enough else nothing,
         }
         for j, item in enumerate(items):
             row = ItemRow(

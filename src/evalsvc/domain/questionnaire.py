@@ -60,17 +60,17 @@ class _Def(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True
     pass
 
 
-class Option(_Def):
+class Option(_Def, frozen=True):
     id: str
     text: LocalText
 
 
-class ScaleLabel(_Def):
+class ScaleLabel(_Def, frozen=True):
     value: int
     text: LocalText
 
 
-class Scale(_Def):
+class Scale(_Def, frozen=True):
     id: str
     min: int = 1
     max: int = 5
@@ -81,7 +81,7 @@ class Scale(_Def):
         return range(self.min, self.max + 1)
 
 
-class Item(_Def):
+class Item(_Def, frozen=True):
     id: str
     role: Role
     kind: Kind
@@ -120,13 +120,13 @@ class Item(_Def):
         return LONG_TEXT_DEFAULT_MAX if self.kind == "long_text" else SHORT_TEXT_DEFAULT_MAX
 
 
-class Section(_Def):
+class Section(_Def, frozen=True):
     id: str
     title: LocalText
     intro: LocalText = {}
 
 
-class Phase(_Def):
+class Phase(_Def, frozen=True):
     id: str
     sections: tuple[str, ...]
     title: LocalText = {}
@@ -140,25 +140,25 @@ class Phase(_Def):
         )
 
 
-class Agency(_Def):
+class Agency(_Def, frozen=True):
     id: str
     name: LocalText
     official_name: LocalText = {}
     """The agency's full official name, for reports; `name` is the short one."""
 
 
-class Skill(_Def):
+class Skill(_Def, frozen=True):
     id: str
     name: LocalText
     description: LocalText = {}
 
 
-class Organiser(_Def):
+class Organiser(_Def, frozen=True):
     name: LocalText
     url: str | None = None
 
 
-class PairingQuestion(_Def):
+class PairingQuestion(_Def, frozen=True):
     """A stable personal question for self-generated codes (e.g. birth day)."""
 
     id: str
@@ -167,12 +167,12 @@ class PairingQuestion(_Def):
     length: int = 1
 
 
-class Pairing(_Def):
+class Pairing(_Def, frozen=True):
     method: PairingMethod = "issued_codes"
     questions: tuple[PairingQuestion, ...] = ()
 
 
-class Course(_Def):
+class Course(_Def, frozen=True):
     id: str
     title: LocalText
     description: LocalText = {}
@@ -403,7 +403,7 @@ def _check_comparisons(course: Course, file: str) -> list[Problem]:
     order = {phase_id: i for i, phase_id in enumerate(course.phase_ids())}
     if course.comparisons is not None and not course.comparisons:
         out.append(Problem(file, "comparisons", "declare at least one comparison"))
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, ...]] = set()
     for pair in course.comparisons or ():
         where = f"comparison {pair[0]}->{pair[1]}" if len(pair) == 2 else "comparisons"
         if len(pair) != 2:

@@ -176,7 +176,11 @@ def _fill(
     # laid end to end, each with the index of its cell.
     cells: list[tuple[str, str, str]] = []
     releases: list[Release] = []
-    cell_codes, befores, afters, n_from, n_to = [], [], [], [], []
+    cell_codes: list[np.ndarray] = []
+    befores: list[np.ndarray] = []
+    afters: list[np.ndarray] = []
+    n_from: list[int] = []
+    n_to: list[int] = []
     for subject in design.skills:
         before = populations.scores(measure.id, first, subject)
         after = populations.scores(measure.id, second, subject)

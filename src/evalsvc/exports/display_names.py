@@ -52,8 +52,8 @@ class DisplayNames:
 
     @staticmethod
     def gain_unit(measure: Measure) -> str:
-        """The unit of a difference: percentage points for percentages."""
-        return "percentage points" if measure.unit.startswith("percent") else measure.unit
+        """The unit of a difference (percentage points for percentages)."""
+        return measure.gain_unit
 
     def measure_legend(self, measure: Measure) -> str:
         """The labelled points of the scale a measure is on ("" when it has none)."""

@@ -209,7 +209,8 @@ def _effect_sizes() -> MethodsSection:
             "effectsize::cohens_d). It is exact when the gains are normally distributed "
             "(dz_ci_method 'noncentral_t'). Where the noncentral t cannot be inverted, "
             "extremely far out, the cell gets the asymptotic interval d_z ± 1.96 × "
-            "√(1/n + d_z²/(2(n − 1))) instead (n = n_paired), dz_ci_method says 'asymptotic' "
+            "√(1/n + d_z²/(2n)) instead (Hedges & Olkin's large-sample variance; n = "
+            "n_paired), dz_ci_method says 'asymptotic' "
             "and a note says so.",
             "d_av is mean_gain divided by the average of from_sd and to_sd. d_z answers how "
             "consistently people changed (it grows as the gains agree), and suits the "

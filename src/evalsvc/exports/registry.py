@@ -53,11 +53,13 @@ class ParticipantData:
 
 @dataclass(frozen=True)
 class ParticipantExport:
+    """Made whole (`render`) or sent as it is made (`stream`): exactly one of them."""
+
     name: str
     media_type: str
     description: str
-    render: Callable[[ParticipantData], Awaitable[Content] | AsyncIterator[bytes]]
-    streamed: bool = False
+    render: Callable[[ParticipantData], Awaitable[Content]] | None = None
+    stream: Callable[[ParticipantData], AsyncIterator[bytes]] | None = None
     audience: Audience = "analyst"
 
 
@@ -105,12 +107,14 @@ REPORT_EXPORTS: dict[str, ReportExport] = {
 }
 
 PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
-    "scores.csv": ParticipantExport("scores.csv", CSV, "Scores per participant (CSV)", _scores_csv),
+    "scores.csv": ParticipantExport(
+        "scores.csv", CSV, "Scores per participant (CSV)", render=_scores_csv
+    ),
     "responses.csv": ParticipantExport(
-        "responses.csv", CSV, "Responses (CSV)", _responses_csv, streamed=True
+        "responses.csv", CSV, "Responses (CSV)", stream=_responses_csv
     ),
     "items_codebook.csv": ParticipantExport(
-        "items_codebook.csv", CSV, "Item codebook (CSV)", _items_codebook_csv
+        "items_codebook.csv", CSV, "Item codebook (CSV)", render=_items_codebook_csv
     ),
 }
 

@@ -105,7 +105,7 @@ def columns_of(row_type: type[msgspec.Struct]) -> tuple[FieldMeta, ...]:
 def cell(value: object) -> Cell:
     """A Struct field's value as one cell (see the module docstring)."""
     if value is None or isinstance(value, str | bool | int | float):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, dict):
@@ -350,7 +350,7 @@ def response_row(course: Course, row: StoredResponse) -> tuple[Cell, ...]:
 
 def _answer_cell(answer: object) -> Cell:
     if answer is None or isinstance(answer, str | bool | int | float):
-        return answer  # type: ignore[return-value]
+        return answer
     if isinstance(answer, list):
         return CHOICE_SEPARATOR.join(str(v) for v in answer)
     return msgspec.json.encode(answer).decode()
@@ -364,7 +364,7 @@ def item_codebook(course: Course, lang: str, *, answer_keys: bool = True) -> Tab
     with ``|``. With ``answer_keys=False`` the ``correct`` and ``source`` columns are
     left out (for the workbook, which may travel further than the analysts).
     """
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for item in course.items:
         scale = course.scale(item.scale)
         if scale is not None:

@@ -343,7 +343,7 @@ class Database:
         return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
 
     async def count_submissions(self, course: str | None = None) -> int:
-        sql, args = "SELECT count(*) FROM submissions", ()
+        sql, args = "SELECT count(*) FROM submissions", tuple[str, ...]()
         if course is not None:
             sql, args = sql + " WHERE course = ?", (course,)
         async with self._reader() as conn:
@@ -356,7 +356,7 @@ class Database:
             rows = await conn.execute_fetchall(
                 "SELECT version FROM course_versions WHERE course = ?", (course,)
             )
-        return int(rows[0][0]) if rows else 0
+        return int(next(iter(rows))[0]) if rows else 0
 
     async def score_rows(self, course: str) -> list[ScoreRow]:
         """Every submission's scores and summarised answers, with the participant's
@@ -521,7 +521,9 @@ async def _store_submissions(
             known_ids,
         )
         taken = {(row[0], row[1]) for row in rows}
-    (next_id,) = (await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))[0]
+    (next_id,) = list(
+        await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants")
+    )[0]
     numbers: dict[str, int] = {}
 
     outcomes: list[tuple[_Job, Any, BaseException | None]] = []
@@ -531,6 +533,7 @@ async def _store_submissions(
         new = job.submission
         assert new is not None
         prior = earlier.get(new.submission_id)
+        error: EvalsvcError
         if prior is not None:
             if prior[0] != new.body_hash:
                 error = Unprocessable(
@@ -549,7 +552,7 @@ async def _store_submissions(
                     "SELECT coalesce(max(number), 0) FROM participants WHERE course = ?",
                     (new.course,),
                 )
-                numbers[new.course] = rows[0][0]
+                numbers[new.course] = list(rows)[0][0]
             next_id += 1
             numbers[new.course] += 1
             person = people[(new.course, new.code_hash)] = (next_id, new.agency)

@@ -228,11 +228,14 @@ class EvaluatorApi(Controller):
             score_rows=lambda: intake.db.score_rows(course.id),
             responses=lambda: intake.db.iter_responses(course.id),
         )
-        rendered = participant_export.render(data)
-        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-        if participant_export.streamed:
-            return Stream(rendered, media_type=participant_export.media_type, headers=headers)
-        content = await rendered  # type: ignore[misc]
+        if participant_export.stream is not None:
+            return Stream(
+                participant_export.stream(data),
+                media_type=participant_export.media_type,
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        assert participant_export.render is not None
+        content = await participant_export.render(data)
         return _download(content, participant_export.media_type, filename)
 
 

@@ -62,7 +62,7 @@ def choose_language(request: Request, offered: Iterable[str], default: str) -> s
     offered = tuple(offered)
     for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in offered:
-            return candidate  # type: ignore[return-value]
+            return candidate
     for lang in _accept_language(request.headers.get("accept-language", "")):
         if lang in offered:
             return lang

@@ -591,7 +591,8 @@ class _Family:
         residual, projected, norms = span.residual_sparse(candidates.columns, candidates.values)
         alone = residual <= (TOLERANCE**2) * norms
         findings = []
-        for i in np.flatnonzero(alone):
+        for index in np.flatnonzero(alone):
+            i = int(index)
             what = f"a cell of {int(candidates.sizes[i])} people"
             vector = candidates.dense(i, length)
             findings.append(_finding(self.name, span, row_releases, vector, what, None, reduced))
