@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = commands.add_parser("report", help="write a report from the database, offline")
     report.add_argument("course")
-    report.add_argument("--format", choices=("json", "csv", "xlsx", "html"), required=True)
+    report.add_argument("--format", choices=("json", "csv", "xlsx", "html", "pdf"), required=True)
     report.add_argument("--out", type=Path, required=True)
     report.add_argument("--table", default="summary", help="which table --format csv writes")
     report.add_argument("--lang", help="language of names and titles")

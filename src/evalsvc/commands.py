@@ -168,6 +168,10 @@ def write_report(
         content = xlsx_export.workbook(report, course)
     elif fmt == "html":
         content = html_report.render_report(report, course, inline_css=True, links=[])
+    elif fmt == "pdf":
+        from evalsvc.exports import pdf_report
+
+        content = pdf_report.report_pdf(report, course)
     else:
         named = export_tables.report_tables(report, course)
         if table not in named:

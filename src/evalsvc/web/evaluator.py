@@ -27,6 +27,7 @@ from evalsvc.exports import tables as export_tables
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
+from evalsvc.web import data_downloads
 from evalsvc.web.auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -150,7 +151,10 @@ class EvaluatorApi(Controller):
 
     @get(
         "/{course_id:str}/{download:str}",
-        summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv",
+        summary=(
+            "Downloads: <table>.csv, report.xlsx, report.pdf; analysts: scores.csv,"
+            " responses.csv, responses.sav/.dta, scores.sav/.dta, responses.R"
+        ),
         responses=EVALUATOR_READ,
     )
     async def download(
@@ -168,6 +172,11 @@ class EvaluatorApi(Controller):
             report = await report_cache.report(intake.db, course, lang)
             content = await anyio.to_thread.run_sync(xlsx_export.workbook, report, course)
             return _download(content, XLSX, f"{course.id}-report.xlsx")
+        if download == "report.pdf":
+            return await data_downloads.report_pdf(intake, report_cache, course, lang)
+        if download in data_downloads.ANALYST_FILES:
+            require_analyst(reader)
+            return await data_downloads.analyst_file(intake, course, download, lang)
         if suffix != "csv":
             raise NotFound(f"no download {download!r}", code="unknown_download")
         if name in export_tables.TABLE_NAMES:
@@ -269,12 +278,18 @@ class EvaluatorPages(Controller):
             ("Feedback (CSV)", f"{base}/feedback.csv"),
             ("Codebook (CSV)", f"{base}/codebook.csv"),
             ("Workbook (Excel)", f"{base}/report.xlsx"),
+            ("Report (PDF)", f"{base}/report.pdf?lang={report.lang}"),
         ]
         if reader.role == "analyst":
             links += [
                 ("Scores per participant (CSV)", f"{base}/scores.csv"),
                 ("Responses (CSV)", f"{base}/responses.csv"),
                 ("Item codebook (CSV)", f"{base}/items_codebook.csv?lang={report.lang}"),
+                ("Responses (SPSS)", f"{base}/responses.sav?lang={report.lang}"),
+                ("Responses (Stata)", f"{base}/responses.dta?lang={report.lang}"),
+                ("Responses labels (R)", f"{base}/responses.R?lang={report.lang}"),
+                ("Scores (SPSS)", f"{base}/scores.sav?lang={report.lang}"),
+                ("Scores (Stata)", f"{base}/scores.dta?lang={report.lang}"),
             ]
         links.append(("Log out", "/logout"))
         html = await anyio.to_thread.run_sync(
