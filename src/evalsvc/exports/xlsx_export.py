@@ -41,7 +41,7 @@ from evalsvc.domain.cohort import ALL
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
 from evalsvc.domain.summary import SummaryRow
-from evalsvc.exports import methods, tables
+from evalsvc.exports import methods, tables, xlsx_print
 from evalsvc.exports.safe import is_dangerous
 
 if TYPE_CHECKING:
@@ -173,6 +173,7 @@ def workbook(report: CourseReport, course: Course) -> bytes:
     _table_sheet(sheets["Questions"], "items_codebook", questions, formats, meanings)
     _methods_sheet(sheets["Methods"], report, formats)
     _table_sheet(sheets["Codebook"], "codebook", named["codebook"], formats, meanings)
+    xlsx_print.set_print_layout(book, f"{report.title}: evaluation report")
     book.close()
     return output.getvalue()
 
