@@ -1,4 +1,4 @@
-"""Command line: evalsvc check | serve | codes | token | report | demo.
+"""Command line: evalsvc check | serve | codes | token | report | demo | paper | import.
 
 Each command parses its arguments here and calls into the package; no logic of
 its own beyond formatting what it prints.
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     demo.set_defaults(run=run_demo)
+
+    add_data_commands(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -163,6 +165,93 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     print(f"demo: {stored} submissions stored" if stored else "demo: data already present, kept it")
     return 0
+
+
+# -- data in and out: paper, XLSForm (issue 15) ---------------------------------------------
+
+
+def add_data_commands(commands: argparse._SubParsersAction) -> None:
+    paper = commands.add_parser(
+        "paper", help="print a phase as a paper questionnaire (PDF), or its CSV template"
+    )
+    paper.add_argument("course")
+    paper.add_argument("phase")
+    paper.add_argument("--lang", help="language of the questionnaire (default: the course's)")
+    paper.add_argument("--out", type=Path, help="file to write (template: default stdout)")
+    paper.add_argument(
+        "--template", action="store_true", help="write the CSV to type the answers into"
+    )
+    paper.set_defaults(run=run_paper)
+
+    imports = commands.add_parser("import", help="import answers or questionnaires")
+    import_commands = imports.add_subparsers(dest="import_command", required=True)
+    typed = import_commands.add_parser(
+        "paper", help="store typed-in paper questionnaires (CSV from --template)"
+    )
+    typed.add_argument("course")
+    typed.add_argument("phase")
+    typed.add_argument("file", type=Path)
+    typed.add_argument("--second", type=Path, help="the same stack typed by someone else")
+    typed.add_argument(
+        "--conflicts", type=Path, help="where disagreements go (default FILE-conflicts.csv)"
+    )
+    typed.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    typed.set_defaults(run=run_import_paper)
+
+
+def run_paper(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    content = commands.paper_questionnaire(
+        settings_from_env(), args.course, args.phase, args.lang, args.template
+    )
+    if isinstance(content, str):
+        if args.out is None:
+            sys.stdout.write(content)
+        else:
+            args.out.write_text(content, encoding="utf-8")
+        return 0
+    out = args.out or Path(f"{args.course}-{args.phase}-{args.lang or 'default'}.pdf")
+    out.write_bytes(content)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def run_import_paper(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    result = commands.import_paper(
+        settings_from_env(),
+        args.course,
+        args.phase,
+        args.file,
+        args.second,
+        args.conflicts,
+        args.dry_run,
+    )
+    if result.disagreements:
+        where = args.conflicts or commands.default_conflicts_path(args.file)
+        rows = len({d.row for d in result.disagreements})
+        print(
+            f"{len(result.disagreements)} disagreement(s) in {rows} row(s) between the two"
+            f" typings, written to {where}; nothing was stored. Correct the files and run"
+            " the command again."
+        )
+        for d in result.disagreements:
+            print(f"  row {d.row} ({d.code}) {d.item}: {d.first!r} / {d.second!r}")
+        return 1
+    counts = Counter(outcome.status for outcome in result.outcomes)
+    for outcome in result.outcomes:
+        if outcome.status == "rejected":
+            for reason in outcome.reasons:
+                print(f"  row {outcome.row} ({outcome.code or 'no code'}) rejected: {reason}")
+    verb = "valid (dry run, nothing stored)" if args.dry_run else "stored"
+    counted = counts["valid"] if args.dry_run else counts["stored"]
+    print(
+        f"{args.file}: {counted} {verb}, {counts['already_there']} already there,"
+        f" {counts['rejected']} rejected"
+    )
+    return 1 if counts["rejected"] else 0
 
 
 def describe_course(course: Course) -> str:

@@ -126,7 +126,10 @@ class Intake:
         agency: str,
         lang: str,
         validated: dict[str, Any],
+        received_at: str | None = None,
     ) -> StoredSubmission:
+        """Score and store; `received_at` (UTC, as `utc_now` writes it) defaults to now,
+        and is given by imports of answers collected earlier (paper)."""
         knowledge, confidence, correct = scoring.score_submission(course, validated)
         feedback_items = course.items_by_role("feedback")
         # the shape of domain.cohort.PhaseScores, which the reports decode it into
@@ -148,7 +151,7 @@ class Intake:
             feedback_json=msgspec.json.encode(
                 {item.id: validated[item.id] for item in feedback_items if item.id in validated}
             ).decode(),
-            received_at=utc_now(),
+            received_at=received_at or utc_now(),
         )
         return await self.db.store_submission(new)
 
