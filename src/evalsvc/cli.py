@@ -1,4 +1,4 @@
-"""Command line: evalsvc check | serve | codes | token | report | demo | paper | import.
+"""Command line: evalsvc check | serve | codes | token | report | demo | paper | import | export.
 
 Each command parses its arguments here and calls into the package; no logic of
 its own beyond formatting what it prints.
@@ -197,6 +197,57 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     )
     typed.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
     typed.set_defaults(run=run_import_paper)
+    forms = import_commands.add_parser(
+        "xlsform", help="turn the XLSForms of a course's phases into a course folder"
+    )
+    forms.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    forms.add_argument("--course-id", required=True)
+    forms.add_argument("--out", type=Path, required=True, help="the course folder to write")
+    forms.add_argument(
+        "--phase", action="append", default=[], metavar="FILE=PHASE", help="a file's phase"
+    )
+    forms.set_defaults(run=run_import_xlsform)
+
+    exports = commands.add_parser("export", help="export a course for other tools")
+    export_commands = exports.add_subparsers(dest="export_command", required=True)
+    xlsform = export_commands.add_parser(
+        "xlsform", help="one XLSForm per phase, for KoboToolbox or ODK"
+    )
+    xlsform.add_argument("course")
+    xlsform.add_argument("--out", type=Path, required=True, help="folder for the .xlsx files")
+    xlsform.set_defaults(run=run_export_xlsform)
+
+
+def run_export_xlsform(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+    from evalsvc.exports import xlsform
+
+    course = commands.find_course(settings_from_env(), args.course)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, content in xlsform.course_xlsforms(course).items():
+        (args.out / name).write_bytes(content)
+        print(args.out / name)
+    return 0
+
+
+def run_import_xlsform(args: argparse.Namespace) -> int:
+    from evalsvc import xlsform_import
+
+    overrides = xlsform_import.phase_overrides(args.phase)
+    xlsform_import.check_course_id(args.course_id, args.out)
+    forms = [xlsform_import.read_xlsform(path) for path in args.files]
+    result = xlsform_import.import_xlsforms(forms, args.course_id, overrides)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in xlsform_import.write_folder(result, args.out):
+        print(path)
+    if result.todos:
+        print(
+            f"{result.todos} TODO marker(s) to fill in (grep TODO); `evalsvc check"
+            f" {args.out}` lists them",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def run_paper(args: argparse.Namespace) -> int:
