@@ -38,14 +38,6 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-def available() -> bool:
-    try:
-        _weasyprint()
-    except FeatureUnavailable:
-        return False
-    return True
-
-
 def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (), title: str | None = None) -> bytes:
     """The PDF of an HTML page; `stylesheets` (CSS text) are user sheets, below the
     page's own in the cascade."""
