@@ -77,7 +77,7 @@ def _assignments(key: str, value: Any) -> list[str]:
 
 
 def _inline(entry: Mapping[str, Any]) -> str:
-    parts = []
+    parts: list[str] = []
     for key, value in entry.items():
         if isinstance(value, Mapping):
             parts.extend(f"{_key(key)}.{_key(sub)} = {_value(v)}" for sub, v in value.items())

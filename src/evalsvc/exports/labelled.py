@@ -143,7 +143,9 @@ def sav_bytes(table: LabelledTable) -> bytes:
             },
             variable_value_labels=_value_labels(table.variables, SPSS_VALUE_LABEL_BYTES, bytes),
             missing_ranges={
-                v.name: list(v.user_missing)[:3] for v in table.variables if v.user_missing
+                v.name: [float(code) for code in v.user_missing[:3]]
+                for v in table.variables
+                if v.user_missing
             },
             variable_measure={v.name: v.measure for v in table.variables},
             variable_format={name: "F8.0" for name in _whole_columns(table)},
