@@ -1,4 +1,5 @@
-"""Command line: evalsvc check | serve | codes | token | report | rescore | demo.
+"""Command line: evalsvc check | serve | codes | token | report | rescore | demo | paper |
+import | export.
 
 Each command parses its arguments here and calls into the package; no logic of
 its own beyond formatting what it prints.
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = commands.add_parser("report", help="write a report from the database, offline")
     report.add_argument("course")
-    report.add_argument("--format", choices=("json", "csv", "xlsx", "html"), required=True)
+    report.add_argument("--format", choices=("json", "csv", "xlsx", "html", "pdf"), required=True)
     report.add_argument("--out", type=Path, required=True)
     report.add_argument("--table", default="summary", help="which table --format csv writes")
     report.add_argument("--lang", help="language of names and titles")
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     demo.set_defaults(run=run_demo)
+
+    add_data_commands(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -202,6 +205,144 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     print(f"demo: {stored} submissions stored" if stored else "demo: data already present, kept it")
     return 0
+
+
+# -- data in and out: paper, XLSForm (issue 15) ---------------------------------------------
+
+
+def add_data_commands(commands: argparse._SubParsersAction) -> None:
+    paper = commands.add_parser(
+        "paper", help="print a phase as a paper questionnaire (PDF), or its CSV template"
+    )
+    paper.add_argument("course")
+    paper.add_argument("phase")
+    paper.add_argument("--lang", help="language of the questionnaire (default: the course's)")
+    paper.add_argument("--out", type=Path, help="file to write (template: default stdout)")
+    paper.add_argument(
+        "--template", action="store_true", help="write the CSV to type the answers into"
+    )
+    paper.set_defaults(run=run_paper)
+
+    imports = commands.add_parser("import", help="import answers or questionnaires")
+    import_commands = imports.add_subparsers(dest="import_command", required=True)
+    typed = import_commands.add_parser(
+        "paper", help="store typed-in paper questionnaires (CSV from --template)"
+    )
+    typed.add_argument("course")
+    typed.add_argument("phase")
+    typed.add_argument("file", type=Path)
+    typed.add_argument("--second", type=Path, help="the same stack typed by someone else")
+    typed.add_argument(
+        "--conflicts", type=Path, help="where disagreements go (default FILE-conflicts.csv)"
+    )
+    typed.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    typed.set_defaults(run=run_import_paper)
+    forms = import_commands.add_parser(
+        "xlsform", help="turn the XLSForms of a course's phases into a course folder"
+    )
+    forms.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    forms.add_argument("--course-id", required=True)
+    forms.add_argument("--out", type=Path, required=True, help="the course folder to write")
+    forms.add_argument(
+        "--phase", action="append", default=[], metavar="FILE=PHASE", help="a file's phase"
+    )
+    forms.set_defaults(run=run_import_xlsform)
+
+    exports = commands.add_parser("export", help="export a course for other tools")
+    export_commands = exports.add_subparsers(dest="export_command", required=True)
+    xlsform = export_commands.add_parser(
+        "xlsform", help="one XLSForm per phase, for KoboToolbox or ODK"
+    )
+    xlsform.add_argument("course")
+    xlsform.add_argument("--out", type=Path, required=True, help="folder for the .xlsx files")
+    xlsform.set_defaults(run=run_export_xlsform)
+
+
+def run_export_xlsform(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+    from evalsvc.exports import xlsform
+
+    course = commands.find_course(settings_from_env(), args.course)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, content in xlsform.course_xlsforms(course).items():
+        (args.out / name).write_bytes(content)
+        print(args.out / name)
+    return 0
+
+
+def run_import_xlsform(args: argparse.Namespace) -> int:
+    from evalsvc import xlsform_import
+
+    overrides = xlsform_import.phase_overrides(args.phase)
+    xlsform_import.check_course_id(args.course_id, args.out)
+    forms = [xlsform_import.read_xlsform(path) for path in args.files]
+    result = xlsform_import.import_xlsforms(forms, args.course_id, overrides)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in xlsform_import.write_folder(result, args.out):
+        print(path)
+    if result.todos:
+        print(
+            f"{result.todos} TODO marker(s) to fill in (grep TODO); `evalsvc check"
+            f" {args.out}` lists them",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def run_paper(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    content = commands.paper_questionnaire(
+        settings_from_env(), args.course, args.phase, args.lang, args.template
+    )
+    if isinstance(content, str):
+        if args.out is None:
+            sys.stdout.write(content)
+        else:
+            args.out.write_text(content, encoding="utf-8")
+        return 0
+    out = args.out or Path(f"{args.course}-{args.phase}-{args.lang or 'default'}.pdf")
+    out.write_bytes(content)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def run_import_paper(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    result = commands.import_paper(
+        settings_from_env(),
+        args.course,
+        args.phase,
+        args.file,
+        args.second,
+        args.conflicts,
+        args.dry_run,
+    )
+    if result.disagreements:
+        where = args.conflicts or commands.default_conflicts_path(args.file)
+        rows = len({d.row for d in result.disagreements})
+        print(
+            f"{len(result.disagreements)} disagreement(s) in {rows} row(s) between the two"
+            f" typings, written to {where}; nothing was stored. Correct the files and run"
+            " the command again."
+        )
+        for d in result.disagreements:
+            print(f"  row {d.row} ({d.code}) {d.item}: {d.first!r} / {d.second!r}")
+        return 1
+    counts = Counter(outcome.status for outcome in result.outcomes)
+    for outcome in result.outcomes:
+        if outcome.status == "rejected":
+            for reason in outcome.reasons:
+                print(f"  row {outcome.row} ({outcome.code or 'no code'}) rejected: {reason}")
+    verb = "valid (dry run, nothing stored)" if args.dry_run else "stored"
+    counted = counts["valid"] if args.dry_run else counts["stored"]
+    print(
+        f"{args.file}: {counted} {verb}, {counts['already_there']} already there,"
+        f" {counts['rejected']} rejected"
+    )
+    return 1 if counts["rejected"] else 0
 
 
 def describe_course(course: Course) -> str:

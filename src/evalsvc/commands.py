@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import jinja2
 import msgspec
@@ -161,6 +161,10 @@ def write_report(
         from evalsvc.exports import html_report
 
         content = html_report.render_report(report, course, inline_css=True, links=[])
+    elif fmt == "pdf":
+        from evalsvc.exports import pdf_report
+
+        content = pdf_report.report_pdf(report, course)
     else:
         name = "report.xlsx" if fmt == "xlsx" else f"{table}.csv"
         export = exports.REPORT_EXPORTS.get(name)
@@ -205,3 +209,72 @@ def demo(settings: Settings, course_id: str, participants: int, seed: int, if_em
         return await demo_cohort.fill(intake, course, participants, seed)
 
     return with_database(settings, work)
+
+
+# -- paper questionnaires (issue 15) ---------------------------------------------------------
+
+
+def paper_questionnaire(
+    settings: Settings, course_id: str, phase: str, lang: str | None, template: bool
+) -> bytes | str:
+    """The printable PDF of a phase, or (`template`) its CSV template for typing in."""
+    from evalsvc.exports import paper
+    from evalsvc.web.i18n import gettext_for
+
+    course = find_course(settings, course_id)
+    if course.phase(phase) is None:
+        raise ConfigError(
+            f"no phase {phase!r} in {course_id}; it has {', '.join(course.phase_ids())}"
+        )
+    if template:
+        return paper.csv_template(course, phase)
+    language = lang or course.default_lang
+    if language not in course.languages:
+        raise ConfigError(
+            f"{course_id} is not offered in {language!r}: {', '.join(course.languages)}"
+        )
+    return paper.paper_pdf(course, phase, language, gettext_for(language))
+
+
+class PaperImport(NamedTuple):
+    outcomes: list
+    """paper_import.RowOutcome per row; empty when the typings disagree."""
+    disagreements: list
+    """paper_import.Disagreement per differing cell (double entry only)."""
+
+
+def import_paper(
+    settings: Settings,
+    course_id: str,
+    phase: str,
+    first: Path,
+    second: Path | None,
+    conflicts: Path | None,
+    dry_run: bool,
+) -> PaperImport:
+    from evalsvc import paper_import
+    from evalsvc.intake import Intake
+
+    settings = settings.with_secret()
+    course = find_course(settings, course_id)
+    if course.phase(phase) is None:
+        raise ConfigError(
+            f"no phase {phase!r} in {course_id}; it has {', '.join(course.phase_ids())}"
+        )
+    sheet = paper_import.read_sheet(first, course, phase)
+    if second is not None:
+        other = paper_import.read_sheet(second, course, phase)
+        found = paper_import.disagreements(course, phase, sheet, other)
+        if found:
+            paper_import.write_disagreements(conflicts or default_conflicts_path(first), found)
+            return PaperImport([], found)
+
+    async def work(db: Database) -> list:
+        intake = Intake({course.id: course}, db, settings.secret_key)
+        return await paper_import.import_sheet(intake, course, phase, sheet, dry_run=dry_run)
+
+    return PaperImport(with_database(settings, work), [])
+
+
+def default_conflicts_path(first: Path) -> Path:
+    return first.with_name(f"{first.stem}-conflicts.csv")

@@ -10,7 +10,8 @@ EvalsvcError
     ├── NotFound           404
     ├── Conflict           409: already submitted
     ├── Unprocessable      422: invalid answers, reused submission_id
-    └── TooManyRequests    429: too many failed code attempts
+    ├── TooManyRequests    429: too many failed code attempts
+    └── FeatureUnavailable 503: a system library this feature needs is missing (PDF)
 """
 
 from __future__ import annotations
@@ -78,3 +79,10 @@ class Unprocessable(RequestError):
 class TooManyRequests(RequestError):
     status_code = 429
     code = "too_many_requests"
+
+
+class FeatureUnavailable(RequestError):
+    """A feature whose system libraries are missing here, e.g. Pango for PDFs."""
+
+    status_code = 503
+    code = "unavailable"

@@ -126,7 +126,10 @@ class Intake:
         agency: str,
         lang: str,
         validated: dict[str, Any],
+        received_at: str | None = None,
     ) -> StoredSubmission:
+        """Score and store; `received_at` (UTC, as `utc_now` writes it) defaults to now,
+        and is given by imports of answers collected earlier (paper)."""
         derived = derive(course, phase_id, validated)
         body = msgspec.json.encode(
             {"phase": phase_id, "code": identity.normalized, "agency": agency, "lang": lang}
@@ -145,7 +148,7 @@ class Intake:
             summarised_json=msgspec.json.encode(derived.summarised).decode(),
             breakdowns_json=msgspec.json.encode(derived.breakdowns).decode(),
             scoring=derived.scoring,
-            received_at=utc_now(),
+            received_at=received_at or utc_now(),
         )
         return await self.db.store_submission(new)
 

@@ -373,6 +373,9 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
         elif phase.opens and phase.closes and phase.closes <= phase.opens:
             at_course(f"phase {phase.id}", "closes is not after opens")
 
+    for label, value in _todo_markers(course):
+        at_course(label, f"TODO left by an import: {value!r}; replace it with the real value")
+
     skills = set(course.skill_ids())
     pre, post = course.phase("pre"), course.phase("post")
     for item in course.items:
@@ -386,6 +389,20 @@ def check_course(course: Course, item_files: dict[str, str], course_file: str) -
                 f"{item.section!r} is not in both phases",
             )
     return problems
+
+
+TODO_MARK = "TODO"
+"""What `evalsvc import xlsform` writes where a form did not say (see xlsform_import)."""
+
+
+def _todo_markers(course: Course) -> Iterable[tuple[str, str]]:
+    for label, value in _ids(course):
+        if value.startswith(TODO_MARK):
+            yield label, value
+    for label, text in texts_of(course):
+        for value in text.values():
+            if value.startswith(TODO_MARK):
+                yield label, value
 
 
 def _known_timezone(name: str) -> bool:

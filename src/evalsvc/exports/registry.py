@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import anyio
+
 from evalsvc.domain.questionnaire import Course
 from evalsvc.exports import csv_export
 from evalsvc.exports import tables as export_tables
@@ -26,6 +28,10 @@ if TYPE_CHECKING:  # annotations only: no storage import at run time
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML = "text/html"
+PDF = "application/pdf"
+SAV = "application/x-spss-sav"
+DTA = "application/x-stata-dta"
+R_SCRIPT = "text/plain; charset=utf-8"
 
 Audience = Literal["evaluator", "analyst"]
 Content = bytes | str
@@ -77,6 +83,12 @@ def _workbook(report: CourseReport, course: Course) -> Content:
     return xlsx_export.workbook(report, course)
 
 
+def _report_pdf(report: CourseReport, course: Course) -> Content:
+    from evalsvc.exports import pdf_report
+
+    return pdf_report.report_pdf(report, course)
+
+
 async def _scores_csv(data: ParticipantData) -> Content:
     measures = [m.id for m in data.report.design.measures]
     rows = export_tables.score_rows(await data.score_rows(), measures)
@@ -86,6 +98,34 @@ async def _scores_csv(data: ParticipantData) -> Content:
 async def _items_codebook_csv(data: ParticipantData) -> Content:
     columns, rows = export_tables.item_codebook(data.course, data.lang)
     return csv_export.table_csv(columns, rows)
+
+
+def _labelled(table_name: str, write: str) -> Callable[[ParticipantData], Awaitable[Content]]:
+    """responses or scores as an SPSS .sav or Stata .dta file with labels in the language."""
+
+    async def render(data: ParticipantData) -> Content:
+        from evalsvc.exports import labelled, labelled_tables
+
+        if table_name == "scores":
+            table = labelled_tables.scores_table(data.course, await data.score_rows(), data.lang)
+        else:
+            rows = [row async for row in data.responses()]
+            table = await anyio.to_thread.run_sync(
+                labelled_tables.responses_table, data.course, rows, data.lang
+            )
+        writer = labelled.sav_bytes if write == "sav" else labelled.dta_bytes
+        return await anyio.to_thread.run_sync(writer, table)
+
+    return render
+
+
+async def _responses_r(data: ParticipantData) -> Content:
+    from evalsvc.exports import r_script
+
+    course, lang = data.course, data.lang
+    return r_script.responses_r(
+        course, lang, f"{course.id}-responses.csv", f"{course.id}-responses.R"
+    )
 
 
 def _responses_csv(data: ParticipantData) -> AsyncIterator[bytes]:
@@ -104,6 +144,7 @@ REPORT_EXPORTS: dict[str, ReportExport] = {
         for spec in export_tables.TABLES
     },
     "report.xlsx": ReportExport("report.xlsx", XLSX, "Workbook (Excel)", _workbook),
+    "report.pdf": ReportExport("report.pdf", PDF, "Report (PDF)", _report_pdf),
 }
 
 PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
@@ -115,6 +156,21 @@ PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
     ),
     "items_codebook.csv": ParticipantExport(
         "items_codebook.csv", CSV, "Item codebook (CSV)", render=_items_codebook_csv
+    ),
+    "responses.sav": ParticipantExport(
+        "responses.sav", SAV, "Responses (SPSS)", render=_labelled("responses", "sav")
+    ),
+    "responses.dta": ParticipantExport(
+        "responses.dta", DTA, "Responses (Stata)", render=_labelled("responses", "dta")
+    ),
+    "responses.R": ParticipantExport(
+        "responses.R", R_SCRIPT, "Responses labels (R script)", render=_responses_r
+    ),
+    "scores.sav": ParticipantExport(
+        "scores.sav", SAV, "Scores (SPSS)", render=_labelled("scores", "sav")
+    ),
+    "scores.dta": ParticipantExport(
+        "scores.dta", DTA, "Scores (Stata)", render=_labelled("scores", "dta")
     ),
 }
 

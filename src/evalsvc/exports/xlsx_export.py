@@ -33,7 +33,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from evalsvc.domain.design import Design, Measure
 from evalsvc.domain.questionnaire import Course
-from evalsvc.exports import methods, tables
+from evalsvc.exports import methods, tables, xlsx_print
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import excel_format
 from evalsvc.exports.plain_language import in_brief
@@ -124,6 +124,7 @@ def workbook(report: CourseReport, course: Course) -> bytes:
         sheets[QUESTIONS], "items_codebook", questions, formats, meanings, report.design
     ).write(None)
     _methods_sheet(sheets[METHODS], report, course, names, formats)
+    xlsx_print.set_print_layout(book, f"{report.title}: evaluation report")
     book.close()
     return output.getvalue()
 

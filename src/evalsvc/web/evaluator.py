@@ -198,7 +198,10 @@ class EvaluatorApi(Controller):
 
     @get(
         "/{course_id:str}/{download:str}",
-        summary="Downloads: <table>.csv, report.xlsx; analysts: scores.csv, responses.csv ...",
+        summary=(
+            "Downloads: <table>.csv, report.xlsx, report.pdf; analysts: scores.csv,"
+            " responses.csv, responses.sav/.dta, scores.sav/.dta, responses.R"
+        ),
         responses=EVALUATOR_READ,
     )
     async def download(
