@@ -132,7 +132,7 @@ async def test_scores_are_wide_per_phase_measure_and_skill_in_russian(trio, suff
     columns = ["participant", "agency"] + [
         f"{measure}_{skill}_{phase}"
         for phase in ("pre", "post", "follow_up")
-        for measure in ("knowledge", "confidence")
+        for measure in ("knowledge", "confidence", "dont_know")
         for skill in ("detection", "tracing", "total")
     ]
     assert list(frame.columns) == columns

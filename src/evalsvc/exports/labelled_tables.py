@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
+from evalsvc.domain.design import course_measures
 from evalsvc.domain.questionnaire import DONT_KNOW, NOT_APPLICABLE, Course, Item
 from evalsvc.domain.scoring import TOTAL
 from evalsvc.exports.labelled import Cell, LabelledTable, Variable, variable_names
@@ -89,7 +90,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
     TOTAL: {"en": "all skills", "ru": "все навыки", "kk": "барлық дағдылар"},
 }
-MEASURE_ORDER = ("knowledge", "confidence", "dont_know")
 
 
 def word(key: str, lang: str) -> str:
@@ -269,25 +269,23 @@ _decode_scores = msgspec.json.Decoder(dict[str, Any]).decode
 def scores_table(course: Course, rows: Iterable[ScoreRow], lang: str) -> LabelledTable:
     """One row per participant: agency, then each phase x measure x skill score.
 
-    Measures are the score dicts of numbers found in the stored scores (today
-    knowledge and confidence), in `MEASURE_ORDER` and then by name; per-item
-    correctness (dicts of true/false) is not a score and is left out.
+    The measures are the course's (`domain.design`: knowledge, confidence and "I don't
+    know", each where the course has items for it), in that order.
     """
+    ordered_measures = [m.id for m in course_measures(course)]
     people: dict[int, tuple[str, dict[tuple[str, str, str], float]]] = {}
-    measures: set[str] = set()
     keys_seen: set[str] = set()
     for row in rows:
         agency, values = people.setdefault(row.participant, (row.agency, {}))
-        for measure, scores in _decode_scores(row.scores_json).items():
-            if not isinstance(scores, dict) or not all(_is_number(v) for v in scores.values()):
+        stored = _decode_scores(row.scores_json)
+        for measure in ordered_measures:
+            scores = stored.get(measure)
+            if not isinstance(scores, dict):
                 continue
-            measures.add(measure)
             for key, value in scores.items():
-                keys_seen.add(key)
-                values[(row.phase, measure, key)] = float(value)
-    ordered_measures = sorted(
-        measures, key=lambda m: (MEASURE_ORDER.index(m) if m in MEASURE_ORDER else 99, m)
-    )
+                if _is_number(value):
+                    keys_seen.add(key)
+                    values[(row.phase, measure, key)] = float(value)
     skills = [s for s in course.skill_ids() if s in keys_seen or not keys_seen]
     skills += sorted(keys_seen - set(skills) - {TOTAL}) + [TOTAL]
     skill_names = {s.id: _label(course, s.name, lang) for s in course.skills}

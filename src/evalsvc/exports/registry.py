@@ -37,6 +37,14 @@ Audience = Literal["evaluator", "analyst"]
 Content = bytes | str
 
 
+def filename(course_id: str, name: str, lang: str | None) -> str:
+    """``<course>-<name>``, with the language before the suffix when it has one."""
+    if lang is None:
+        return f"{course_id}-{name}"
+    stem, _, suffix = name.rpartition(".")
+    return f"{course_id}-{stem}-{lang}.{suffix}"
+
+
 @dataclass(frozen=True)
 class ReportExport:
     name: str
@@ -44,6 +52,8 @@ class ReportExport:
     description: str
     render: Callable[[CourseReport, Course], Content]
     audience: Audience = "evaluator"
+    per_language: bool = False
+    """Written in the report's language: the file name says which."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class ParticipantExport:
     render: Callable[[ParticipantData], Awaitable[Content]] | None = None
     stream: Callable[[ParticipantData], AsyncIterator[bytes]] | None = None
     audience: Audience = "analyst"
+    per_language: bool = False
 
 
 def _table_csv(name: str) -> Callable[[CourseReport, Course], Content]:
@@ -144,7 +155,7 @@ REPORT_EXPORTS: dict[str, ReportExport] = {
         for spec in export_tables.TABLES
     },
     "report.xlsx": ReportExport("report.xlsx", XLSX, "Workbook (Excel)", _workbook),
-    "report.pdf": ReportExport("report.pdf", PDF, "Report (PDF)", _report_pdf),
+    "report.pdf": ReportExport("report.pdf", PDF, "Report (PDF)", _report_pdf, per_language=True),
 }
 
 PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
@@ -158,19 +169,31 @@ PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
         "items_codebook.csv", CSV, "Item codebook (CSV)", render=_items_codebook_csv
     ),
     "responses.sav": ParticipantExport(
-        "responses.sav", SAV, "Responses (SPSS)", render=_labelled("responses", "sav")
+        "responses.sav",
+        SAV,
+        "Responses (SPSS)",
+        render=_labelled("responses", "sav"),
+        per_language=True,
     ),
     "responses.dta": ParticipantExport(
-        "responses.dta", DTA, "Responses (Stata)", render=_labelled("responses", "dta")
+        "responses.dta",
+        DTA,
+        "Responses (Stata)",
+        render=_labelled("responses", "dta"),
+        per_language=True,
     ),
     "responses.R": ParticipantExport(
-        "responses.R", R_SCRIPT, "Responses labels (R script)", render=_responses_r
+        "responses.R",
+        R_SCRIPT,
+        "Responses labels (R script)",
+        render=_responses_r,
+        per_language=True,
     ),
     "scores.sav": ParticipantExport(
-        "scores.sav", SAV, "Scores (SPSS)", render=_labelled("scores", "sav")
+        "scores.sav", SAV, "Scores (SPSS)", render=_labelled("scores", "sav"), per_language=True
     ),
     "scores.dta": ParticipantExport(
-        "scores.dta", DTA, "Scores (Stata)", render=_labelled("scores", "dta")
+        "scores.dta", DTA, "Scores (Stata)", render=_labelled("scores", "dta"), per_language=True
     ),
 }
 

@@ -214,19 +214,25 @@ class EvaluatorApi(Controller):
         lang: FromQuery[str | None] = None,
     ) -> Response:
         course = intake.course(course_id)
-        filename = f"{course.id}-{download}"
         if download in registry.REPORT_EXPORTS:
             export = registry.REPORT_EXPORTS[download]
             report = await report_cache.report(intake.db, course, lang)
             content = await anyio.to_thread.run_sync(export.render, report, course)
-            return _download(content, export.media_type, filename)
+            language = report.lang if export.per_language else None
+            return _download(
+                content, export.media_type, registry.filename(course.id, download, language)
+            )
         participant_export = registry.PARTICIPANT_EXPORTS.get(download)
         if participant_export is None:
             raise NotFound(f"no download {download!r}", code="unknown_download")
         require_analyst(reader)
+        language = intake.language(course, lang)
+        filename = registry.filename(
+            course.id, download, language if participant_export.per_language else None
+        )
         data = registry.ParticipantData(
             course=course,
-            lang=intake.language(course, lang),
+            lang=language,
             report=await report_cache.report(intake.db, course, lang),
             score_rows=lambda: intake.db.score_rows(course.id),
             responses=lambda: intake.db.iter_responses(course.id),
