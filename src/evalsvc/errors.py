@@ -8,6 +8,7 @@ EvalsvcError
     ├── Unauthorized       401: no or unknown evaluator token
     ├── Forbidden          403: wrong role, unknown code, phase closed
     ├── NotFound           404
+    ├── RequestTimeout     408: the request body came too slowly
     ├── Conflict           409: already submitted
     ├── Unprocessable      422: invalid answers, reused submission_id
     └── TooManyRequests    429: too many failed code attempts
@@ -63,6 +64,11 @@ class Forbidden(RequestError):
 class NotFound(RequestError):
     status_code = 404
     code = "not_found"
+
+
+class RequestTimeout(RequestError):
+    status_code = 408
+    code = "request_timeout"
 
 
 class Conflict(RequestError):
