@@ -84,3 +84,5 @@ class Unprocessable(RequestError):
 class TooManyRequests(RequestError):
     status_code = 429
     code = "too_many_requests"
+    retry_after: int | None = None
+    """Seconds until a retry can succeed, sent as the Retry-After header."""
