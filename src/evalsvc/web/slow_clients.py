@@ -63,7 +63,7 @@ class BodyDeadlineMiddleware(ASGIMiddleware):
                     message = await receive()
             except TimeoutError:
                 raise RequestTimeout(
-                    f"the request body did not arrive within {self.seconds:g} seconds;"
+                    f"the request body did not arrive within {self.seconds:g} s;"
                     " nothing was stored, please send it again",
                 ) from None
             if message["type"] != "http.request" or not message.get("more_body", False):
