@@ -291,3 +291,22 @@ async def test_healthz_schema_and_security_headers(client) -> None:
         "referrer-policy",
     ):
         assert header in health.headers
+
+
+async def test_codes_pasted_with_invisible_or_full_width_characters_are_accepted(
+    settings, issue
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from evalsvc.app import create_app
+    from tests.test_codes import full_width
+
+    first, second, third = issue(count=3, agency="border")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for typed in (
+            f"\u200b{first.replace('-', chr(0xA0))}\n",
+            full_width(second),
+            f"{third[:4]}\u2011{third[5:]}\u00a0",
+        ):
+            response = await client.post(RESPONSES, json=body(typed))
+            assert response.status_code == 201, (typed, response.text)
