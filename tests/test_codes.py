@@ -62,8 +62,9 @@ def test_normalize_code(typed: str, expected: str | None) -> None:
     assert normalize_code(typed) == expected
 
 
-INVISIBLE = ["\u00a0", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202f", "\u3000",
-             "\t", "\n", "\r", " ", "-", "\u2010", "\u2011", "\u2013", "\u2212", "\uff0d"]  # fmt: skip
+INVISIBLE = list(
+    "\u00a0\u200b\u200c\u200d\u2060\ufeff\u202f\u3000\t\n\r -\u2010\u2011\u2013\u2212\uff0d"
+)
 
 
 def full_width(text: str) -> str:

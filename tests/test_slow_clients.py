@@ -7,6 +7,7 @@ within the limit, and /healthz stays quick meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -39,7 +40,7 @@ def slow_body(port: int) -> socket.socket:
     sock = connect(port)
     sock.send(
         b"POST " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"answers\": \""
+        b'Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"answers": "'
     )
     return sock
 
@@ -62,10 +63,8 @@ def trickle_until_closed(sockets: list[socket.socket]) -> dict[socket.socket, by
             else:
                 still_open.discard(sock)
         for sock in still_open:
-            try:
+            with contextlib.suppress(OSError):  # closed by the server: the next read sees it
                 sock.send(b"x")
-            except OSError:
-                pass  # closed by the server; the next read sees it
     for sock in sockets:
         sock.close()
     assert not still_open, f"{len(still_open)} slow connections still open after {SLACK} s"
