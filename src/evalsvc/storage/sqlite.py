@@ -195,8 +195,6 @@ class Database:
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
-        self.schema_before = 0
-        """Schema version the file had before this open's migrations."""
 
     # -- lifecycle -----------------------------------------------------------------
     async def open(self, migration_input: MigrationInput | None = None) -> None:
@@ -246,17 +244,15 @@ class Database:
         return self._task is None or self._task.done()
 
     async def _migrate(self, conn: aiosqlite.Connection, given: MigrationInput) -> None:
-        (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+        version = await _user_version(conn)
         if version > len(MIGRATIONS):
             raise StorageUnavailable(
                 f"{self.path} has schema version {version}, newer than this evalsvc knows"
             )
-        self.schema_before = version
         for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                (current,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
-                if current >= number:  # another process upgraded it meanwhile
+                if await _user_version(conn) >= number:  # another process upgraded it meanwhile
                     await conn.execute("ROLLBACK")
                     continue
                 for statement in filter(str.strip, migration.schema.split(";")):
@@ -706,6 +702,11 @@ async def _run_unit(
         return job, None, exc
     await conn.execute("RELEASE unit")
     return job, result, None
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    return int(rows[0][0])
 
 
 def _marks(values: list) -> str:
