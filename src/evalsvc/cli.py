@@ -108,9 +108,9 @@ class _Commands:
         self.subparsers = subparsers
         self.common = common
 
-    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+    def add_parser(self, name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002
         parser: argparse.ArgumentParser = self.subparsers.add_parser(
-            name, parents=[self.common], **kwargs
+            name, parents=[self.common], help=help
         )
         return parser
 

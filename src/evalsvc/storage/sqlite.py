@@ -17,13 +17,19 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import aiosqlite
 import msgspec
 
 from evalsvc.domain.access import Scope
-from evalsvc.errors import Conflict, EvalsvcError, StorageUnavailable, Unprocessable
+from evalsvc.errors import (
+    Conflict,
+    EvalsvcError,
+    RequestError,
+    StorageUnavailable,
+    Unprocessable,
+)
 from evalsvc.storage.records import (
     FeedbackRow,
     KeyFacts,
@@ -393,7 +399,7 @@ class Database:
         return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
 
     async def count_submissions(self, course: str | None = None) -> int:
-        sql, args = "SELECT count(*) FROM submissions", ()
+        sql, args = "SELECT count(*) FROM submissions", cast(tuple[str, ...], ())
         if course is not None:
             sql, args = sql + " WHERE course = ?", (course,)
         async with self._reader() as conn:
@@ -410,7 +416,8 @@ class Database:
                 "SELECT count(*), coalesce(max(id), 0) FROM submissions WHERE course = ?",
                 (course,),
             )
-        return int(rows[0][0]), int(rows[0][1])
+        count, highest = next(iter(rows))
+        return int(count), int(highest)
 
     async def score_rows(self, course: str) -> list[ScoreRow]:
         """Every submission's scores, with the participant's (first) agency; any order."""
@@ -466,7 +473,7 @@ class Database:
                 " (SELECT count(*) FROM participants)",
                 (KEY_FINGERPRINT,),
             )
-        fingerprint, codes, tokens, participants = rows[0]
+        fingerprint, codes, tokens, participants = next(iter(rows))
         return KeyFacts(fingerprint, codes, tokens, participants)
 
     async def set_key_fingerprint(self, fingerprint: bytes) -> None:
@@ -608,7 +615,9 @@ async def _store_submissions(
             known_ids,
         )
         taken = {(row[0], row[1]) for row in rows}
-    (next_id,) = (await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))[0]
+    (next_id,) = next(
+        iter(await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))
+    )
     numbers: dict[str, int] = {}
 
     outcomes: list[tuple[_Job, Any, BaseException | None]] = []
@@ -618,6 +627,7 @@ async def _store_submissions(
         new = job.submission
         assert new is not None
         prior = earlier.get(new.submission_id)
+        error: RequestError
         if prior is not None:
             if prior[0] != new.body_hash:
                 error = Unprocessable(
@@ -636,7 +646,7 @@ async def _store_submissions(
                     "SELECT coalesce(max(number), 0) FROM participants WHERE course = ?",
                     (new.course,),
                 )
-                numbers[new.course] = rows[0][0]
+                numbers[new.course] = next(iter(rows))[0]
             next_id += 1
             numbers[new.course] += 1
             person = people[(new.course, new.code_hash)] = (next_id, new.agency)

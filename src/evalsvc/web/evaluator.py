@@ -192,18 +192,20 @@ async def _participant_level(
     filename = f"{course.id}-{name}.csv"
     if name == "scores":
         participants = await reports.load_participants(intake.db, course)
-        rows = export_tables.score_rows(participants)
-        return _download(csv_export.table_csv(export_tables.scores_columns(), rows), CSV, filename)
+        scores = export_tables.score_rows(participants)
+        return _download(
+            csv_export.table_csv(export_tables.scores_columns(), scores), CSV, filename
+        )
     if name == "items_codebook":
-        columns, rows = export_tables.item_codebook(course, intake.language(course, lang))
-        return _download(csv_export.table_csv(columns, rows), CSV, filename)
+        columns, codebook = export_tables.item_codebook(course, intake.language(course, lang))
+        return _download(csv_export.table_csv(columns, codebook), CSV, filename)
 
-    async def rows() -> AsyncIterator[tuple]:
+    async def responses() -> AsyncIterator[tuple]:
         async for row in intake.db.iter_responses(course.id):
             yield export_tables.response_row(course, row)
 
     return Stream(
-        csv_export.stream_csv(export_tables.responses_columns(course), rows()),
+        csv_export.stream_csv(export_tables.responses_columns(course), responses()),
         media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

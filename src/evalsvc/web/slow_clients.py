@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from evalsvc.errors import ConfigError, RequestTimeout
 
@@ -54,7 +54,7 @@ class BodyDeadlineMiddleware(ASGIMiddleware):
         deadline = loop.time() + self.seconds
         body_done = False
 
-        async def receive_in_time() -> Message:
+        async def receive_in_time() -> ReceiveMessage:
             nonlocal body_done
             if body_done:  # later receives only wait for a disconnect: no limit
                 return await receive()
