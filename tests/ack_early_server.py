@@ -12,14 +12,21 @@ import uvicorn
 
 from evalsvc.app import create_app
 from evalsvc.settings import settings_from_env
+from evalsvc.storage import opening, sqlite
+
+
+class AckEarlyDatabase(sqlite.Database):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs, ack_before_commit=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    # storage.open_storage makes the app's database in its lifespan: make it this one
+    opening.Database = AckEarlyDatabase
     app = create_app(settings_from_env())
-    app.state.database._ack_before_commit = True
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -79,6 +79,30 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
         yield test_client
 
 
+def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The environment of an `evalsvc` command working on `settings`' files."""
+    env = {
+        **os.environ,
+        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_SURVEYS": str(settings.surveys_path),
+        "EVALSVC_SECRET": settings.secret_key.decode(),
+        **overrides,
+    }
+    return {name: value for name, value in env.items() if value != ""}
+
+
+def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`evalsvc ARGS...` in a subprocess, as a user types it; `env` overrides variables
+    (an empty value removes one, e.g. EVALSVC_SECRET="" to use the key file)."""
+    return subprocess.run(
+        [sys.executable, "-m", "evalsvc.cli", *args],
+        env=cli_env(settings, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

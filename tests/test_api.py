@@ -335,3 +335,22 @@ async def test_bundled_course_serves_follow_up_and_does_not_apply(bundled_settin
         assert refused.json()["fields"] == {
             "fb_relevance": refused.json()["fields"]["fb_relevance"]
         }
+
+
+async def test_codes_pasted_with_invisible_or_full_width_characters_are_accepted(
+    settings, issue
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from evalsvc.app import create_app
+    from tests.test_codes import full_width
+
+    first, second, third = issue(count=3, agency="border")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for typed in (
+            f"\u200b{first.replace('-', chr(0xA0))}\n",
+            full_width(second),
+            f"{third[:4]}\u2011{third[5:]}\u00a0",
+        ):
+            response = await client.post(RESPONSES, json=body(typed))
+            assert response.status_code == 201, (typed, response.text)

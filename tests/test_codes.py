@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evalsvc.domain.codes import (
     ALPHABET,
@@ -43,10 +45,44 @@ def test_codes_carry_at_least_40_bits_in_an_unambiguous_alphabet() -> None:
         ("K7QX-94MU", None),  # U is not in the alphabet
         ("", None),
         ("ЖЖЖЖ-ЖЖЖЖ", None),
+        # what copy-paste and phone keyboards add
+        ("K7QX\u00a094MD", "K7QX94MD"),  # no-break space
+        ("K7QX\u200b-94MD", "K7QX94MD"),  # zero-width space
+        ("\ufeffK7QX-94MD", "K7QX94MD"),  # byte-order mark
+        ("K7QX-94MD\n", "K7QX94MD"),  # trailing newline
+        ("K7QX-94MD\r\n", "K7QX94MD"),
+        ("Ｋ７ＱＸ－９４ＭＤ", "K7QX94MD"),  # full-width letters, digits and hyphen
+        ("K7QX\u201194MD", "K7QX94MD"),  # non-breaking hyphen
+        ("K7QX\u2013\u202f94MD", "K7QX94MD"),  # en dash, narrow no-break space
+        ("K7QX\u3000ｋ７ｑｘ", "K7QXK7QX"),  # ideographic space, full-width small letters
+        ("K7QX-94M\u200d", None),  # still seven characters
     ],
 )
 def test_normalize_code(typed: str, expected: str | None) -> None:
     assert normalize_code(typed) == expected
+
+
+INVISIBLE = list(
+    "\u00a0\u200b\u200c\u200d\u2060\ufeff\u202f\u3000\t\n\r -\u2010\u2011\u2013\u2212\uff0d"
+)
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+@given(
+    code=st.text(alphabet=ALPHABET, min_size=8, max_size=8),
+    noise=st.lists(st.tuples(st.integers(0, 8), st.sampled_from(INVISIBLE)), max_size=8),
+    wide=st.booleans(),
+    lower=st.booleans(),
+)
+def test_a_code_survives_any_invisible_space_or_width(code, noise, wide, lower) -> None:
+    typed = code.lower() if lower else code
+    typed = full_width(typed) if wide else typed
+    for position, extra in sorted(noise, reverse=True):
+        typed = typed[:position] + extra + typed[position:]
+    assert normalize_code(typed) == code
 
 
 def test_code_hash_is_keyed_and_bound_to_the_course() -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 
+import anyio
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -302,3 +303,223 @@ def test_gc_pauses_overlap_and_the_last_one_restores_it() -> None:
     assert not gc.isenabled()
     second.__exit__(None, None, None)
     assert gc.isenabled()
+
+
+# -- token scopes ---------------------------------------------------------------------------
+
+EVALUATOR_PATHS = (
+    "summary",
+    "items",
+    "reliability",
+    "feedback",
+    "summary.csv",
+    "items.csv",
+    "report.xlsx",
+    "scores.csv",
+    "responses.csv",
+)
+
+
+def csrf_of(html: str) -> str:
+    return html.split('name="_csrf_token" value="')[1].split('"')[0]
+
+
+async def log_in(client: AsyncTestClient, token: str):
+    page = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={"token": token, "_csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def scoped(settings):
+    """Analyst tokens for the test courses: one per course, both, and one for everything."""
+    from tests.conftest import run_cli
+
+    def token(*courses: str) -> str:
+        flags = [arg for course in courses for arg in ("--course", course)]
+        made = run_cli(settings, "token", "create", "--role", "analyst", "--name", "n", *flags)
+        assert made.returncode == 0, made.stderr
+        return made.stdout.splitlines()[-1]
+
+    return settings, {
+        "tiny": token("tiny"),
+        "selfgen": token("tiny-selfgen"),
+        "both": token("tiny", "tiny-selfgen"),
+        "all": token(),
+    }
+
+
+async def test_a_token_outside_its_courses_gets_404_like_an_unknown_course(scoped) -> None:
+    settings, tokens = scoped
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for path in EVALUATOR_PATHS:
+            inside = await client.get(
+                f"/api/v1/courses/tiny/{path}", headers=bearer(tokens["tiny"])
+            )
+            assert inside.status_code == 200, (path, inside.text)
+            outside = await client.get(
+                f"/api/v1/courses/tiny-selfgen/{path}", headers=bearer(tokens["tiny"])
+            )
+            unknown = await client.get(
+                f"/api/v1/courses/nowhere/{path}", headers=bearer(tokens["tiny"])
+            )
+            assert outside.status_code == unknown.status_code == 404, path
+            assert outside.json() == {
+                **unknown.json(),
+                "message": unknown.json()["message"].replace("nowhere", "tiny-selfgen"),
+            }
+            everything = await client.get(
+                f"/api/v1/courses/tiny-selfgen/{path}", headers=bearer(tokens["all"])
+            )
+            assert everything.status_code == 200, path
+        # the report page, logged in with the one-course token
+        await log_in(client, tokens["tiny"])
+        assert (await client.get("/courses/tiny/report")).status_code == 200
+        page_outside = await client.get("/courses/tiny-selfgen/report", headers=HTML)
+        page_unknown = await client.get("/courses/nowhere/report", headers=HTML)
+        assert page_outside.status_code == page_unknown.status_code == 404
+        assert page_outside.text == page_unknown.text.replace("nowhere", "tiny-selfgen")
+        # participants still see every course
+        listing = (await client.get("/api/v1/courses")).json()
+        assert {course["id"] for course in listing} == {"tiny", "tiny-selfgen"}
+
+
+HTML = {"accept": "text/html"}
+
+
+@pytest.mark.parametrize(
+    ("who", "lands_on", "listed"),
+    [
+        ("tiny", "/courses/tiny/report", None),
+        ("selfgen", "/courses/tiny-selfgen/report", None),
+        ("both", "/courses", ["tiny", "tiny-selfgen"]),
+        ("all", "/courses", ["tiny", "tiny-selfgen"]),
+    ],
+)
+async def test_after_login_the_courses_of_the_token_or_its_only_course(
+    scoped, who: str, lands_on: str, listed: list[str] | None
+) -> None:
+    settings, tokens = scoped
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        login = await log_in(client, tokens[who])
+        assert login.status_code == 303 and login.headers["location"] == lands_on
+        if listed is not None:
+            page = await client.get(lands_on)
+            assert page.status_code == 200
+            links = [part.split('"')[0] for part in page.text.split('href="/courses/')[1:]]
+            assert links == [f"{course}/report?lang=en" for course in listed]
+
+
+async def test_a_scoped_token_lists_only_its_courses(settings) -> None:
+    from evalsvc.catalog import load_paths
+
+    two = load_paths([settings.surveys_path]).courses
+    assert set(two) == {"tiny", "tiny-selfgen"}
+    _, token = await anyio.to_thread.run_sync(
+        commands.create_token, settings, "evaluator", "one", ["tiny-selfgen"]
+    )
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await log_in(client, token)
+        page = await client.get("/courses")
+    assert "/courses/tiny-selfgen/report" in page.text
+    assert "/courses/tiny/report" not in page.text
+
+
+def test_token_create_refuses_an_unknown_course_and_lists_scopes(settings) -> None:
+    from tests.conftest import run_cli
+
+    refused = run_cli(settings, "token", "create", "--role", "evaluator", "--name", "x",
+                      "--course", "nowhere")  # fmt: skip
+    assert refused.returncode == 1 and "no course 'nowhere'" in refused.stderr
+    made = run_cli(settings, "token", "create", "--role", "evaluator", "--name", "x",
+                   "--course", "tiny")  # fmt: skip
+    assert "(courses tiny)" in made.stdout
+    listed = run_cli(settings, "token", "list")
+    assert "\tcourses tiny\t" in listed.stdout
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def session_rows(settings) -> list[tuple]:
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        return conn.execute(
+            "SELECT id_hash, token_id, created_at, expires_at FROM sessions"
+        ).fetchall()
+
+
+async def test_the_session_cookie_is_a_random_id_kept_only_as_a_keyed_hash(cohort) -> None:
+    import datetime as dt
+
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        login = await log_in(client, tokens["evaluator"])
+        session_id = client.cookies.get("evalsvc_session")
+        assert session_id and session_id != tokens["evaluator"]
+        assert "max-age=43200" in login.headers["set-cookie"].lower()  # 12 hours
+        assert (await client.get(f"/courses/{COURSE}/report")).status_code == 200
+    ((id_hash, token_id, created, expires),) = session_rows(settings)
+    assert token_id == tokens["eva_id"] and id_hash != session_id.encode()
+    raw = b"".join(path.read_bytes() for path in settings.db_path.parent.glob("evalsvc.sqlite3*"))
+    assert session_id.encode() not in raw
+    lasting = dt.datetime.fromisoformat(expires) - dt.datetime.fromisoformat(created)
+    assert lasting == dt.timedelta(hours=12)
+
+
+async def test_logout_ends_the_session_on_the_server(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await log_in(client, tokens["evaluator"])
+        session_id = client.cookies.get("evalsvc_session")
+        assert (await client.get(f"{BASE}/summary")).status_code == 200
+        await client.get("/logout", follow_redirects=False)
+        assert session_rows(settings) == []
+        client.cookies.set("evalsvc_session", session_id)  # a copy of the cookie, replayed
+        replayed = await client.get(f"/courses/{COURSE}/report", follow_redirects=False)
+        assert replayed.status_code == 303 and replayed.headers["location"] == "/login"
+        assert (await client.get(f"{BASE}/summary")).status_code == 401
+
+
+async def test_revoking_the_token_ends_its_sessions(cohort) -> None:
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await log_in(client, tokens["evaluator"])
+        assert (await client.get(f"{BASE}/summary")).status_code == 200
+        await anyio.to_thread.run_sync(commands.revoke_token, settings, tokens["eva_id"])
+        assert (await client.get(f"{BASE}/summary")).status_code == 401
+    assert session_rows(settings) == []
+
+
+async def test_an_expired_session_no_longer_opens_anything(cohort) -> None:
+    import contextlib
+    import sqlite3
+
+    settings, tokens = cohort
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await log_in(client, tokens["evaluator"])
+        assert (await client.get(f"{BASE}/summary")).status_code == 200
+        with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+            conn.execute("UPDATE sessions SET expires_at = '2024-03-12T00:00:00.000Z'")
+            conn.commit()
+        assert (await client.get(f"{BASE}/summary")).status_code == 401
+        expired = await client.get(f"/courses/{COURSE}/report", follow_redirects=False)
+        assert expired.headers["location"] == "/login"
+
+
+async def test_session_hours_are_configurable(cohort) -> None:
+    import msgspec
+
+    from evalsvc.settings import settings_from_env
+
+    assert settings_from_env({"EVALSVC_SESSION_HOURS": "2.5"}).session_hours == 2.5
+    settings, tokens = cohort
+    two_hours = msgspec.structs.replace(settings, session_hours=2)
+    async with AsyncTestClient(app=create_app(two_hours)) as client:
+        login = await log_in(client, tokens["evaluator"])
+    assert "max-age=7200" in login.headers["set-cookie"].lower()

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
+import anyio
 import msgspec
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -23,7 +24,7 @@ from litestar.testing import AsyncTestClient
 from evalsvc.app import create_app, template_engine
 from evalsvc.commands import issue_codes
 from evalsvc.settings import Settings
-from evalsvc.web.i18n import LOCALES_DIR, gettext_for
+from evalsvc.web.i18n import LOCALES_DIR, gettext_for, interface_labels, local_time, parse_utc
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).resolve().parent / "data" / "surveys" / "tiny"
@@ -520,7 +521,9 @@ async def test_success_redirects_to_a_receipt_in_the_chosen_language(
     assert page.find("html")[0]["attrs"]["lang"] == "kk"
     assert page.find("h1")[0]["text"] == ["Рақмет! Жауаптарыңыз қабылданды."]
     assert page.text("receipt") == location.split("/")[-1].split("?")[0]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", page.text("received-at"))
+    received = page.by_id("received-at")["attrs"]["datetime"]
+    written = local_time(parse_utc(received), "kk", "UTC")
+    assert page.text("received-at") == " ".join(written.split())
     assert "Карточкаңызды сақтаңыз." in receipt.text  # pre: keep the card for post
     assert (
         page.find("div", class_="receipt")[0]["attrs"]["data-clear-draft"]
@@ -676,6 +679,7 @@ async def test_index_lists_each_phase(client: AsyncTestClient) -> None:
         (403, "phase_closed", "Анкета закрыта"),
         (403, "forbidden", "Срок действия формы истёк"),
         (404, "not_found", "Страница не найдена"),
+        (408, "request_timeout", "Соединение было слишком медленным"),
         (409, "already_submitted", "Вы уже отправили эту анкету"),
         (413, "body_too_large", "Ответы слишком длинные"),
         (429, "too_many_code_attempts", "Слишком много попыток"),
@@ -700,8 +704,13 @@ def test_error_page(status: int, error: str, heading: str) -> None:
     assert page.find("h1")[0]["text"] == [heading]
     assert "developer's message" not in html
     assert "Traceback" not in html
+    # the codes are for machines, in data attributes; people read sentences
+    problem = page.find("div", class_="problem")[0]
+    assert (problem["attrs"]["data-status"], problem["attrs"]["data-error"]) == (str(status), error)
+    shown = " ".join("".join(problem["text"]).split())
+    assert str(status) not in shown and error not in shown and "Код ошибки" not in shown
     back = [e for e in page.find("a") if e["attrs"]["href"] == "/c/tiny/pre?lang=ru"]
-    assert bool(back) == (status in (413, 429, 500, 503) or error == "forbidden")
+    assert bool(back) == (status in (408, 413, 429, 500, 503) or error == "forbidden")
 
 
 # -- printable cards ------------------------------------------------------------------------------
@@ -780,3 +789,246 @@ async def test_course_page_lists_its_questionnaires(client: AsyncTestClient) -> 
     assert "/c/tiny/pre?lang=ru" in response.text and "/c/tiny/post?lang=ru" in response.text
     assert "/c/tiny-selfgen/" not in response.text
     assert (await client.get("/c/nope", headers=HTML)).status_code == 404
+
+
+# -- a stale draft's submission_id (issue 9, point 8) -------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_submission_id_used_by_another_code_gets_a_fresh_form_not_already_sent(
+    codes: list[str], client: AsyncTestClient, settings: Settings
+) -> None:
+    """A shared venue PC: the first participant's id lingers in a draft, the next
+    participant sends with it. Nothing was stored for the second code."""
+    _, hidden = await open_form(client, "/c/tiny/pre?lang=kk")
+    first = await client.post("/c/tiny/pre?lang=kk", data={**hidden, **complete_pre(codes[0])})
+    assert first.status_code == 200  # the receipt
+    again = await client.post("/c/tiny/pre?lang=kk", data={**hidden, **complete_pre(codes[1])})
+    assert again.status_code == 422
+    page = Page(again.text)
+    fresh = page.value("submission_id")
+    assert fresh != hidden["submission_id"]
+    assert page.value("code") == codes[1] and page.checked("k3") == ["a", "c"]
+    assert "Бұл құрылғыда бұрын жіберілген сауалнама қалып қойған." in page.text("error-summary")
+    assert page.find("form")[0]["attrs"]["data-server-values"] == "true"  # form.js keeps the id
+    sent = await client.post(
+        "/c/tiny/pre?lang=kk",
+        data={**hidden, "submission_id": fresh, **complete_pre(codes[1])},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and "/c/tiny/receipt/" in sent.headers["location"]
+    assert submission_count(settings) == 2
+
+
+@pytest.mark.anyio
+async def test_the_already_sent_page_speaks_kazakh_and_keeps_its_code_for_machines(
+    codes: list[str], client: AsyncTestClient
+) -> None:
+    _, hidden = await open_form(client, "/c/tiny/pre?lang=kk")
+    await client.post("/c/tiny/pre?lang=kk", data={**hidden, **complete_pre(codes[0])})
+    _, hidden = await open_form(client, "/c/tiny/pre?lang=kk")
+    again = await client.post("/c/tiny/pre?lang=kk", data={**hidden, **complete_pre(codes[0])})
+    assert again.status_code == 409
+    problem = Page(again.text).find("div", class_="problem")[0]
+    shown = " ".join("".join(problem["text"]).split())
+    assert "409" not in shown and "already_submitted" not in shown and "Қате коды" not in shown
+    assert problem["attrs"]["data-error"] == "already_submitted"
+    api = await client.post(
+        "/api/v1/courses/tiny/responses",
+        json={"submission_id": hidden["submission_id"], "phase": "pre", "code": codes[0],
+              "agency": "customs", "answers": {"sa_detect": 3}},
+    )  # fmt: skip
+    assert api.status_code == 409 and api.json()["error"] == "already_submitted"
+
+
+# -- text in another language (point 11) --------------------------------------------------------
+
+
+def question_text(page: Page, item_id: str) -> dict:
+    """The element holding a question's own text: the span after its number."""
+    position = page.elements.index(page.by_id(f"q-{item_id}"))
+    spans = [e for e in page.elements[position:] if e["tag"] == "span"]
+    assert "question-number" in spans[0]["attrs"].get("class", "")
+    return spans[1]
+
+
+def marked_with_lang(page: Page) -> list[dict]:
+    """Elements inside <main> with a lang of their own, other than language links."""
+    return [
+        e for e in page.elements
+        if "lang" in e["attrs"] and e["tag"] not in ("html", "a", "span") or
+        (e["tag"] == "span" and "lang" in e["attrs"] and "language-current" not in
+         e["attrs"].get("class", ""))
+    ]  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_fallback_text_is_marked_with_its_language_and_noted_once(
+    client: AsyncTestClient,
+) -> None:
+    """The tiny course has no Kazakh text: on a Kazakh page it is Russian, and says so."""
+    kazakh = Page((await client.get("/c/tiny/pre?lang=kk")).text)
+    assert kazakh.text("fallback-note") == "Кейбір сұрақтар орыс тілінде көрсетілген."
+    for item in ("sa_detect", "sa_coop", "k1", "k2", "k3", "k4"):
+        assert question_text(kazakh, item)["attrs"].get("lang") == "ru", item
+    assert kazakh.by_id("s-test")["attrs"]["lang"] == "ru"  # a section title
+    options = kazakh.find("span", class_="choice-text")
+    interface = set(interface_labels("kk").values())  # true, false, I don't know
+    course_options = [o for o in options if "".join(o["text"]) not in interface]
+    assert course_options and all(o["attrs"].get("lang") == "ru" for o in course_options)
+    interface_words = [o for o in options if o not in course_options]
+    assert interface_words and all("lang" not in o["attrs"] for o in interface_words)
+    assert [o["attrs"].get("lang") for o in kazakh.find("option") if o["attrs"]["value"]] == [
+        "ru",
+        "ru",
+        "ru",
+    ]  # the agencies
+
+    russian = Page((await client.get("/c/tiny/pre?lang=ru")).text)
+    assert not russian.find(id="fallback-note")
+    assert marked_with_lang(russian) == []
+    english = Page((await client.get("/c/tiny/pre?lang=en")).text)
+    assert not english.find(id="fallback-note")  # tiny is complete in English
+
+
+@pytest.mark.anyio
+async def test_every_kazakh_question_without_kazakh_text_carries_lang_ru(
+    bundled_settings: Settings,
+) -> None:
+    from evalsvc.catalog import load_paths
+
+    course = load_paths([bundled_settings.surveys_path]).courses["salw-nexus-kz-2024"]
+    async with AsyncTestClient(app=create_app(bundled_settings)) as client:
+        page = Page((await client.get(f"/c/{course.id}/pre?lang=kk")).text)
+    shown_in = {
+        item.id: question_text(page, item.id)["attrs"].get("lang")
+        for item in course.items_in_phase("pre")
+    }
+    assert shown_in == {
+        item.id: (None if item.text.get("kk") else "ru") for item in course.items_in_phase("pre")
+    }
+    if "ru" in shown_in.values():
+        assert page.text("fallback-note") == "Кейбір сұрақтар орыс тілінде көрсетілген."
+
+
+# -- dates and phases on the pages (points 12 and the course's own phases) -------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "expected"),
+    [
+        # CLDR's long date and short time; Astana has been UTC+5 since 1 March 2024
+        ("kk", "Asia/Almaty", "2026 ж. 1 желтоқсан, 08:11 (GMT+05:00)"),
+        ("ru", "Asia/Almaty", "1 декабря 2026 г., 08:11 (GMT+05:00)"),
+        ("en", "Asia/Almaty", "December 1, 2026, 8:11 AM (GMT+05:00)"),
+        ("kk", "UTC", "2026 ж. 1 желтоқсан, 03:11 (GMT+00:00)"),
+        ("ru", "Europe/Moscow", "1 декабря 2026 г., 06:11 (GMT+03:00)"),
+    ],
+)
+def test_times_are_written_in_the_page_language_and_the_course_time_zone(
+    lang: str, zone: str, expected: str
+) -> None:
+    import datetime as dt
+
+    moment = dt.datetime(2026, 12, 1, 3, 11, 25, tzinfo=dt.UTC)
+    assert " ".join(local_time(moment, lang, zone).split()) == expected
+
+
+def with_follow_up(text: str) -> str:
+    return (
+        text.replace('default_language = "en"', 'default_language = "en"\ntimezone = "Asia/Almaty"')
+        + '\n[[phases]]\nid = "follow_up"\nsections = ["self", "test"]\n'
+        'title.en = "Six months later"\ntitle.ru = "Через полгода"\n'
+    )
+
+
+@pytest.mark.anyio
+async def test_receipt_names_the_next_declared_phase_and_the_local_time(
+    settings: Settings, tmp_path: Path
+) -> None:
+    surveys = course_copy(tmp_path, with_follow_up)
+    local = msgspec.structs.replace(settings, surveys_path=surveys)
+    codes = await anyio.to_thread.run_sync(issue_codes, local, "tiny", 2, "customs", None, None)
+    answers = {**complete_pre(codes[0]), "sa_detect": "3"}
+    async with AsyncTestClient(app=create_app(local)) as client:
+        index = Page((await client.get("/c/tiny?lang=ru", headers=HTML)).text)
+        _, hidden = await open_form(client, "/c/tiny/pre?lang=kk")
+        receipt = Page((await client.post("/c/tiny/pre?lang=kk", data={**hidden, **answers})).text)
+        _, hidden = await open_form(client, "/c/tiny/post?lang=ru")
+        post = {k: v for k, v in answers.items() if k != "agency"}
+        after_post = Page((await client.post("/c/tiny/post?lang=ru", data={**hidden, **post})).text)
+    # the course's phases in their order, by their own titles (else the interface's names)
+    links = [e for e in index.find("a") if e["attrs"]["href"].startswith("/c/tiny/")]
+    assert [("".join(e["text"]), e["attrs"]["href"]) for e in links] == [
+        ("Перед курсом", "/c/tiny/pre?lang=ru"),
+        ("После курса", "/c/tiny/post?lang=ru"),
+        ("Через полгода", "/c/tiny/follow_up?lang=ru"),
+    ]
+    # the Kazakh receipt: Kazakh month, Astana time, and the next phase (shown in Russian)
+    written = receipt.text("received-at")
+    stamp = receipt.by_id("received-at")["attrs"]["datetime"]
+    assert written == " ".join(local_time(parse_utc(stamp), "kk", "Asia/Almaty").split())
+    assert written.endswith("(GMT+05:00)") and " ж. " in written
+    assert "Курстан кейін" in receipt.text("next-phase")
+    assert "Через полгода" in after_post.text("next-phase")
+    next_title = [e for e in after_post.find("span") if "".join(e["text"]) == "Через полгода"]
+    assert next_title and "lang" not in next_title[0]["attrs"]  # a Russian page, Russian title
+
+
+# -- printable cards (point 13) ---------------------------------------------------------------
+
+
+def test_cards_use_the_course_languages_in_the_chosen_order(
+    bundled_settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "cards.html"
+    course = "salw-nexus-kz-2024"
+    issue_codes(
+        bundled_settings, course, 3, "border", out, "https://eval.example.org/c/x", ["kk", "ru"]
+    )
+    page = Page(out.read_text(encoding="utf-8"))
+    assert page.find("html")[0]["attrs"]["lang"] == "kk"
+    titles = [(e["attrs"]["lang"], "".join(e["text"])) for e in page.find("p", class_="title")][:2]
+    assert titles == [
+        ("kk", "Терроризм, қару және қылмыс арасындағы байланысқа қарсы жедел шаралар"),
+        ("ru", "Оперативные меры по противодействию взаимосвязи терроризма, оружия и преступности"),
+    ]
+    agency = page.find("p", class_="label agency")[0]
+    position = page.elements.index(agency)
+    names = [
+        (e["attrs"]["lang"], "".join(e["text"])) for e in page.elements[position + 1 : position + 3]
+    ]
+    assert names == [
+        ("kk", "Ұлттық қауіпсіздік комитетінің Шекара қызметі"),
+        ("ru", "Пограничная служба Комитета национальной безопасности"),
+    ]
+    label = page.find("p", class_="label")[0]
+    position = page.elements.index(label)
+    words = ["".join(e["text"]) for e in page.elements[position + 1 : position + 3]]
+    assert words == ["Сіздің жасырын кодыңыз", "Ваш анонимный код"]
+    html = out.read_text(encoding="utf-8")
+    assert "Operational measures" not in html and "Your anonymous code" not in html
+
+
+def test_cards_default_to_every_course_language_default_first(
+    bundled_settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "cards.html"
+    issue_codes(bundled_settings, "salw-nexus-kz-2024", 1, "customs", out, "https://x.example")
+    page = Page(out.read_text(encoding="utf-8"))
+    assert [e["attrs"]["lang"] for e in page.find("p", class_="title")] == ["ru", "en", "kk"]
+    agency = page.find("p", class_="label agency")[0]
+    position = page.elements.index(agency)
+    spans = page.elements[position + 1 : position + 4]
+    assert ["".join(e["text"]) for e in spans] == [
+        "Таможенная служба",
+        "Customs Service",
+        "Кеден қызметі",
+    ]
+
+
+def test_cards_refuse_a_language_the_course_lacks(settings: Settings, tmp_path: Path) -> None:
+    from evalsvc.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="the course's languages are en, ru, kk"):
+        issue_codes(settings, "tiny", 1, None, tmp_path / "c.html", "https://x.example", ["de"])

@@ -207,3 +207,50 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "passed" in result.stdout
+
+
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+)
+
+
+@pytest.mark.anyio
+async def test_every_response_carries_the_security_headers(settings) -> None:
+    """Error handlers' answers too: 404, 405, 413, 422, 500, as JSON and as pages."""
+    from litestar import get
+
+    @get("/test-only/boom", include_in_schema=False)
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings)
+    app.register(boom)
+    html = {"accept": "text/html"}
+    async with AsyncTestClient(app=app) as client:
+        answers = {
+            "200 page": await client.get("/c/tiny/pre"),
+            "200 static": await client.get("/static/style.css"),
+            "200 json": await client.get("/healthz"),
+            "404 json": await client.get("/api/v1/courses/nope"),
+            "404 page": await client.get("/c/nope/pre", headers=html),
+            "404 no route": await client.get("/no/such/path", headers=html),
+            "405": await client.delete("/api/v1/courses"),
+            "413": await client.post(RESPONSES, content=b"x" * 70_000),
+            "422": await client.post(
+                "/api/v1/courses/tiny-selfgen/responses", json=valid_body("") | {"code": None}
+            ),
+            "400": await client.post(RESPONSES, content=b"{"),
+            "500": await client.get("/test-only/boom"),
+            "500 page": await client.get("/test-only/boom", headers=html),
+            "403 csrf": await client.post("/c/tiny/pre", data={"k1": "a"}, headers=html),
+        }
+    for name, response in answers.items():
+        assert name.split()[0] == str(response.status_code), (name, response.status_code)
+        missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+        assert not missing, (name, missing)
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert len(response.headers.get_list("content-security-policy")) == 1, name

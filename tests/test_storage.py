@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import sqlite3
 import uuid
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -13,6 +16,7 @@ from evalsvc.app import create_app
 from evalsvc.errors import StorageUnavailable
 from evalsvc.storage import Database
 from evalsvc.storage.sqlite import MIGRATIONS
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.anyio
 RESPONSES = "/api/v1/courses/tiny/responses"
@@ -130,65 +134,140 @@ async def test_locked_database_is_503_then_recovers(settings, issue) -> None:
         assert (await client.post(RESPONSES, json=submission(second))).status_code == 201
 
 
-async def test_a_schema_2_database_is_upgraded_by_the_first_cli_command(settings, issue) -> None:
-    """Schema 3 keeps breakdown and summarised answers apart, and scores gain "I don't
-    know": a database from schema 2, opened first by `evalsvc report`, is migrated
-    and filled in, and the report shows its feedback and every measure."""
-    import json
-    import os
-    import subprocess
-    import sys
+# The schema evalsvc 0.1 created (migration 1), as released: an upgrade test starts here.
+SCHEMA_1 = """
+CREATE TABLE codes (course TEXT NOT NULL, code_hash BLOB NOT NULL, agency TEXT,
+    created_at TEXT NOT NULL, PRIMARY KEY (course, code_hash)) WITHOUT ROWID;
+CREATE TABLE participants (id INTEGER PRIMARY KEY, course TEXT NOT NULL,
+    code_hash BLOB NOT NULL, number INTEGER NOT NULL, agency TEXT NOT NULL,
+    UNIQUE (course, code_hash), UNIQUE (course, number));
+CREATE TABLE submissions (id INTEGER PRIMARY KEY, submission_id TEXT NOT NULL UNIQUE,
+    body_hash BLOB NOT NULL, receipt TEXT NOT NULL UNIQUE, course TEXT NOT NULL,
+    phase TEXT NOT NULL, participant_id INTEGER NOT NULL REFERENCES participants(id),
+    agency TEXT NOT NULL, agency_mismatch INTEGER NOT NULL DEFAULT 0, lang TEXT NOT NULL,
+    answers TEXT NOT NULL, scores TEXT NOT NULL, received_at TEXT NOT NULL,
+    UNIQUE (participant_id, phase));
+CREATE INDEX submissions_by_course ON submissions (course, phase);
+CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst')),
+    token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);
+PRAGMA user_version = 1;
+"""
 
-    (code,) = issue(count=1, agency="border")
+
+def schema_1_database(path) -> None:
+    """A database as evalsvc 0.1 left it: one post submission, feedback among its answers."""
+    answers = {"sa_detect": 4, "k1": "b", "fb_useful": 5, "fb_text": "More cases"}
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(SCHEMA_1)
+        conn.execute(
+            "INSERT INTO participants (id, course, code_hash, number, agency)"
+            " VALUES (1, 'tiny', x'01', 1, 'border')"
+        )
+        conn.execute(
+            "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
+            " participant_id, agency, lang, answers, scores, received_at) VALUES"
+            " ('s1', x'02', 'AAAA-BBBB-CCCC', 'tiny', 'post', 1, 'border', 'en', ?, '{}',"
+            " '2024-03-15T10:00:00.000Z')",
+            (json.dumps(answers),),
+        )
+        conn.commit()
+
+
+def test_a_cli_command_run_first_on_an_old_database_migrates_it_and_its_data(settings) -> None:
+    """The data migrations belong to the migration step, not to the web app's start."""
+    schema_1_database(settings.db_path)
+    listed = run_cli(settings, "token", "list")
+    assert listed.returncode == 0, listed.stderr
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        summarised, scores = conn.execute("SELECT summarised, scores FROM submissions").fetchone()
+    assert json.loads(summarised) == {"fb_useful": 5, "fb_text": "More cases"}
+    assert json.loads(scores)["knowledge"]["total"] == 25.0  # k1 of four items, one point each
+
+
+async def test_the_app_after_the_cli_still_reports_the_old_feedback(settings) -> None:
+    from evalsvc import reports
+    from evalsvc.catalog import load_paths
+    from tests.conftest import TEST_SURVEYS
+
+    schema_1_database(settings.db_path)
+    assert run_cli(settings, "token", "list").returncode == 0
+    course = load_paths([TEST_SURVEYS]).courses["tiny"]
     app = create_app(settings)
-    async with AsyncTestClient(app=app) as client:
-        for phase, answers in (
-            ("pre", {"sa_detect": 2, "k1": "dont_know"}),
-            ("post", {"sa_detect": 4, "k1": "b", "fb_useful": 5, "fb_text": "More cases"}),
-        ):
-            body = submission(code) | {"phase": phase, "answers": answers}
-            assert (await client.post(RESPONSES, json=body)).status_code == 201
-    with sqlite3.connect(settings.db_path) as conn:  # as a schema-2 file would have it
-        rows = conn.execute("SELECT id, scores FROM submissions").fetchall()
-        for row_id, scores in rows:
-            old = {
-                k: v
-                for k, v in json.loads(scores).items()
-                if k in ("knowledge", "confidence", "correct")
-            }
-            conn.execute(
-                "UPDATE submissions SET scores = ? WHERE id = ?", (json.dumps(old), row_id)
-            )
-        conn.execute("UPDATE submissions SET summarised = '{}'")
-        conn.execute("ALTER TABLE submissions DROP COLUMN breakdowns")
-        conn.execute("ALTER TABLE submissions DROP COLUMN scoring")
-        conn.execute("ALTER TABLE submissions RENAME COLUMN summarised TO feedback")
-        conn.execute("DROP TABLE course_versions")
-        conn.execute("PRAGMA user_version = 2")
-    out = settings.db_path.parent / "report.json"
-    environment = {
-        **os.environ,
-        "EVALSVC_DB": str(settings.db_path),
-        "EVALSVC_SURVEYS": str(settings.surveys_path),
-        "EVALSVC_SECRET": settings.secret_key.decode(),
-    }
-    command = [sys.executable, "-m", "evalsvc.cli", "report", "tiny", "--format", "json"]
-    finished = subprocess.run(
-        [*command, "--out", str(out)], env=environment, capture_output=True, check=False
-    )
-    assert finished.returncode == 0, finished.stderr.decode()
-    report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["scoring"]["other_rules"] == 0
-    texts = {t["item"]: t["answers"] for t in report["analysis"]["texts"]}
-    assert "fb_text" in texts  # the answer is there (withheld: one person, fewer than k)
-    summaries = [a for a in report["analysis"]["answer_summaries"] if a["item"] == "fb_useful"]
-    assert [a["n"] for a in summaries if a["breakdown"] == "all"] == [1]
-    dont_know = [r for r in report["analysis"]["summary"] if r["measure"] == "dont_know"]
-    assert dont_know and dont_know[0]["n_paired"] == 1
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
-        (scores,) = conn.execute("SELECT scores FROM submissions WHERE phase = 'pre'").fetchone()
-        assert json.loads(scores)["dont_know"]["total"] == 100.0
+    async with AsyncTestClient(app=app):
+        rows, counts = await reports.load_rows(app.state.database, course)
+    report = reports.report_from(course, rows, counts, "en")
+    useful = [
+        row
+        for row in report.analysis.answer_summaries
+        if (row.item, row.breakdown) == ("fb_useful", "all")
+    ]
+    assert [row.n for row in useful] == [1]  # there, and withheld: one person
+    assert [t.item for t in report.analysis.texts] == ["fb_text"]
+
+
+# -- the secret key's fingerprint -------------------------------------------------------------
+
+
+def stored_fingerprint(settings) -> bytes | None:
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE name = 'key_fingerprint'").fetchone()
+    return row[0] if row else None
+
+
+def test_a_fresh_database_makes_its_key_and_remembers_its_fingerprint(settings) -> None:
+    from evalsvc.domain.codes import key_fingerprint
+
+    assert not settings.secret_file.exists()
+    issued = run_cli(
+        settings, "codes", "issue", "tiny", "--count", "2",
+        EVALSVC_SECRET="", EVALSVC_SECRET_FILE=str(settings.secret_file),
+    )  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    key = settings.secret_file.read_bytes().strip()
+    assert len(key) >= 32 and oct(settings.secret_file.stat().st_mode)[-3:] == "600"
+    assert stored_fingerprint(settings) == key_fingerprint(key)
+    assert key not in settings.db_path.read_bytes()
+
+
+@pytest.mark.e2e
+def test_a_lost_key_stops_the_cli_and_the_server_with_a_clear_message(
+    settings, server_factory
+) -> None:
+    key_file = {"EVALSVC_SECRET": "", "EVALSVC_SECRET_FILE": str(settings.secret_file)}
+    issued = run_cli(settings, "codes", "issue", "tiny", "--count", "3", **key_file)
+    assert issued.returncode == 0, issued.stderr
+    (code, *_) = issued.stdout.split()
+    backup = settings.secret_file.read_bytes()
+    settings.secret_file.unlink()  # lost: the next start would make a new key
+
+    refused = run_cli(settings, "token", "list", **key_file)
+    assert refused.returncode == 1
+    assert "the secret key does not match the database" in refused.stderr
+    assert "3 participant code(s)" in refused.stderr
+    assert "made just now because the file was missing" in refused.stderr
+    assert f"copy your backup of it to\n  {settings.secret_file}" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with pytest.raises(RuntimeError, match="the secret key does not match the database"):
+        server_factory(settings, env=key_file).start()
+    other_key = run_cli(settings, "token", "list", EVALSVC_SECRET="x" * 40)
+    assert other_key.returncode == 1 and "comes from EVALSVC_SECRET" in other_key.stderr
+
+    settings.secret_file.write_bytes(backup)  # restored from the backup: all is well
+    server = server_factory(settings, env=key_file).start()
+    body = submission(code) | {"agency": "border"}
+    created = httpx.post(f"{server.url}{RESPONSES}", json=body, timeout=10)
+    assert created.status_code == 201, created.text
+
+
+def test_a_database_without_codes_or_tokens_takes_a_new_key(settings) -> None:
+    from evalsvc.domain.codes import key_fingerprint
+
+    assert run_cli(settings, "token", "list", EVALSVC_SECRET="a" * 40).returncode == 0
+    assert stored_fingerprint(settings) == key_fingerprint(b"a" * 40)
+    assert run_cli(settings, "token", "list", EVALSVC_SECRET="b" * 40).returncode == 0
+    assert stored_fingerprint(settings) == key_fingerprint(b"b" * 40)
 
 
 async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) -> None:
@@ -225,3 +304,64 @@ async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) 
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
         hashes = {r[0] for r in conn.execute("SELECT code_hash FROM codes")}
     assert hashes == {b"k1", b"k2", b"k4"}
+
+
+async def test_a_schema_4_database_is_upgraded_by_the_first_cli_command(settings, issue) -> None:
+    """Schema 5 keeps breakdown and summarised answers apart, and scores gain "I don't
+    know": a database from schema 4, opened first by `evalsvc report`, is migrated
+    and filled in, and the report shows its feedback and every measure."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (code,) = issue(count=1, agency="border")
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as client:
+        for phase, answers in (
+            ("pre", {"sa_detect": 2, "k1": "dont_know"}),
+            ("post", {"sa_detect": 4, "k1": "b", "fb_useful": 5, "fb_text": "More cases"}),
+        ):
+            body = submission(code) | {"phase": phase, "answers": answers}
+            assert (await client.post(RESPONSES, json=body)).status_code == 201
+    with sqlite3.connect(settings.db_path) as conn:  # as a schema-4 file would have it
+        rows = conn.execute("SELECT id, scores FROM submissions").fetchall()
+        for row_id, scores in rows:
+            old = {
+                k: v
+                for k, v in json.loads(scores).items()
+                if k in ("knowledge", "confidence", "correct")
+            }
+            conn.execute(
+                "UPDATE submissions SET scores = ? WHERE id = ?", (json.dumps(old), row_id)
+            )
+        conn.execute("UPDATE submissions SET summarised = '{}'")
+        conn.execute("ALTER TABLE submissions DROP COLUMN breakdowns")
+        conn.execute("ALTER TABLE submissions DROP COLUMN scoring")
+        conn.execute("ALTER TABLE submissions RENAME COLUMN summarised TO feedback")
+        conn.execute("DROP TABLE course_versions")
+        conn.execute("PRAGMA user_version = 4")
+    out = settings.db_path.parent / "report.json"
+    environment = {
+        **os.environ,
+        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_SURVEYS": str(settings.surveys_path),
+        "EVALSVC_SECRET": settings.secret_key.decode(),
+    }
+    command = [sys.executable, "-m", "evalsvc.cli", "report", "tiny", "--format", "json"]
+    finished = subprocess.run(
+        [*command, "--out", str(out)], env=environment, capture_output=True, check=False
+    )
+    assert finished.returncode == 0, finished.stderr.decode()
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["scoring"]["other_rules"] == 0
+    texts = {t["item"]: t["answers"] for t in report["analysis"]["texts"]}
+    assert "fb_text" in texts  # the answer is there (withheld: one person, fewer than k)
+    summaries = [a for a in report["analysis"]["answer_summaries"] if a["item"] == "fb_useful"]
+    assert [a["n"] for a in summaries if a["breakdown"] == "all"] == [1]
+    dont_know = [r for r in report["analysis"]["summary"] if r["measure"] == "dont_know"]
+    assert dont_know and dont_know[0]["n_paired"] == 1
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        (scores,) = conn.execute("SELECT scores FROM submissions WHERE phase = 'pre'").fetchone()
+        assert json.loads(scores)["dont_know"]["total"] == 100.0

@@ -75,7 +75,8 @@ def test_bundled_course_round_trip_through_the_cli(tmp_path) -> None:
     assert problems == [] and back is not None
     assert_equivalent(course, back)
     checked = run("check", str(out))
-    assert checked.returncode == 0 and checked.stdout.startswith(f"ok {course.id}: {len(course.items)} items")
+    assert checked.returncode == 0
+    assert checked.stdout.startswith(f"ok {course.id}: {len(course.items)} items")
 
 
 @pytest.mark.parametrize("course_id", ["tiny", "tiny-selfgen", "trio"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from evalsvc import __version__
 from evalsvc.catalog import load_paths
@@ -24,7 +25,7 @@ from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
 from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
-from evalsvc.storage import open_storage, storage_for
+from evalsvc.storage import open_storage
 from evalsvc.web import api, evaluator, forms
 from evalsvc.web.errors import (
     evalsvc_error_handler,
@@ -33,6 +34,7 @@ from evalsvc.web.errors import (
     nesting_error_handler,
 )
 from evalsvc.web.openapi import forbid_extra_properties
+from evalsvc.web.slow_clients import BodyDeadlineMiddleware
 from evalsvc.web.throttle import FailureThrottle
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -48,6 +50,16 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+"""Sent with every response, whichever part of the service made it (see add_security_headers)."""
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """The app's before-send hook: it sees every response, error handlers' included."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:
+                headers[name] = value
 
 
 def load_courses(settings: Settings) -> dict:
@@ -69,17 +81,22 @@ def template_engine() -> JinjaTemplateEngine:
     return JinjaTemplateEngine.from_environment(environment)
 
 
+def provide_intake(state: State) -> Intake:
+    intake: Intake = state.intake
+    return intake
+
+
 def create_app(settings: Settings) -> Litestar:
     settings = settings.with_secret()
     courses = load_courses(settings)
-    db = storage_for(settings)
-    intake = Intake(courses, db, settings.secret_key)
     throttle = FailureThrottle(settings.code_failures_per_minute)
     report_cache = ReportCache()
 
     @contextlib.asynccontextmanager
-    async def open_database(_: Litestar) -> AsyncIterator[None]:
-        await open_storage(settings, courses, db)
+    async def open_database(app: Litestar) -> AsyncIterator[None]:
+        db = await open_storage(settings, courses)
+        app.state.database = db
+        app.state.intake = Intake(courses, db, settings.secret_key)
         try:
             yield
         finally:
@@ -98,13 +115,15 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         dependencies={
-            "intake": Provide(lambda: intake, sync_to_thread=False),
+            "intake": Provide(provide_intake, sync_to_thread=False),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
             "report_cache": Provide(lambda: report_cache, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
-        state=State({"database": db, "intake": intake, "report_cache": report_cache}),
+        state=State({"report_cache": report_cache}),
+        before_send=[add_security_headers],
+        middleware=[BodyDeadlineMiddleware(settings.body_timeout_seconds)],
         exception_handlers={
             EvalsvcError: evalsvc_error_handler,
             HTTPException: http_error_handler,
@@ -120,7 +139,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=settings.max_body_bytes,
         template_config=TemplateConfig(instance=template_engine()),
-        response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         openapi_config=OpenAPIConfig(
             title="evalsvc",
             version=__version__,

@@ -2,7 +2,8 @@
 import | export.
 
 Each command parses its arguments here and calls into the package; no logic of
-its own beyond formatting what it prints.
+its own beyond formatting what it prints. Every command takes `--db PATH`, before
+or after its name, to work on that database instead of EVALSVC_DB's.
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import msgspec
+
 from evalsvc.catalog import load_paths
 from evalsvc.domain.lint import describe_lint, lint_course, lint_problems
 from evalsvc.domain.questionnaire import Course, missing_translations
 from evalsvc.errors import EvalsvcError
-from evalsvc.settings import settings_from_env
+from evalsvc.settings import Settings, settings_from_env
+
+DB_HELP = "the SQLite database file (default: EVALSVC_DB, else var/evalsvc.sqlite3)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="evalsvc", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    # --db is accepted before the command and after it; SUPPRESS keeps a subcommand's
+    # parser from overwriting a value given before the command with its default
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=DB_HELP)
+    parser = argparse.ArgumentParser(
+        prog="evalsvc", description=__doc__.splitlines()[0], parents=[common]
+    )
+    commands = _Commands(parser.add_subparsers(dest="command", required=True), common)
 
     check = commands.add_parser("check", help="validate questionnaire definitions")
     check.add_argument("paths", nargs="*", type=Path, default=[Path("surveys")])
@@ -38,20 +49,33 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(run=run_serve)
 
     codes = commands.add_parser("codes", help="participant codes")
-    codes_commands = codes.add_subparsers(dest="codes_command", required=True)
+    codes_commands = _Commands(codes.add_subparsers(dest="codes_command", required=True), common)
     issue = codes_commands.add_parser("issue", help="create codes; prints one per line")
     issue.add_argument("course")
     issue.add_argument("--count", type=int, required=True)
     issue.add_argument("--agency", help="bind the codes to this agency")
     issue.add_argument("--out", type=Path, help="also write printable cut-out cards (HTML)")
     issue.add_argument("--url", help="the form address printed on the cards")
+    issue.add_argument(
+        "--lang",
+        type=_languages,
+        help="card languages in print order, e.g. ru,kk,en (default: the course's, its"
+        " default language first)",
+    )
     issue.set_defaults(run=run_codes_issue)
 
     token = commands.add_parser("token", help="evaluator and analyst access tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True)
+    token_commands = _Commands(token.add_subparsers(dest="token_command", required=True), common)
     create = token_commands.add_parser("create", help="create a token; prints it on the last line")
     create.add_argument("--role", choices=("evaluator", "analyst"), required=True)
     create.add_argument("--name", required=True)
+    create.add_argument(
+        "--course",
+        action="append",
+        dest="courses",
+        metavar="ID",
+        help="limit the token to this course (repeat for several); without it, every course",
+    )
     create.set_defaults(run=run_token_create)
     listing = token_commands.add_parser("list", help="list tokens (never their values)")
     listing.set_defaults(run=run_token_list)
@@ -91,6 +115,33 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+class _Commands:
+    """Subcommand parsers that all take the common options (--db)."""
+
+    def __init__(self, subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser):
+        self.subparsers = subparsers
+        self.common = common
+
+    def add_parser(self, name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        parser: argparse.ArgumentParser = self.subparsers.add_parser(
+            name, parents=[self.common], help=help
+        )
+        return parser
+
+
+def _languages(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """EVALSVC_* settings, with the command line's --db over EVALSVC_DB."""
+    settings = settings_from_env()
+    db = getattr(args, "db", None)
+    if db is not None:
+        settings = msgspec.structs.replace(settings, db_path=db)
+    return settings
+
+
 def run_check(args: argparse.Namespace) -> int:
     result = load_paths(args.paths)
     lints = {course_id: lint_course(course) for course_id, course in result.courses.items()}
@@ -124,7 +175,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    return commands.serve(settings_from_env(), args.host, args.port, args.log_level)
+    return commands.serve(settings_for(args), args.host, args.port, args.log_level)
 
 
 def run_codes_issue(args: argparse.Namespace) -> int:
@@ -134,7 +185,7 @@ def run_codes_issue(args: argparse.Namespace) -> int:
         print("evalsvc: --count must be between 1 and 100000", file=sys.stderr)
         return 2
     issued = commands.issue_codes(
-        settings_from_env(), args.course, args.count, args.agency, args.out, args.url
+        settings_for(args), args.course, args.count, args.agency, args.out, args.url, args.lang
     )
     for code in issued:
         print(code)
@@ -146,8 +197,11 @@ def run_codes_issue(args: argparse.Namespace) -> int:
 def run_token_create(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    token_id, token = commands.create_token(settings_from_env(), args.role, args.name)
-    print(f"created {args.role} token {token_id} for {args.name!r}; it is shown only once:")
+    token_id, token = commands.create_token(settings_for(args), args.role, args.name, args.courses)
+    reach = f"courses {', '.join(args.courses)}" if args.courses else "every course"
+    print(
+        f"created {args.role} token {token_id} for {args.name!r} ({reach}); it is shown only once:"
+    )
     print(token)
     return 0
 
@@ -155,16 +209,19 @@ def run_token_create(args: argparse.Namespace) -> int:
 def run_token_list(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    for record in commands.list_tokens(settings_from_env()):
+    for record in commands.list_tokens(settings_for(args)):
         state = f"revoked {record.revoked_at}" if record.revoked_at else "active"
-        print(f"{record.id}\t{record.role}\t{record.name}\tcreated {record.created_at}\t{state}")
+        print(
+            f"{record.id}\t{record.role}\t{record.name}\t{record.scope.describe()}"
+            f"\tcreated {record.created_at}\t{state}"
+        )
     return 0
 
 
 def run_token_revoke(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    if not commands.revoke_token(settings_from_env(), args.id):
+    if not commands.revoke_token(settings_for(args), args.id):
         print(f"evalsvc: no active token with id {args.id}", file=sys.stderr)
         return 1
     print(f"revoked token {args.id}")
@@ -175,7 +232,7 @@ def run_report(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
     commands.write_report(
-        settings_from_env(), args.course, args.format, args.out, args.table, args.lang
+        settings_for(args), args.course, args.format, args.out, args.table, args.lang
     )
     return 0
 
@@ -201,7 +258,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print("evalsvc: --participants must be between 1 and 200000", file=sys.stderr)
         return 2
     stored = commands.demo(
-        settings_from_env(), args.course, args.participants, args.seed, args.if_empty
+        settings_for(args), args.course, args.participants, args.seed, args.if_empty
     )
     print(f"demo: {stored} submissions stored" if stored else "demo: data already present, kept it")
     return 0
@@ -210,7 +267,7 @@ def run_demo(args: argparse.Namespace) -> int:
 # -- data in and out: paper, XLSForm (issue 15) ---------------------------------------------
 
 
-def add_data_commands(commands: argparse._SubParsersAction) -> None:
+def add_data_commands(commands: _Commands) -> None:
     paper = commands.add_parser(
         "paper", help="print a phase as a paper questionnaire (PDF), or its CSV template"
     )

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-import jinja2
 import msgspec
 
-from evalsvc.app import WEB_DIR, create_app, load_courses
+from evalsvc.app import create_app, load_courses
+from evalsvc.domain.access import Scope
 from evalsvc.domain.codes import code_hash, new_code, new_token, normalize_code, token_hash
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import ConfigError
@@ -25,8 +25,12 @@ T = TypeVar("T")
 
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the database, opened as the app opens it: migrated, key checked."""
+    settings = settings.with_secret()
+    courses = load_courses(settings)
+
     async def run() -> T:
-        db = await open_storage(settings, load_courses(settings))
+        db = await open_storage(settings, courses)
         try:
             return await work(db)
         finally:
@@ -45,12 +49,31 @@ def find_course(settings: Settings, course_id: str) -> Course:
 def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
     import uvicorn
 
+    from evalsvc.web.slow_clients import header_deadline_protocol
+
+    settings = settings.with_secret()
+    protocol = header_deadline_protocol(settings.http_parser, settings.header_timeout_seconds)
     app = create_app(settings)
+
+    async def nothing(db: Database) -> None:
+        return None
+
+    # Migrate and check the key before serving, so that a refusal is a plain message
+    # and exit status 1 rather than a failed server start.
+    with_database(settings, nothing)
     base = settings.base_url or f"http://{host}:{port}"
     for course in load_courses(settings).values():
         for phase in course.phases:
             print(f"  {course.id} {phase.id}: {base}/c/{course.id}/{phase.id}", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=1,
+        log_level=log_level,
+        access_log=False,
+        http=protocol,
+    )
     return 0
 
 
@@ -61,7 +84,10 @@ def issue_codes(
     agency: str | None,
     cards: Path | None,
     url: str | None,
+    languages: list[str] | None = None,
 ) -> list[str]:
+    from evalsvc import cards as cards_sheet
+
     settings = settings.with_secret()
     course = find_course(settings, course_id)
     if course.pairing.method != "issued_codes":
@@ -70,6 +96,7 @@ def issue_codes(
         raise ConfigError(
             f"unknown agency {agency!r}; the course has {', '.join(course.agency_ids())}"
         )
+    card_languages = cards_sheet.card_languages(course, languages)
     codes = list(dict.fromkeys(new_code() for _ in range(count)))
     while len(codes) < count:
         codes = list(dict.fromkeys([*codes, new_code()]))
@@ -85,32 +112,28 @@ def issue_codes(
             )
         # the course page, not /pre: the same card serves the post questionnaire
         form_url = url or f"{settings.base_url or 'http://127.0.0.1:8000'}/c/{course.id}"
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True
-        )
-        html = environment.get_template("cards.html").render(
-            title=course.localize(course.title, course.default_lang),
-            title_en=course.localize(course.title, "en"),
-            url=form_url,
-            codes=codes,
-            agency=next(
-                (
-                    course.localize(a.name, course.default_lang)
-                    for a in course.agencies
-                    if a.id == agency
-                ),
-                None,
-            ),
-        )
+        html = cards_sheet.render_cards(course, codes, agency, form_url, card_languages)
         cards.write_text(html, encoding="utf-8")
     return codes
 
 
-def create_token(settings: Settings, role: str, name: str) -> tuple[int, str]:
+def create_token(
+    settings: Settings, role: str, name: str, courses: list[str] | None = None
+) -> tuple[int, str]:
+    """A new token reaching `courses` (None: every course); returns (id, token)."""
     settings = settings.with_secret()
+    if courses is not None:
+        known = load_courses(settings)
+        unknown = [course for course in courses if course not in known]
+        if unknown:
+            raise ConfigError(
+                f"no course {', '.join(map(repr, unknown))} in {settings.surveys_path};"
+                f" the courses are {', '.join(known)}"
+            )
+    scope = Scope(courses=tuple(dict.fromkeys(courses))) if courses is not None else Scope()
     token = new_token()
     hashed = token_hash(settings.secret_key, token)
-    token_id = with_database(settings, lambda db: db.add_token(name, role, hashed))
+    token_id = with_database(settings, lambda db: db.add_token(name, role, hashed, scope))
     return token_id, token
 
 

@@ -8,6 +8,7 @@ EvalsvcError
     ├── Unauthorized       401: no or unknown evaluator token
     ├── Forbidden          403: wrong role, unknown code, phase closed
     ├── NotFound           404
+    ├── RequestTimeout     408: the request body came too slowly
     ├── Conflict           409: already submitted
     ├── Unprocessable      422: invalid answers, reused submission_id
     ├── TooManyRequests    429: too many failed code attempts
@@ -66,6 +67,11 @@ class NotFound(RequestError):
     code = "not_found"
 
 
+class RequestTimeout(RequestError):
+    status_code = 408
+    code = "request_timeout"
+
+
 class Conflict(RequestError):
     status_code = 409
     code = "conflict"
@@ -79,6 +85,8 @@ class Unprocessable(RequestError):
 class TooManyRequests(RequestError):
     status_code = 429
     code = "too_many_requests"
+    retry_after: int | None = None
+    """Seconds until a retry can succeed, sent as the Retry-After header."""
 
 
 class FeatureUnavailable(RequestError):

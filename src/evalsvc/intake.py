@@ -70,7 +70,7 @@ class Intake:
     def course(self, course_id: str) -> Course:
         course = self.courses.get(course_id)
         if course is None:
-            raise NotFound(f"no course {course_id!r}", code="unknown_course")
+            raise unknown_course(course_id)
         return course
 
     def open_phase(self, course: Course, phase_id: str, now: dt.datetime | None = None) -> None:
@@ -151,6 +151,11 @@ class Intake:
             received_at=received_at or utc_now(),
         )
         return await self.db.store_submission(new)
+
+
+def unknown_course(course_id: str) -> NotFound:
+    """The one answer for a course that does not exist, or that a token may not see."""
+    return NotFound(f"no course {course_id!r}", code="unknown_course")
 
 
 def new_receipt() -> str:

@@ -37,7 +37,10 @@ def upgrade_transform(course: Course) -> Callable[[StoredAnswers], Rewritten | N
 
     def transform(row: StoredAnswers) -> Rewritten | None:
         derived = derive(course, row.phase, _decode_answers(row.answers_json))
-        stored = _decode_scores(row.scores_json)
+        try:
+            stored = _decode_scores(row.scores_json)
+        except msgspec.ValidationError:  # nothing was scored: score it now
+            stored = derived.scores
         same = (
             stored.knowledge == derived.scores.knowledge
             and stored.confidence == derived.scores.confidence

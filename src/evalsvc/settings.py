@@ -21,12 +21,22 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     surveys_path: Path = Path("surveys")
     secret_key: bytes = b""
     secret_file: Path = Path("var/secret.key")
+    key_origin: str = ""
+    """Where `secret_key` came from, for messages: EVALSVC_SECRET or the key file."""
     max_body_bytes: int = 64 * 1024
     code_failures_per_minute: int = 30
     """Failed code attempts one client address may make per minute before 429."""
     batch_max: int = 256
     """Most submissions the single writer commits in one transaction."""
     cookie_secure: bool = False
+    session_hours: float = 12.0
+    """How long an evaluator's login lasts; logging out or revoking the token ends it sooner."""
+    header_timeout_seconds: float = 10.0
+    """A request's line and headers must arrive within this, else 408 and the connection closes."""
+    body_timeout_seconds: float = 30.0
+    """A request's body must arrive within this once its headers have, else 408."""
+    http_parser: str = "auto"
+    """uvicorn's HTTP parser: auto (httptools when installed, else h11), h11 or httptools."""
     base_url: str = ""
     """Public URL printed on code cards and by `scripts/serve`, e.g. https://eval.example.org."""
 
@@ -34,7 +44,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         """The same settings with a secret key, read from or created in `secret_file`."""
         if self.secret_key:
             return self
-        return msgspec.structs.replace(self, secret_key=load_or_create_secret(self.secret_file))
+        key, created = load_or_create_secret(self.secret_file)
+        origin = (
+            f"{self.secret_file}, made just now because the file was missing"
+            if created
+            else str(self.secret_file)
+        )
+        return msgspec.structs.replace(self, secret_key=key, key_origin=origin)
 
 
 _ENV = {
@@ -45,6 +61,10 @@ _ENV = {
     "EVALSVC_CODE_FAILURES_PER_MINUTE": ("code_failures_per_minute", int),
     "EVALSVC_BATCH_MAX": ("batch_max", int),
     "EVALSVC_COOKIE_SECURE": ("cookie_secure", bool),
+    "EVALSVC_SESSION_HOURS": ("session_hours", float),
+    "EVALSVC_HEADER_TIMEOUT": ("header_timeout_seconds", float),
+    "EVALSVC_BODY_TIMEOUT": ("body_timeout_seconds", float),
+    "EVALSVC_HTTP": ("http_parser", str),
     "EVALSVC_BASE_URL": ("base_url", str),
 }
 
@@ -62,10 +82,21 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         if len(secret) < 32:
             raise ConfigError("EVALSVC_SECRET must be at least 32 characters")
         values["secret_key"] = secret.encode()
+        values["key_origin"] = "EVALSVC_SECRET"
     settings = Settings(**values)  # type: ignore[arg-type]
+    return checked(settings)
+
+
+def checked(settings: Settings) -> Settings:
+    """The settings, if every value is usable; else ConfigError naming the variable."""
     for name in ("max_body_bytes", "code_failures_per_minute", "batch_max"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if settings.http_parser not in ("auto", "h11", "httptools"):
+        raise ConfigError(f"EVALSVC_HTTP={settings.http_parser!r}: use auto, h11 or httptools")
+    for variable, (name, kind) in _ENV.items():
+        if kind is float and not 0 < getattr(settings, name) <= 24 * 3600:
+            raise ConfigError(f"{variable} must be above 0 (and at most 86400)")
     if settings.batch_max > 1000:
         # a batch's IN (...) lists must stay far below SQLite's variable limit
         raise ConfigError("EVALSVC_BATCH_MAX must be at most 1000")
@@ -85,11 +116,23 @@ def _parse(variable: str, raw: str, kind: type) -> object:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{variable}={raw!r} is not a whole number") from None
+    if kind is float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{variable}={raw!r} is not a number") from None
+        if value != value:  # NaN
+            raise ConfigError(f"{variable}={raw!r} is not a number")
+        return value
     return kind(raw)
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The key for HMACs of codes and tokens; made once, kept private to the owner."""
+def load_or_create_secret(path: Path) -> tuple[bytes, bool]:
+    """The key for HMACs of codes, tokens and sessions, and whether it was made now.
+
+    Made once and kept private to the owner. Whether it is the key the database was
+    made with is checked when storage opens (`evalsvc.storage.open_storage`).
+    """
     try:
         key = path.read_bytes().strip()
     except FileNotFoundError:
@@ -102,7 +145,7 @@ def load_or_create_secret(path: Path) -> bytes:
             return load_or_create_secret(path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(key + b"\n")
-        return key
+        return key, True
     if len(key) < 32:
         raise ConfigError(f"{path} holds a secret key shorter than 32 characters")
-    return key
+    return key, False

@@ -49,9 +49,24 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Pd"})
+"""Spaces of every width, line breaks, control and zero-width characters, dashes:
+what copy-paste and phone keyboards put around or inside a code."""
+
+
 def normalize_code(typed: str) -> str | None:
-    """The canonical 8 characters of a typed code, or None if it cannot be one."""
-    cleaned = "".join(ch for ch in typed.upper() if ch not in " -\t").translate(_READ_AS)
+    """The canonical 8 characters of a typed code, or None if it cannot be one.
+
+    NFKC first turns full-width letters and digits (ＡＢ１２) into plain ones; then
+    every space-like, invisible or dash character goes, whatever its width.
+    """
+    folded = unicodedata.normalize("NFKC", typed[:256])
+    kept = (
+        ch
+        for ch in folded
+        if unicodedata.category(ch) not in _SEPARATOR_CATEGORIES and ch != "\u2212"  # minus
+    )
+    cleaned = "".join(kept).upper().translate(_READ_AS)
     if len(cleaned) != CODE_LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
@@ -94,3 +109,16 @@ def new_token() -> str:
 
 def token_hash(secret: bytes, token: str) -> bytes:
     return keyed_hash(secret, "token", token)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def session_hash(secret: bytes, session_id: str) -> bytes:
+    return keyed_hash(secret, "session", session_id)
+
+
+def key_fingerprint(secret: bytes) -> bytes:
+    """A keyed hash of a constant: tells whether two keys are the same, reveals neither."""
+    return keyed_hash(secret, "key-fingerprint", "evalsvc")

@@ -257,11 +257,18 @@ class Course(_Def, frozen=True):
         return tuple(dict.fromkeys(chain))
 
     def localize(self, text: LocalText, lang: str) -> str:
+        return self.localized(text, lang)[0]
+
+    def localized(self, text: LocalText, lang: str) -> tuple[str, str]:
+        """(text, the language it is in): `lang` if the text has it, else the first
+        fallback along `language_chain` that does."""
         for candidate in self.language_chain(lang):
             value = text.get(candidate)
             if value:
-                return value
-        return next(iter(text.values()), "")
+                return value, candidate
+        for candidate, value in text.items():
+            return value, candidate
+        return "", lang
 
 
 # -- meaning checks ------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
+
+from evalsvc.domain.access import EVERYTHING, Scope
 
 
 class NewSubmission(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,3 +85,27 @@ class TokenRecord(NamedTuple):
     role: str
     created_at: str
     revoked_at: str | None
+    scope: Scope = EVERYTHING
+
+
+class KeyFacts(NamedTuple):
+    """What the database says about the secret key its hashes were made with."""
+
+    fingerprint: bytes | None
+    """The stored key fingerprint; None in a fresh database or one made before schema 3."""
+    codes: int
+    tokens: int
+    participants: int
+
+    @property
+    def holds_keyed_data(self) -> bool:
+        return bool(self.codes or self.tokens or self.participants)
+
+
+class MigrationInput(msgspec.Struct, frozen=True, kw_only=True):
+    """What data migrations need to know about the courses (they cannot read files)."""
+
+    feedback_items: dict[str, tuple[str, ...]] = {}
+    """Course id -> ids of its feedback items."""
+    rewriters: dict[str, Callable[[StoredAnswers], Rewritten | None]] = {}
+    """Course id -> how to recompute what is derived from a submission's answers."""

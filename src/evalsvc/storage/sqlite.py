@@ -17,13 +17,22 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import aiosqlite
 import msgspec
 
-from evalsvc.errors import Conflict, EvalsvcError, StorageUnavailable, Unprocessable
+from evalsvc.domain.access import Scope
+from evalsvc.errors import (
+    Conflict,
+    EvalsvcError,
+    RequestError,
+    StorageUnavailable,
+    Unprocessable,
+)
 from evalsvc.storage.records import (
+    KeyFacts,
+    MigrationInput,
     NewSubmission,
     ResponseRow,
     Rewritten,
@@ -36,10 +45,85 @@ from evalsvc.storage.records import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Unit = Callable[[aiosqlite.Connection], Awaitable[T]]
+DataStep = Callable[[aiosqlite.Connection, MigrationInput], Awaitable[None]]
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the initial schema
+
+async def _backfill_feedback(conn: aiosqlite.Connection, given: MigrationInput) -> None:
+    """Copy feedback answers into their own column for submissions stored before it.
+
+    Courses are known only from their definitions: a course whose folder is gone
+    when the upgrade runs keeps its feedback in `answers` alone.
     """
+    for course, item_ids in given.feedback_items.items():
+        wanted = set(item_ids)
+        rows = await conn.execute_fetchall(
+            "SELECT id, answers FROM submissions WHERE course = ? AND feedback = '{}'",
+            (course,),
+        )
+        updates = []
+        for row_id, answers in rows:
+            given_answers = msgspec.json.decode(answers)
+            feedback = {key: value for key, value in given_answers.items() if key in wanted}
+            if feedback:
+                updates.append((msgspec.json.encode(feedback).decode(), row_id))
+        await conn.executemany("UPDATE submissions SET feedback = ? WHERE id = ?", updates)
+        if updates:
+            log.info("moved the feedback of %d %s submissions to its column", len(updates), course)
+
+
+async def _rewrite_derived(conn: aiosqlite.Connection, given: MigrationInput) -> None:
+    """Fill schema 5's columns from the stored answers, course by course.
+
+    The transforms (`evalsvc.rescoring.upgrade_transform`) come from the course
+    definitions; a course whose folder is gone keeps its rows as they are (empty
+    breakdowns, and no scoring fingerprint: the reports say "other rules").
+    """
+    for course, transform in given.rewriters.items():
+        changed = await _rewrite(conn, course, transform)
+        if changed:
+            log.info("filled in what is derived from %d %s submissions", changed, course)
+
+
+async def _rewrite(
+    conn: aiosqlite.Connection,
+    course: str,
+    transform: Callable[[StoredAnswers], Rewritten | None],
+    *,
+    dry_run: bool = False,
+) -> int:
+    rows = await conn.execute_fetchall(
+        "SELECT id, phase, answers, scores, breakdowns, summarised, scoring"
+        " FROM submissions WHERE course = ?",
+        (course,),
+    )
+    updates = []
+    for row in rows:
+        new = transform(StoredAnswers(*row[1:]))
+        if new is not None:
+            updates.append((*new, row[0]))
+    if dry_run:
+        return len(updates)
+    await conn.executemany(
+        "UPDATE submissions SET scores = ?, breakdowns = ?, summarised = ?, scoring = ?"
+        " WHERE id = ?",
+        updates,
+    )
+    if updates:
+        await _bump_versions(conn, [course])
+    return len(updates)
+
+
+class Migration(NamedTuple):
+    """One schema version: its DDL, and the data step that goes with it, both in
+    one transaction, so an upgrade is never half done whichever program runs it."""
+
+    schema: str
+    data: DataStep | None = None
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: the initial schema
+    Migration("""
     CREATE TABLE codes (
         course     TEXT NOT NULL,
         code_hash  BLOB NOT NULL,
@@ -81,28 +165,54 @@ MIGRATIONS: tuple[str, ...] = (
         created_at  TEXT NOT NULL,
         revoked_at  TEXT
     );
-    """,
+    """),
     # 2: feedback answers on their own, read by every report
-    """
-    ALTER TABLE submissions ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
-    """,
-    # 3: the answers every report reads, apart (summarised items of any phase, and the
-    # breakdown items), the scoring rules each score was computed under, and a data
-    # version per course that changes with every stored or rescored submission.
-    # The rows' new columns are filled by the data migration of version 3
-    # (`rewrite_submissions`), which needs the course definitions.
-    """
-    ALTER TABLE submissions RENAME COLUMN feedback TO summarised;
-    ALTER TABLE submissions ADD COLUMN breakdowns TEXT NOT NULL DEFAULT '{}';
-    ALTER TABLE submissions ADD COLUMN scoring TEXT NOT NULL DEFAULT '';
-    CREATE TABLE course_versions (
-        course  TEXT PRIMARY KEY,
-        version INTEGER NOT NULL
+    Migration(
+        """
+        ALTER TABLE submissions ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
+        """,
+        data=_backfill_feedback,
+    ),
+    # 3: facts about the service itself, e.g. the fingerprint of the secret key
+    Migration("""
+    CREATE TABLE meta (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
     ) WITHOUT ROWID;
-    INSERT INTO course_versions (course, version)
-        SELECT course, count(*) FROM submissions GROUP BY course;
-    """,
+    """),
+    # 4: token scopes (JSON of domain.access.Scope; '{}' reaches everything) and
+    # server-side login sessions, kept only as keyed hashes of their ids
+    Migration("""
+    ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE sessions (
+        id_hash    BLOB PRIMARY KEY,
+        token_id   INTEGER NOT NULL REFERENCES tokens(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_by_token ON sessions (token_id);
+    """),
+    # 5: the answers every report reads, apart (summarised items of any phase, and the
+    # breakdown items), the scoring rules each score was computed under, and a data
+    # version per course that changes with every stored or rescored submission. The
+    # data step recomputes them from the stored answers, with the course definitions.
+    Migration(
+        """
+        ALTER TABLE submissions RENAME COLUMN feedback TO summarised;
+        ALTER TABLE submissions ADD COLUMN breakdowns TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE submissions ADD COLUMN scoring TEXT NOT NULL DEFAULT '';
+        CREATE TABLE course_versions (
+            course  TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO course_versions (course, version)
+            SELECT course, count(*) FROM submissions GROUP BY course;
+        """,
+        data=_rewrite_derived,
+    ),
 )
+KEY_FINGERPRINT = "key_fingerprint"
+_decode_scope = msgspec.json.Decoder(Scope).decode
 
 READERS = 4
 READER_WAIT_SECONDS = 10.0
@@ -152,15 +262,18 @@ class Database:
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
-        self.schema_before = 0
-        """Schema version the file had before this open's migrations."""
 
     # -- lifecycle -----------------------------------------------------------------
-    async def open(self) -> None:
+    async def open(self, migration_input: MigrationInput | None = None) -> None:
+        """Open, and bring the file to the current schema and its data along with it.
+
+        Use `evalsvc.storage.open_storage`, which passes what the data steps need
+        and checks the secret key; opening directly is for tests of storage alone.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await _connect(self.path, readonly=False)
-            await self._migrate(self._writer)
+            await self._migrate(self._writer, migration_input or MigrationInput())
             for _ in range(READERS):
                 self._readers.put_nowait(await _connect(self.path, readonly=True))
         except sqlite3.Error as exc:
@@ -197,18 +310,22 @@ class Database:
     def _task_done(self) -> bool:
         return self._task is None or self._task.done()
 
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+    async def _migrate(self, conn: aiosqlite.Connection, given: MigrationInput) -> None:
+        version = await _user_version(conn)
         if version > len(MIGRATIONS):
             raise StorageUnavailable(
                 f"{self.path} has schema version {version}, newer than this evalsvc knows"
             )
-        self.schema_before = version
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in filter(str.strip, script.split(";")):
+                if await _user_version(conn) >= number:  # another process upgraded it meanwhile
+                    await conn.execute("ROLLBACK")
+                    continue
+                for statement in filter(str.strip, migration.schema.split(";")):
                     await conn.execute(statement)
+                if migration.data is not None:
+                    await migration.data(conn, given)
                 await conn.execute(f"PRAGMA user_version={number}")
                 await conn.execute("COMMIT")
             except BaseException:
@@ -343,7 +460,7 @@ class Database:
         return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
 
     async def count_submissions(self, course: str | None = None) -> int:
-        sql, args = "SELECT count(*) FROM submissions", tuple[str, ...]()
+        sql, args = "SELECT count(*) FROM submissions", cast(tuple[str, ...], ())
         if course is not None:
             sql, args = sql + " WHERE course = ?", (course,)
         async with self._reader() as conn:
@@ -395,26 +512,7 @@ class Database:
         """
 
         async def unit(conn: aiosqlite.Connection) -> int:
-            rows = await conn.execute_fetchall(
-                "SELECT id, phase, answers, scores, breakdowns, summarised, scoring"
-                " FROM submissions WHERE course = ?",
-                (course,),
-            )
-            updates = []
-            for row in rows:
-                new = transform(StoredAnswers(*row[1:]))
-                if new is not None:
-                    updates.append((*new, row[0]))
-            if dry_run:
-                return len(updates)
-            await conn.executemany(
-                "UPDATE submissions SET scores = ?, breakdowns = ?, summarised = ?, scoring = ?"
-                " WHERE id = ?",
-                updates,
-            )
-            if updates:
-                await _bump_versions(conn, [course])
-            return len(updates)
+            return await _rewrite(conn, course, transform, dry_run=dry_run)
 
         return await self.write(unit)
 
@@ -442,14 +540,40 @@ class Database:
         finally:
             await conn.close()
 
+    # -- the secret key ------------------------------------------------------------------
+    async def key_facts(self) -> KeyFacts:
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT (SELECT value FROM meta WHERE name = ?),"
+                " (SELECT count(*) FROM codes), (SELECT count(*) FROM tokens),"
+                " (SELECT count(*) FROM participants)",
+                (KEY_FINGERPRINT,),
+            )
+        fingerprint, codes, tokens, participants = next(iter(rows))
+        return KeyFacts(fingerprint, codes, tokens, participants)
+
+    async def set_key_fingerprint(self, fingerprint: bytes) -> None:
+        async def unit(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (KEY_FINGERPRINT, fingerprint),
+            )
+
+        await self.write(unit)
+
     # -- tokens -------------------------------------------------------------------------
-    async def add_token(self, name: str, role: str, token_hash: bytes) -> int:
+    async def add_token(
+        self, name: str, role: str, token_hash: bytes, scope: Scope | None = None
+    ) -> int:
         created = utc_now()
+        scope_json = msgspec.json.encode(scope or Scope()).decode()
 
         async def unit(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute(
-                "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                (name, role, token_hash, created),
+                "INSERT INTO tokens (name, role, token_hash, created_at, scope)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, role, token_hash, created, scope_json),
             )
             return int(cursor.lastrowid or 0)
 
@@ -458,20 +582,20 @@ class Database:
     async def token_by_hash(self, token_hash: bytes) -> TokenRecord | None:
         async with self._reader() as conn:
             cursor = await conn.execute(
-                "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE token_hash = ?",
-                (token_hash,),
+                f"SELECT {_READER_COLUMNS} FROM tokens t WHERE t.token_hash = ?", (token_hash,)
             )
             row = await cursor.fetchone()
-        return TokenRecord(*row) if row else None
+        return _token(row) if row else None
 
     async def list_tokens(self) -> list[TokenRecord]:
         async with self._reader() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id"
+                f"SELECT {_READER_COLUMNS} FROM tokens t ORDER BY t.id"
             )
-        return [TokenRecord(*row) for row in rows]
+        return [_token(row) for row in rows]
 
     async def revoke_token(self, token_id: int) -> bool:
+        """Revoke a token and end its sessions at once."""
         revoked = utc_now()
 
         async def unit(conn: aiosqlite.Connection) -> bool:
@@ -479,9 +603,55 @@ class Database:
                 "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (revoked, token_id),
             )
+            await conn.execute("DELETE FROM sessions WHERE token_id = ?", (token_id,))
             return cursor.rowcount == 1
 
         return await self.write(unit)
+
+    # -- login sessions -----------------------------------------------------------------
+    async def add_session(
+        self, id_hash: bytes, token_id: int, created_at: str, expires_at: str
+    ) -> None:
+        """Store a new session; sessions expired by `created_at` are removed meanwhile."""
+
+        async def unit(conn: aiosqlite.Connection) -> None:
+            await conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (created_at,))
+            await conn.execute(
+                "INSERT INTO sessions (id_hash, token_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (id_hash, token_id, created_at, expires_at),
+            )
+
+        await self.write(unit)
+
+    async def token_by_session(self, id_hash: bytes, now: str) -> TokenRecord | None:
+        """The token of a live session: not expired by `now`, its token not revoked."""
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                f"SELECT {_READER_COLUMNS} FROM sessions s JOIN tokens t ON t.id = s.token_id"
+                " WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+                (id_hash, now),
+            )
+            row = await cursor.fetchone()
+        return _token(row) if row else None
+
+    async def end_session(self, id_hash: bytes) -> None:
+        async def unit(conn: aiosqlite.Connection) -> None:
+            await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+        await self.write(unit)
+
+
+_READER_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
+
+
+def _token(row: Any) -> TokenRecord:
+    try:
+        scope = _decode_scope(row[5])
+    except msgspec.DecodeError:
+        # unreadable (e.g. written by a newer evalsvc): reach nothing rather than guess
+        scope = Scope(courses=())
+    return TokenRecord(row[0], row[1], row[2], row[3], row[4], scope)
 
 
 async def _store_submissions(
@@ -521,9 +691,9 @@ async def _store_submissions(
             known_ids,
         )
         taken = {(row[0], row[1]) for row in rows}
-    (next_id,) = list(
-        await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants")
-    )[0]
+    (next_id,) = next(
+        iter(await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))
+    )
     numbers: dict[str, int] = {}
 
     outcomes: list[tuple[_Job, Any, BaseException | None]] = []
@@ -533,7 +703,7 @@ async def _store_submissions(
         new = job.submission
         assert new is not None
         prior = earlier.get(new.submission_id)
-        error: EvalsvcError
+        error: RequestError
         if prior is not None:
             if prior[0] != new.body_hash:
                 error = Unprocessable(
@@ -552,7 +722,7 @@ async def _store_submissions(
                     "SELECT coalesce(max(number), 0) FROM participants WHERE course = ?",
                     (new.course,),
                 )
-                numbers[new.course] = list(rows)[0][0]
+                numbers[new.course] = next(iter(rows))[0]
             next_id += 1
             numbers[new.course] += 1
             person = people[(new.course, new.code_hash)] = (next_id, new.agency)
@@ -631,6 +801,11 @@ async def _run_unit(
         return job, None, exc
     await conn.execute("RELEASE unit")
     return job, result, None
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    return int(rows[0][0])
 
 
 def _marks(values: list) -> str:

@@ -1,31 +1,45 @@
-"""Evaluator access: bearer tokens, or a session cookie set by the login page.
+"""Evaluator access: a bearer token, or a server-side session made by the login page.
 
-Tokens are stored only as keyed hashes, so every request re-checks the hash and
-a revoked token stops working at once, cookie or not.
+Scripts send `Authorization: Bearer <token>`. People log in once with their token
+and get a session: the cookie holds only a random session id, the database only
+its keyed hash. A session ends when it expires (Settings.session_hours), at
+logout, or when its token is revoked; every request checks all three.
+
+A token reaches only the courses of its scope (domain.access.Scope): for any
+other course it gets the same 404 as for a course that does not exist.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
-from evalsvc.domain.codes import token_hash
+from evalsvc.domain.codes import new_session_id, session_hash, token_hash
+from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, Unauthorized
+from evalsvc.intake import Intake, unknown_course
 from evalsvc.settings import Settings
 from evalsvc.storage import Database
 from evalsvc.storage.records import TokenRecord
 
 SESSION_COOKIE = "evalsvc_session"
-SESSION_SECONDS = 8 * 3600
 ROLES = ("evaluator", "analyst")
 
 
-def presented_token(request: Request) -> str | None:
+def iso(moment: dt.datetime) -> str:
+    """The storage's timestamp format (as storage.sqlite.utc_now), which sorts as text."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE) or None
+    return None
 
 
 async def resolve_token(db: Database, secret: bytes, token: str | None) -> TokenRecord:
@@ -37,10 +51,56 @@ async def resolve_token(db: Database, secret: bytes, token: str | None) -> Token
     return record
 
 
+async def resolve_reader(request: Request, db: Database, secret: bytes) -> TokenRecord:
+    """The token record behind the request's bearer token or session cookie, else 401."""
+    token = bearer_token(request)
+    if token is not None:
+        return await resolve_token(db, secret, token)
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if session_id and len(session_id) <= 100:
+        record = await db.token_by_session(
+            session_hash(secret, session_id), iso(dt.datetime.now(dt.UTC))
+        )
+        if record is not None:
+            return record
+    raise Unauthorized("log in, or send Authorization: Bearer <token>")
+
+
+async def start_session(db: Database, settings: Settings, reader: TokenRecord) -> str:
+    """A new session for `reader`; returns the id, which only the cookie keeps."""
+    session_id = new_session_id()
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(hours=settings.session_hours)
+    await db.add_session(
+        session_hash(settings.secret_key, session_id), reader.id, iso(now), iso(expires)
+    )
+    return session_id
+
+
+async def end_session(db: Database, secret: bytes, session_id: str | None) -> None:
+    if session_id and len(session_id) <= 100:
+        await db.end_session(session_hash(secret, session_id))
+
+
 async def provide_reader(request: Request, settings: NamedDependency[Settings]) -> TokenRecord:
     """Dependency: the token record of an evaluator or analyst, else 401."""
     db: Database = request.app.state.database
-    return await resolve_token(db, settings.secret_key, presented_token(request))
+    return await resolve_reader(request, db, settings.secret_key)
+
+
+async def provide_course(
+    intake: NamedDependency[Intake],
+    reader: NamedDependency[TokenRecord],
+    course_id: FromPath[str],
+) -> Course:
+    """Dependency: the course, if the reader's scope reaches it; else 404 as if unknown."""
+    return course_in_scope(intake, reader, course_id)
+
+
+def course_in_scope(intake: Intake, reader: TokenRecord, course_id: str) -> Course:
+    if not reader.scope.allows_course(course_id):
+        raise unknown_course(course_id)
+    return intake.course(course_id)
 
 
 def require_analyst(reader: TokenRecord) -> None:

@@ -18,6 +18,7 @@ _SLUGS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "body_too_large",
     415: "unsupported_media_type",
@@ -41,6 +42,9 @@ def _respond(
     headers = {}
     if status == 503:
         headers["Retry-After"] = "5"
+    if status == 408:
+        # the rest of a too-slow body may still be on its way: close, do not read on
+        headers["Connection"] = "close"
     if _wants_html(request):
         from evalsvc.web.i18n import page_context
 

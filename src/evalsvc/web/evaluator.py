@@ -19,6 +19,7 @@ from evalsvc.domain.answer_summaries import AnswerSummary, TextAnswers
 from evalsvc.domain.attrition import AttritionRow, PhaseCountRow
 from evalsvc.domain.design import Comparison, Measure
 from evalsvc.domain.items import ItemRow, ReliabilityRow
+from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
 from evalsvc.exports import registry
@@ -27,11 +28,14 @@ from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
 from evalsvc.web.auth import (
     SESSION_COOKIE,
-    SESSION_SECONDS,
-    presented_token,
+    course_in_scope,
+    end_session,
+    provide_course,
     provide_reader,
     require_analyst,
+    resolve_reader,
     resolve_token,
+    start_session,
 )
 from evalsvc.web.i18n import page_context
 from evalsvc.web.openapi import EVALUATOR_READ
@@ -107,18 +111,22 @@ NO_STORE = CacheControlHeader(no_store=True)
 async def provide_report(
     intake: NamedDependency[Intake],
     report_cache: NamedDependency[reports.ReportCache],
-    reader: NamedDependency[TokenRecord],
-    course_id: FromPath[str],
+    course: NamedDependency[Course],
 ) -> reports.CourseReport:
-    """Dependency: the course's report, for an authorised reader only (reader runs first)."""
-    return await report_cache.report(intake.db, intake.course(course_id), None)
+    """Dependency: the course's report, for a reader whose scope has the course
+    (`course` needs `reader`, so both run first)."""
+    return await report_cache.report(intake.db, course, None)
 
 
 class EvaluatorApi(Controller):
     path = "/api/v1/courses"
     tags = ["evaluators"]
     cache_control = NO_STORE
-    dependencies = {"reader": Provide(provide_reader), "report": Provide(provide_report)}
+    dependencies = {
+        "reader": Provide(provide_reader),
+        "course": Provide(provide_course),
+        "report": Provide(provide_report),
+    }
 
     @get(
         "/{course_id:str}/summary",
@@ -209,11 +217,10 @@ class EvaluatorApi(Controller):
         intake: NamedDependency[Intake],
         report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
-        course_id: FromPath[str],
+        course: NamedDependency[Course],
         download: FromPath[str],
         lang: FromQuery[str | None] = None,
     ) -> Response:
-        course = intake.course(course_id)
         if download in registry.REPORT_EXPORTS:
             export = registry.REPORT_EXPORTS[download]
             report = await report_cache.report(intake.db, course, lang)
@@ -263,31 +270,57 @@ class EvaluatorPages(Controller):
         form = await request.form()
         token = str(form.get("token", "")).strip()
         try:
-            await resolve_token(intake.db, settings.secret_key, token)
+            reader = await resolve_token(intake.db, settings.secret_key, token)
         except Unauthorized:
             context = {**page_context(request), "error": "unknown or revoked token"}
             return Template("login.html", context=context, status_code=401)
-        target = next(iter(intake.courses), None)
-        response = Redirect(f"/courses/{target}/report" if target else "/", status_code=303)
+        session_id = await start_session(intake.db, settings, reader)
+        visible = reader.scope.visible_courses(intake.courses)
+        target = f"/courses/{visible[0]}/report" if len(visible) == 1 else "/courses"
+        response = Redirect(target, status_code=303)
         response.cookies.append(
             Cookie(
                 key=SESSION_COOKIE,
-                value=token,
+                value=session_id,
                 httponly=True,
                 samesite="strict",
                 secure=settings.cookie_secure,
-                max_age=SESSION_SECONDS,
+                max_age=int(settings.session_hours * 3600),
                 path="/",
             )
         )
         return response
 
     @route("/logout", http_method=["GET", "POST"], status_code=303)
-    async def logout(self) -> Response:
+    async def logout(
+        self, request: Request, intake: NamedDependency[Intake], settings: NamedDependency[Settings]
+    ) -> Response:
         # GET too, so the report can link it; a forged logout only logs someone out
+        await end_session(intake.db, settings.secret_key, request.cookies.get(SESSION_COOKIE))
         response = Redirect("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    @get("/courses")
+    async def course_list(
+        self, request: Request, intake: NamedDependency[Intake], settings: NamedDependency[Settings]
+    ) -> Response:
+        """The courses this login may read, each linking its report."""
+        try:
+            reader = await resolve_reader(request, intake.db, settings.secret_key)
+        except Unauthorized:
+            return Redirect("/login", status_code=303)
+        context = page_context(request)
+        courses = [
+            {
+                "id": course_id,
+                "title": intake.courses[course_id].localize(
+                    intake.courses[course_id].title, context["lang"]
+                ),
+            }
+            for course_id in reader.scope.visible_courses(intake.courses)
+        ]
+        return Template("courses.html", context={**context, "courses": courses})
 
     @get("/courses/{course_id:str}/report")
     async def report_page(
@@ -300,10 +333,10 @@ class EvaluatorPages(Controller):
         lang: FromQuery[str | None] = None,
     ) -> Response:
         try:
-            reader = await resolve_token(intake.db, settings.secret_key, presented_token(request))
+            reader = await resolve_reader(request, intake.db, settings.secret_key)
         except Unauthorized:
             return Redirect("/login", status_code=303)
-        course = intake.course(course_id)
+        course = course_in_scope(intake, reader, course_id)
         report = await report_cache.report(intake.db, course, lang)
         base = f"/api/v1/courses/{course.id}"
         links = [("Summary (JSON)", f"{base}/summary")]
@@ -311,6 +344,8 @@ class EvaluatorPages(Controller):
             (export.description, f"{base}/{export.name}?lang={report.lang}")
             for export in registry.downloads_for(reader.role)
         ]
+        if len(reader.scope.visible_courses(intake.courses)) > 1:
+            links.append(("All courses", "/courses"))
         links.append(("Log out", "/logout"))
         from evalsvc.exports import html_report
 

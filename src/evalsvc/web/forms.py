@@ -27,7 +27,9 @@ from evalsvc.web.i18n import (
     choose_language,
     gettext_for,
     interface_labels,
+    local_time,
     page_context,
+    parse_utc,
 )
 from evalsvc.web.participation import identify_or_throttle
 from evalsvc.web.throttle import FailureThrottle
@@ -55,8 +57,26 @@ ERROR_MESSAGES = {
         "Too many wrong codes were entered from this network. Wait a minute, then send "
         "again: your answers are kept."
     ),
+    "submission_id_reused": N_(
+        "This device still held a form that was sent earlier. Nothing of yours has been "
+        "saved yet: check your answers and send the form again."
+    ),
 }
 GENERIC_ERROR = N_("Please check this answer.")
+
+FALLBACK_NOTES = {
+    "en": N_("Some questions are shown in English."),
+    "ru": N_("Some questions are shown in Russian."),
+    "kk": N_("Some questions are shown in Kazakh."),
+}
+OTHER_LANGUAGE_NOTE = N_("Some questions are shown in another language.")
+
+PHASE_NAMES = {
+    "pre": N_("Before the course"),
+    "post": N_("After the course"),
+    "follow_up": N_("Some months after the course"),
+}
+"""What the interface calls a phase that has no title of its own in the course file."""
 
 PAIRING_PREFIX = "pairing_"
 
@@ -67,11 +87,7 @@ class ParticipantForms(Controller):
     @get("/")
     async def index(self, request: Request, intake: NamedDependency[Intake]) -> Template:
         context = page_context(request)
-        lang = context["lang"]
-        courses = [
-            {"id": c.id, "title": c.localize(c.title, lang), "phases": [p.id for p in c.phases]}
-            for c in intake.courses.values()
-        ]
+        courses = [course_entry(c, context["lang"]) for c in intake.courses.values()]
         return Template("index.html", context={**context, "courses": courses})
 
     @get("/c/{course_id:str}")
@@ -83,14 +99,7 @@ class ParticipantForms(Controller):
         context = page_context(
             request, choose_language(request, course.languages, course.default_lang)
         )
-        lang = context["lang"]
-        courses = [
-            {
-                "id": course.id,
-                "title": course.localize(course.title, lang),
-                "phases": [p.id for p in course.phases],
-            }
-        ]
+        courses = [course_entry(course, context["lang"])]
         return Template("index.html", context={**context, "courses": courses})
 
     @get("/c/{course_id:str}/{phase:str}")
@@ -179,7 +188,26 @@ class ParticipantForms(Controller):
             stored = await intake.store(
                 course, phase, submission_id, identity, agency, language, validated.answers
             )
-        except (Conflict, Unprocessable) as exc:
+        except Unprocessable as exc:
+            if exc.code != "submission_id_reused":
+                raise
+            # A stale draft on a shared PC lent this form the id of someone else's
+            # earlier submission: nothing was stored for this code, so the form comes
+            # back with a fresh id and everything kept, to be sent again.
+            return _form_page(
+                request,
+                course,
+                phase,
+                language,
+                submission_id=str(uuid.uuid4()),
+                values=answers_mod.form_values(course, phase, raw),
+                errors={"submission_id": exc.code},
+                code=single.get("code", ""),
+                agency=single.get("agency"),
+                pairing=pairing,
+                status_code=422,
+            )
+        except Conflict:
             _ = gettext_for(language)
             return Template(
                 "error.html",
@@ -191,7 +219,6 @@ class ParticipantForms(Controller):
                         "This code has already been used for this questionnaire. "
                         "Your earlier answers are kept; nothing more is needed."
                     ),
-                    "detail": exc.code,
                 },
                 status_code=409,
             )
@@ -210,18 +237,47 @@ class ParticipantForms(Controller):
         if stored is None:
             raise NotFound("no such receipt", code="unknown_receipt")
         language = choose_language(request, course.languages, course.default_lang)
+        phase_ids = course.phase_ids()
+        position = phase_ids.index(stored.phase) if stored.phase in phase_ids else len(phase_ids)
+        later = phase_ids[position + 1 :]
+        title, title_lang = course.localized(course.title, language)
         return Template(
             "receipt.html",
             context={
                 **page_context(request, language),
-                "course_title": course.localize(course.title, language),
+                "course_title": title,
+                "course_title_lang": title_lang,
                 "course_id": course.id,
                 "receipt": stored.receipt,
                 "received_at": stored.received_at,
+                "received_at_text": local_time(
+                    parse_utc(stored.received_at), language, course.timezone
+                ),
                 "phase": stored.phase,
-                "next_phase": "post" if stored.phase == "pre" else None,
+                "next_phase": phase_entry(course, later[0], language) if later else None,
             },
         )
+
+
+def phase_entry(course: Course, phase_id: str, lang: str) -> dict[str, str]:
+    """A phase as the pages name it: its own title, else the interface's name for it."""
+    phase = course.phase(phase_id)
+    if phase is not None and phase.title:
+        title, title_lang = course.localized(phase.title, lang)
+        return {"id": phase_id, "title": title, "lang": title_lang}
+    name = PHASE_NAMES.get(phase_id)
+    return {"id": phase_id, "title": gettext_for(lang)(name) if name else phase_id, "lang": lang}
+
+
+def course_entry(course: Course, lang: str) -> dict[str, object]:
+    """A course for the list pages: its title and its phases, in the course's order."""
+    title, title_lang = course.localized(course.title, lang)
+    return {
+        "id": course.id,
+        "title": title,
+        "lang": title_lang,
+        "phases": [phase_entry(course, phase.id, lang) for phase in course.phases],
+    }
 
 
 def _parse_uuid(value: str | None) -> uuid.UUID | None:
@@ -250,11 +306,15 @@ def _form_page(
         field: _(ERROR_MESSAGES.get(code, GENERIC_ERROR)) for field, code in (errors or {}).items()
     }
     view = questionnaire_view(course, phase, lang, interface_labels(lang))
+    fallback_note = " ".join(
+        _(FALLBACK_NOTES.get(other, OTHER_LANGUAGE_NOTE)) for other in view.fallback_languages
+    )
     return Template(
         "form.html",
         context={
             **page_context(request, lang),
             "view": view,
+            "fallback_note": fallback_note or None,
             "languages": [(code_, _lang_name(code_)) for code_ in course.languages],
             "values": values or {},
             "errors": messages,

@@ -6,12 +6,16 @@ translators edit text files and no build step is needed.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
+import zoneinfo
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_datetime_format, get_timezone_gmt
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -91,3 +95,29 @@ def page_context(request: Request, lang: str | None = None) -> dict[str, Any]:
     """What every page template needs: the language and its gettext."""
     lang = lang or choose_language(request, INTERFACE_LANGUAGES, "en")
     return {"lang": lang, "_": gettext_for(lang), "language_names": LANGUAGE_NAMES}
+
+
+def parse_utc(stamp: str) -> dt.datetime:
+    """A stored timestamp (ISO 8601, "Z" for UTC) as an aware datetime."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+@functools.cache
+def _babel_locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def local_time(moment: dt.datetime, lang: str, timezone: str) -> str:
+    """`moment` as people at the venue read it: the course's time zone, the page's
+    language (CLDR's long date and short time, e.g. "2026 ж. 1 желтоқсан, 08:11
+    (GMT+05:00)"), formatted here so that no browser's gaps in locale data show."""
+    locale = _babel_locale(lang)
+    local = moment.astimezone(zoneinfo.ZoneInfo(timezone))
+    date = format_date(local, "long", locale=locale)
+    time = format_time(local, "short", locale=locale)
+    # as babel.dates.format_datetime joins them: quotes only mark literal text
+    joined = str(get_datetime_format("long", locale=locale)).replace("'", "").replace("{1}", date)
+    return f"{joined.replace('{0}', time)} ({get_timezone_gmt(local, locale=locale)})"

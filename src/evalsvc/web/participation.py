@@ -16,6 +16,15 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def too_many(throttle: FailureThrottle, client: str) -> TooManyRequests:
+    error = TooManyRequests(
+        "too many wrong codes from this address; wait a minute and try again",
+        code="too_many_code_attempts",
+    )
+    error.retry_after = throttle.retry_after(client)
+    return error
+
+
 async def identify_or_throttle(
     request: Request,
     intake: Intake,
@@ -24,17 +33,21 @@ async def identify_or_throttle(
     code: str | None,
     pairing: Mapping[str, str] | None,
 ) -> Identity:
-    """Resolve the code; a client over its failure limit gets 429 before any lookup."""
+    """Resolve the code, then decide against the client's failures at that moment.
+
+    The check before the lookup only spares the database while an address is over
+    its limit; the answer itself is decided after the lookup, with no await
+    between reading the count and adding to it (see web/throttle.py).
+    """
     client = client_key(request)
     if throttle.over_limit(client):
-        error = TooManyRequests(
-            "too many wrong codes from this address; wait a minute and try again",
-            code="too_many_code_attempts",
-        )
-        error.retry_after = throttle.retry_after(client)  # type: ignore[attr-defined]
-        raise error
+        raise too_many(throttle, client)
     try:
-        return await intake.identify(course, code, pairing)
+        identity = await intake.identify(course, code, pairing)
     except Forbidden:
-        throttle.record_failure(client)
-        raise
+        if throttle.admit_failure(client):
+            raise
+        raise too_many(throttle, client) from None
+    if throttle.over_limit(client):
+        raise too_many(throttle, client)
+    return identity

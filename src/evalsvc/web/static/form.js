@@ -16,12 +16,18 @@
  *   and the next person could read a code and answer in someone else's name.
  *   Answers without a code cannot be sent or linked to anyone, so they are kept.
  * - "Answered N of M" progress, announced politely (aria-live) when it changes.
- * - The submit button is disabled after the first click (double submits are also
- *   harmless on the server, thanks to the submission_id).
+ * - Sending. The form is sent with fetch and the server's answer replaces the
+ *   page, as a normal submission would (a receipt's address goes into the address
+ *   bar). When the network is down, or no answer comes within SEND_TIMEOUT_MS, the
+ *   participant stays on the page with a message (#send-problem): nothing was sent
+ *   yet, the answers are kept on this device, press Send again. The code stays in
+ *   its field (in this page's memory only), and the retry carries the same
+ *   submission_id, so an attempt that did arrive is never stored twice.
+ * - The submit button is disabled while a submission is on its way.
  * - With errors, focus moves to the error summary.
- * - The receipt page (data-clear-draft) deletes the draft and shows the time of
- *   receipt in the device's time zone and the page's language; so does the
- *   "already sent" page, since that draft can never be sent.
+ * - The receipt page (data-clear-draft) deletes the draft; so does the "already
+ *   sent" page, since that draft can never be sent. (The server writes the time of
+ *   receipt in the page's language and the course's time zone.)
  *
  * No framework, no inline code (the CSP forbids it); text comes from data-*
  * attributes rendered by the templates in the participant's language.
@@ -32,6 +38,7 @@
   var DRAFT_VERSION = 1;
   var DRAFT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
   var SEND_RETRY_MS = 20000;
+  var SEND_TIMEOUT_MS = 30000;
   var NOT_SAVED = /^(code|_csrf_token|submission_id|lang|pairing_.*)$/;
   var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -222,6 +229,7 @@
 
     var sending = false;
     var idleLabel = submit ? submit.textContent : "";
+    var problem = document.getElementById("send-problem");
     function ready() {
       sending = false;
       if (submit) {
@@ -229,6 +237,14 @@
         submit.textContent = idleLabel;
       }
     }
+    function notSent() {
+      ready();
+      if (problem) {
+        problem.hidden = false;
+        problem.focus();
+      }
+    }
+    var canFetch = !!(window.fetch && window.DOMParser && window.FormData && window.URLSearchParams);
     form.addEventListener("submit", function (event) {
       if (sending) {
         event.preventDefault();
@@ -236,13 +252,19 @@
       }
       sending = true;
       save();
+      if (problem) problem.hidden = true;
       if (submit) {
         submit.disabled = true;
         submit.textContent = submit.getAttribute("data-sending") || idleLabel;
       }
-      // If no answer comes (a dropped connection), allow another try; the same
-      // submission_id goes with it, so the server cannot store the answers twice.
-      window.setTimeout(ready, SEND_RETRY_MS);
+      if (!canFetch) {
+        // An old browser sends the form itself. If no answer comes (a dropped
+        // connection), allow another try; the same submission_id goes with it.
+        window.setTimeout(ready, SEND_RETRY_MS);
+        return;
+      }
+      event.preventDefault();
+      send(form, notSent);
     });
     // Coming back with the browser's Back button restores a frozen page: unfreeze it.
     window.addEventListener("pageshow", function (event) {
@@ -253,22 +275,56 @@
     if (summary) summary.focus();
   }
 
+  /* POST the form as the browser would; on any answer show it, else call notSent. */
+  function send(form, notSent) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = window.setTimeout(function () {
+      if (controller) controller.abort();
+    }, SEND_TIMEOUT_MS);
+    window
+      .fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+        cache: "no-store",
+        signal: controller ? controller.signal : undefined,
+      })
+      .then(function (response) {
+        return response.text().then(function (html) {
+          window.clearTimeout(timer);
+          showAnswer(response, html);
+        });
+      })
+      .catch(function () {
+        window.clearTimeout(timer);
+        notSent();
+      });
+  }
+
+  /* Show the server's answer page in place of this one, as a submission would.
+   * Every page it can answer shares this page's head (templates/base.html), so the
+   * body, title and language are swapped. The parsed page's scripts never run
+   * (DOMParser marks them inert): this script sets the new page up itself. */
+  function showAnswer(response, html) {
+    var answer = new window.DOMParser().parseFromString(html, "text/html");
+    if (response.redirected && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", response.url);
+    }
+    document.documentElement.lang = answer.documentElement.lang;
+    document.title = answer.title;
+    document.body.parentNode.replaceChild(document.adoptNode(answer.body), document.body);
+    window.scrollTo(0, 0);
+    start();
+    var heading = document.querySelector("main h1");
+    if (!document.getElementById("error-summary") && heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  }
+
   function setupReceipt(receipt) {
     removeDraft(getStorage(), receipt.getAttribute("data-clear-draft"));
-    var lang = document.documentElement.lang;
-    Array.prototype.forEach.call(document.querySelectorAll("time[data-localize]"), function (time) {
-      try {
-        if (!window.Intl || !Intl.DateTimeFormat.supportedLocalesOf([lang]).length) return;
-        var when = new Date(time.getAttribute("datetime"));
-        if (isNaN(when.getTime())) return;
-        time.textContent = new Intl.DateTimeFormat(lang, {
-          dateStyle: "long",
-          timeStyle: "short",
-        }).format(when);
-      } catch (error) {
-        /* keep the UTC time the server wrote */
-      }
-    });
   }
 
   function start() {
