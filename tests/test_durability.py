@@ -19,7 +19,10 @@ pytestmark = pytest.mark.e2e
 
 CONCURRENCY = 32
 KILLS = 3
-LOAD_SECONDS = 0.8
+ACKS_PER_CYCLE = 40
+"""Each cycle kills the server once this many more submissions were acknowledged."""
+PATIENCE_SECONDS = 60.0
+"""A cycle that has not reached its acknowledgements by then is too slow to judge."""
 ACK_EARLY_SERVER = Path(__file__).with_name("ack_early_server.py")
 
 
@@ -34,9 +37,12 @@ def submission(code: str) -> dict:
 
 
 async def load_until_killed(
-    server, pending: list[dict], acked: dict, unknown: dict, stop=None, seconds=LOAD_SECONDS
+    server, pending: list[dict], acked: dict, unknown: dict, stop=None, acks=ACKS_PER_CYCLE
 ) -> None:
-    """Send submissions with CONCURRENCY workers; stop the server (kill -9) mid-stream."""
+    """Send submissions with CONCURRENCY workers; stop the server (kill -9) mid-stream,
+    as soon as `acks` more have been acknowledged (not after a time: a busy machine
+    only makes the cycle longer)."""
+    target = len(acked) + acks
 
     async def worker(client: httpx.AsyncClient) -> None:
         while pending:
@@ -54,8 +60,15 @@ async def load_until_killed(
                 unknown[body["submission_id"]] = body
 
     async def killer() -> None:
-        await asyncio.sleep(seconds)
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while len(acked) < target and time.monotonic() < deadline and pending:
+            await asyncio.sleep(0.005)
         await asyncio.to_thread(stop or server.kill)
+        if len(acked) < target:
+            pytest.skip(
+                f"too slow to judge: {len(acked)} of {target} acknowledgements in "
+                f"{PATIENCE_SECONDS:.0f} s (this is not a durability failure)"
+            )
 
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
@@ -70,7 +83,7 @@ def run_kill_cycles(
     *,
     cycles=KILLS,
     graceful=False,
-    seconds=LOAD_SECONDS,
+    acks=ACKS_PER_CYCLE,
     codes=6000,
     script=None,
 ) -> dict:
@@ -80,7 +93,7 @@ def run_kill_cycles(
     for _ in range(cycles):
         server = server_factory(settings, env, script).start()
         stop = server.stop if graceful else server.kill
-        asyncio.run(load_until_killed(server, pending, acked, unknown, stop, seconds))
+        asyncio.run(load_until_killed(server, pending, acked, unknown, stop, acks))
         assert server.process.poll() is not None, "the server was stopped"
     # a last start: retrying every unknown outcome with its submission_id is safe
     server = server_factory(settings, env).start()
@@ -97,15 +110,13 @@ def run_kill_cycles(
 
 
 def test_every_acknowledged_submission_survives_kill_9(settings, issue, server_factory) -> None:
-    started = time.monotonic()
     result = run_kill_cycles(settings, issue, server_factory, {})
     lost = set(result["acked"]) - result["stored"]
-    assert len(result["acked"]) > 100, "the load must have been acknowledged in bulk"
+    assert len(result["acked"]) >= KILLS * ACKS_PER_CYCLE
     assert lost == set()
     assert result["integrity"] == "ok"
     # an unknown outcome retried: stored before (200) or now (201), never twice, never 409/422
     assert set(result["retried"].values()) <= {200, 201}
-    assert time.monotonic() - started < 60
 
 
 def test_the_check_catches_acknowledging_before_commit(settings, issue, server_factory) -> None:
@@ -117,7 +128,7 @@ def test_the_check_catches_acknowledging_before_commit(settings, issue, server_f
 def test_graceful_restart_mid_batch_loses_nothing(settings, issue, server_factory) -> None:
     """SIGTERM under load: uvicorn finishes the requests it has, the writer drains."""
     result = run_kill_cycles(settings, issue, server_factory, {}, cycles=2, graceful=True)
-    assert len(result["acked"]) > 100
+    assert len(result["acked"]) >= 2 * ACKS_PER_CYCLE
     assert set(result["acked"]) - result["stored"] == set()
     assert result["integrity"] == "ok"
     assert set(result["retried"].values()) <= {200, 201}
@@ -125,11 +136,11 @@ def test_graceful_restart_mid_batch_loses_nothing(settings, issue, server_factor
 
 @pytest.mark.slow
 def test_soak_twenty_kills_under_load(settings, issue, server_factory) -> None:
-    """The long version (EVALSVC_SLOW=1): twenty kill -9 cycles of two seconds each."""
+    """The long version (EVALSVC_SLOW=1): twenty kill -9 cycles of 200 acknowledgements each."""
     result = run_kill_cycles(
-        settings, issue, server_factory, {}, cycles=20, seconds=2.0, codes=60_000
+        settings, issue, server_factory, {}, cycles=20, acks=200, codes=60_000
     )
-    assert len(result["acked"]) > 2000
+    assert len(result["acked"]) >= 20 * 200
     assert set(result["acked"]) - result["stored"] == set()
     assert result["integrity"] == "ok"
     assert set(result["retried"].values()) <= {200, 201}
