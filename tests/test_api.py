@@ -313,6 +313,7 @@ async def test_bundled_course_serves_follow_up_and_does_not_apply(bundled_settin
         assert items["post"]["fb_exercises"]["not_applicable"] == {
             "id": "not_applicable",
             "text": "Ко мне не относится",
+            "lang": "ru",
         }
         assert "not_applicable" not in items["post"]["fb_relevance"]
         # the follow-up asks the same test and self-assessment, then about application
