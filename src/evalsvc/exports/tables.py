@@ -222,12 +222,36 @@ def described_columns(table_name: str) -> Sequence[FieldMeta | Column]:
     return _HAND_MADE[table_name]
 
 
+FORMER_NAMES: dict[tuple[str, str], str] = {
+    ("summary", "n_from"): "n_pre",
+    ("summary", "n_to"): "n_post",
+    ("summary", "from_mean"): "pre_mean",
+    ("summary", "to_mean"): "post_mean",
+    ("summary", "from_sd"): "pre_sd",
+    ("summary", "to_sd"): "post_sd",
+    ("summary", "breakdown"): "agency",
+    ("summary", "group"): "agency",
+    ("summary", "withheld"): "suppressed, suppressed_reason",
+    ("items", "p_from"): "p_pre",
+    ("items", "p_to"): "p_post",
+    ("items", "discrimination_from"): "discrimination_pre",
+    ("items", "discrimination_to"): "discrimination_post",
+    ("group_comparisons", "groups"): "agencies (agency_comparison)",
+}
+"""(table, column) -> the name it had in the first version of the API (README)."""
+
+
 def codebook(report: CourseReport | None = None) -> Table:
-    """Name, table, meaning and unit of every column of every table."""
+    """Name, table, meaning and unit of every column of every table; a renamed column
+    says what it was called before."""
     rows: list[tuple[Cell, ...]] = []
     for name in TABLE_NAMES:
         for column in described_columns(name):
-            rows.append((column.name, name, column.description, unit_text(column.unit, report)))
+            meaning = column.description
+            former = FORMER_NAMES.get((name, column.name))
+            if former:
+                meaning = f"{meaning} (formerly {former})"
+            rows.append((column.name, name, meaning, unit_text(column.unit, report)))
     for name, entries in _PARTICIPANT_LEVEL.items():
         for column in entries:
             rows.append((column.name, name, column.description, unit_text(column.unit, report)))
