@@ -32,7 +32,9 @@ apart). Targets are:
 1. every withheld release: its sum, its sum of squares and its products;
 2. every set of fewer than `min_cell_size` people made of one or two cells -- which,
    for the default k = 3, is every set of one or two people, since a set that splits
-   a cell is never determined. For k > 3, sets of three or more cells are not searched.
+   a cell is never determined. For k > 3, sets of three or more cells are not searched;
+3. the difference between any two people who are cells of their own: whoever knows
+   one of the two values (every participant knows their own) would learn the other.
 
 Not covered: figures that are not linear in the cells' moments (rank statistics such
 as Wilcoxon's W and the rank-biserial r, Kruskal-Wallis, and the item-level products
@@ -61,8 +63,9 @@ fraction of its length."""
 METHOD = (
     "linear rank test (SVD) over the moments of the smallest cells of people: sums, sums of "
     "squares and from x to products per measure, phase, comparison and skill, and answer "
-    "counts per item; targets: every withheld figure and every set of one or two cells "
-    "holding fewer than min_cell_size people; relative tolerance 1e-6"
+    "counts per item; targets: every withheld figure, every set of one or two cells "
+    "holding fewer than min_cell_size people, and the difference of any two single "
+    "people; relative tolerance 1e-6"
 )
 
 
@@ -596,10 +599,14 @@ class _Family:
             what = f"a cell of {int(candidates.sizes[i])} people"
             vector = candidates.dense(i, length)
             findings.append(_finding(self.name, span, row_releases, vector, what, None, reduced))
-        for i, j in _determined_pairs(candidates, residual, projected, norms, alone, k):
-            vector = candidates.dense(i, length) + candidates.dense(j, length)
+        for i, j, sign in _determined_pairs(candidates, residual, projected, norms, alone, k):
+            vector = candidates.dense(i, length) + sign * candidates.dense(j, length)
             people = int(candidates.sizes[i] + candidates.sizes[j])
-            what = f"two cells of {people} people together"
+            what = (
+                f"two cells of {people} people together"
+                if sign > 0
+                else "the difference between two people"
+            )
             findings.append(_finding(self.name, span, row_releases, vector, what, None, reduced))
         return findings
 
@@ -633,25 +640,30 @@ def _determined_pairs(
     norms: np.ndarray,
     alone: np.ndarray,
     k: int,
-) -> list[tuple[int, int]]:
-    """Pairs of cells, fewer than k people together, determined although neither is.
+) -> list[tuple[int, int, int]]:
+    """(i, j, sign) of the pairs of cells determined although neither cell is: their
+    sum (sign +1) when they hold fewer than k people together, and the difference of
+    two single people (sign -1), which tells either of them the other's value.
 
-    Cells are disjoint, so |a + b|² = |a|² + |b|², and as projections add, the squared
-    residual of a + b is res(a) + res(b) - 2·proj(a)·proj(b).
+    Cells are disjoint, so |a ± b|² = |a|² + |b|², and as projections add, the squared
+    residual of a ± b is res(a) + res(b) ∓ 2·proj(a)·proj(b).
     """
     count = len(candidates.cells)
     if count < 2:
         return []
     sizes = candidates.sizes
-    pair_residual = residual[:, None] + residual[None, :] - 2.0 * (projected @ projected.T)
+    gram = projected @ projected.T
+    base = residual[:, None] + residual[None, :]
     pair_norm = norms[:, None] + norms[None, :]
-    hit = (
-        np.triu(np.ones((count, count), dtype=bool), 1)
-        & ((sizes[:, None] + sizes[None, :]) < k)
-        & (pair_residual <= (TOLERANCE**2) * pair_norm)
-        & ~(alone[:, None] | alone[None, :])
-    )
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hit), strict=True)]
+    neither = np.triu(np.ones((count, count), dtype=bool), 1) & ~(alone[:, None] | alone[None, :])
+    found = []
+    for sign, wanted in (
+        (1, (sizes[:, None] + sizes[None, :]) < k),
+        (-1, (sizes[:, None] == 1) & (sizes[None, :] == 1)),
+    ):
+        hit = neither & wanted & (base - 2.0 * sign * gram <= (TOLERANCE**2) * pair_norm)
+        found.extend((int(i), int(j), sign) for i, j in zip(*np.nonzero(hit), strict=True))
+    return found
 
 
 class _Span:
