@@ -70,6 +70,7 @@ fewer than k people it reaches, with the subtraction that reached it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -252,9 +253,10 @@ def _add(into: Form, form: Mapping[Var, Fraction], scale: Fraction = Fraction(1)
 
 
 def _sum(people: Iterable[int], form_of: Callable[[int], Mapping[Var, Fraction]]) -> Form:
+    """The sum of the people's forms: their union, as no two people share an unknown."""
     total: Form = {}
     for person in people:
-        _add(total, form_of(person))
+        total.update(form_of(person))
     return total
 
 
@@ -291,6 +293,22 @@ class _Model:
         self.knowledge_items = course.items_by_role("knowledge")
         self.skills = design.skills[:-1]
         self.max_of = {m.id: m.maximum for m in design.measures}
+        self._forms: dict[tuple[object, ...], Form] = {}
+        for name in ("score", "part", "square", "gain", "gain_square"):
+            setattr(self, name, self._memo(getattr(self, name)))
+
+    def _memo(self, method: Callable[..., Form]) -> Callable[..., Form]:
+        """Forms are built many times over (every row a person is in): once is enough.
+        Callers never change a form they are given."""
+
+        def cached(*args: object) -> Form:
+            key = (method.__name__, *args)
+            found = self._forms.get(key)
+            if found is None:
+                found = self._forms[key] = method(*args)
+            return found
+
+        return cached
 
     # who is who ----------------------------------------------------------------------------
 
@@ -892,6 +910,7 @@ def build_system(course: Course, known: Background, analysis: Analysis) -> Syste
 # -- exact linear algebra modulo PRIME -----------------------------------------------------
 
 
+@functools.cache
 def _residue(value: Fraction) -> int:
     return value.numerator % PRIME * pow(value.denominator, -1, PRIME) % PRIME
 
@@ -979,15 +998,23 @@ class _Solved:
                 out[index] = coords
         return out
 
-    def recover(self, form: Mapping[Var, Fraction]) -> tuple[float, float]:
-        """(value, relative residual): the published figures' least-squares combination
-        that gives `form`, and the value it recovers."""
-        target = np.zeros(len(self.columns))
-        for var, coeff in form.items():
-            target[self.columns[var]] = float(coeff)
-        weights, *_ = np.linalg.lstsq(self.floats.T, target, rcond=None)
-        residual = float(np.linalg.norm(self.floats.T @ weights - target))
-        return float(weights @ self.values), residual / max(1.0, float(np.linalg.norm(target)))
+    def recover(self, forms: Sequence[Mapping[Var, Fraction]], where: str) -> list[float]:
+        """The values of determined forms, from the published figures: the least-squares
+        combination of the equations that gives each form, applied to their values. A
+        form that no combination gives (relative residual above 1e-9) would mean the
+        modular answer was an accident of the prime: `RankMismatch`."""
+        if not forms:
+            return []
+        targets = np.zeros((len(self.columns), len(forms)))
+        for j, form in enumerate(forms):
+            for var, coeff in form.items():
+                targets[self.columns[var], j] = float(coeff)
+        weights, *_ = np.linalg.lstsq(self.floats.T, targets, rcond=None)
+        residuals = np.linalg.norm(self.floats.T @ weights - targets, axis=0)
+        scale = np.maximum(1.0, np.linalg.norm(targets, axis=0))
+        if np.any(residuals / scale > 1e-9):
+            raise RankMismatch(f"{where}: determined modulo P but not in floating point")
+        return [float(v) for v in weights.T @ self.values]
 
 
 def _solve(block: Block) -> _Solved | None:
@@ -1063,90 +1090,98 @@ def solve_system(system: System, k: int) -> Outcome:
         found = solved[key]
         outcome.equations += len(block.equations)
         outcome.unknowns += len(found.columns) if found is not None else 0
-    for target in system.targets:
-        outcome.targets += 1
-        if _determined(target, solved):
-            outcome.findings.append(_withheld_finding(target, solved))
+    outcome.targets = len(system.targets)
+    outcome.findings.extend(_withheld_findings(system.targets, solved))
     for key, block in system.blocks.items():
         found = solved[key]
+        if found is None:
+            outcome.quantities += len(block.forms)
+            continue
+        pending: list[tuple[Form, Callable[[float], Finding]]] = []
         for quantity, forms in block.forms.items():
             outcome.quantities += 1
-            if found is None or not forms:
-                continue
             people = sorted(forms)
             coords = found.coordinates([forms[p] for p in people])
             usable = {p: c for p, c in zip(people, coords, strict=True) if c is not None}
             sums = small_zero_sums(usable, k - 1)
             for subset in sums:
-                combined = _sum(sorted(subset), lambda p, forms=forms: forms[p])
-                value, residual = found.recover(combined)
-                if residual > 1e-9:
-                    raise RankMismatch(f"{key} {quantity}: a set not confirmed in floating point")
-                outcome.findings.append(
-                    Finding(
-                        kind="people",
-                        what=f"sum of {_quantity(quantity)} over {len(subset)} people",
-                        people=frozenset(subset),
-                        recovered=value,
-                        quantity=quantity,
-                        block=key,
+                what = f"sum of {_quantity(quantity)} over {len(subset)} people"
+                pending.append(
+                    (
+                        _sum(sorted(subset), forms.__getitem__),
+                        _finding("people", what, subset, quantity, key),
                     )
                 )
             for subset, weights in small_dependencies(usable, k - 1):
                 if any(subset >= other for other in sums):
                     continue
-                combined = {}
+                combined: Form = {}
                 for person, weight in weights.items():
                     _add(combined, forms[person], weight)
-                value, residual = found.recover(combined)
-                if residual > 1e-9:
-                    raise RankMismatch(f"{key} {quantity}: a combination not confirmed")
                 terms = " ".join(
                     f"{'+' if w > 0 else '-'}{abs(w)}*[{p}]" for p, w in sorted(weights.items())
                 )
-                outcome.findings.append(
-                    Finding(
-                        kind="relative",
-                        what=f"{terms} of {_quantity(quantity)}",
-                        people=subset,
-                        recovered=value,
-                        quantity=quantity,
-                        block=key,
-                    )
-                )
+                what = f"{terms} of {_quantity(quantity)}"
+                pending.append((combined, _finding("relative", what, subset, quantity, key)))
+        values = found.recover([form for form, _ in pending], str(key))
+        outcome.findings.extend(
+            make(value) for (_, make), value in zip(pending, values, strict=True)
+        )
     return outcome
 
 
-def _determined(target: Target, solved: Mapping[BlockKey, _Solved | None]) -> bool:
-    """A target spanning independent blocks is known only if each block's part is."""
-    for key, form in target.parts.items():
-        if not form:
-            continue
+def _finding(
+    kind: Literal["withheld", "people", "relative"],
+    what: str,
+    people: frozenset[int],
+    quantity: tuple[object, ...] | None,
+    block: BlockKey | None,
+) -> Callable[[float], Finding]:
+    def make(value: float) -> Finding:
+        return Finding(kind, what, people, value, quantity=quantity, block=block)
+
+    return make
+
+
+def _withheld_findings(
+    targets: Sequence[Target], solved: Mapping[BlockKey, _Solved | None]
+) -> list[Finding]:
+    """The withheld figures the published ones determine; a target spanning independent
+    blocks is determined only if each block's part is."""
+    parts: dict[BlockKey, list[tuple[int, Form]]] = {}
+    for index, target in enumerate(targets):
+        for key, form in target.parts.items():
+            if form:
+                parts.setdefault(key, []).append((index, form))
+    undetermined: set[int] = set()
+    values = [0.0] * len(targets)
+    for key, entries in parts.items():
         found = solved.get(key)
         if found is None:
-            return False
-        coords = found.coordinates([form])[0]
-        if coords is None or coords.any():
-            return False
-    return True
-
-
-def _withheld_finding(target: Target, solved: Mapping[BlockKey, _Solved | None]) -> Finding:
-    value = 0.0
-    for key, form in target.parts.items():
-        found = solved[key]
-        assert found is not None
-        part, residual = found.recover(form)
-        if residual > 1e-9:
-            raise RankMismatch(f"{target.label}: determined modulo P only")
-        value += part
-    return Finding(
-        kind="withheld",
-        what=f"withheld {target.label}",
-        people=target.people,
-        recovered=value,
-        quantity=target.sum_of.quantity if target.sum_of else None,
-    )
+            undetermined.update(index for index, _ in entries)
+            continue
+        coords = found.coordinates([form for _, form in entries])
+        known = []
+        for (index, form), c in zip(entries, coords, strict=True):
+            if c is None or c.any():
+                undetermined.add(index)
+            else:
+                known.append((index, form))
+        for (index, _), value in zip(
+            known, found.recover([form for _, form in known], str(key)), strict=True
+        ):
+            values[index] += value
+    return [
+        Finding(
+            kind="withheld",
+            what=f"withheld {target.label}",
+            people=target.people,
+            recovered=values[index],
+            quantity=target.sum_of.quantity if target.sum_of else None,
+        )
+        for index, target in enumerate(targets)
+        if index not in undetermined and any(target.parts.values())
+    ]
 
 
 def _quantity(quantity: tuple[object, ...]) -> str:
@@ -1155,43 +1190,75 @@ def _quantity(quantity: tuple[object, ...]) -> str:
 
 def small_zero_sums(vectors: Mapping[int, np.ndarray], largest: int) -> list[frozenset[int]]:
     """Every set of 1..`largest` people whose vectors sum to 0 modulo PRIME, leaving out
-    sets that contain a smaller one found."""
+    sets that contain a smaller one found.
+
+    Sets of up to four are found by hashing (singles against singles and pair sums,
+    pair sums against pair sums); larger ones by enumeration.
+    """
     people = sorted(vectors)
     found: list[frozenset[int]] = []
+
+    def add(subset: frozenset[int]) -> None:
+        if not any(smaller <= subset for smaller in found):
+            found.append(subset)
+
     if largest < 1 or not people:
         return found
-    zero = [p for p in people if not vectors[p].any()]
-    found.extend(frozenset((p,)) for p in zero)
-    rest = [p for p in people if p not in set(zero)]
-    by_vector: dict[bytes, list[int]] = {}
-    for p in rest:
-        by_vector.setdefault((vectors[p] % PRIME).tobytes(), []).append(p)
-    for size in range(2, largest + 1):
-        for combo in itertools.combinations(rest, size - 1):
-            partial = np.zeros_like(vectors[rest[0]])
-            for p in combo:
-                partial = (partial + vectors[p]) % PRIME
-            for last in by_vector.get(((-partial) % PRIME).tobytes(), []):
-                if last <= combo[-1]:
-                    continue
-                subset = frozenset((*combo, last))
-                if not any(smaller <= subset for smaller in found):
-                    found.append(subset)
+    for p in people:
+        if not vectors[p].any():
+            add(frozenset((p,)))
+    rest = [p for p in people if vectors[p].any()]
+    if largest < 2 or len(rest) < 2:
+        return found
+    matrix = np.array([vectors[p] for p in rest]) % PRIME
+    singles: dict[bytes, list[int]] = {}
+    for i, row in enumerate(matrix):
+        singles.setdefault(row.tobytes(), []).append(i)
+    negated = (-matrix) % PRIME
+    for i, row in enumerate(negated):
+        for j in singles.get(row.tobytes(), []):
+            if j > i:
+                add(frozenset((rest[i], rest[j])))
+    if largest >= 3:
+        first, second = np.triu_indices(len(rest), 1)
+        pair_sums = (matrix[first] + matrix[second]) % PRIME
+        pairs: dict[bytes, list[int]] = {}
+        for n, row in enumerate(pair_sums):
+            pairs.setdefault(row.tobytes(), []).append(n)
+        negated_pairs = (-pair_sums) % PRIME
+        for n, row in enumerate(negated_pairs):
+            i, j = int(first[n]), int(second[n])
+            for m in singles.get(row.tobytes(), []):
+                if m > j:
+                    add(frozenset((rest[i], rest[j], rest[m])))
+        for n, row in enumerate(negated_pairs if largest >= 4 else ()):
+            i, j = int(first[n]), int(second[n])
+            for other in pairs.get(row.tobytes(), []):
+                a, b = int(first[other]), int(second[other])
+                if a > j:
+                    add(frozenset((rest[i], rest[j], rest[a], rest[b])))
+    for size in range(5, largest + 1):
+        for combo in itertools.combinations(range(len(rest)), size):
+            if not (matrix[list(combo)].sum(axis=0) % PRIME).any():
+                add(frozenset(rest[i] for i in combo))
     return found
 
 
 def small_dependencies(
     vectors: Mapping[int, np.ndarray], largest: int
 ) -> list[tuple[frozenset[int], dict[int, Fraction]]]:
-    """Sets of 2..`largest` people whose vectors are linearly dependent modulo PRIME
-    (some combination, not only the sum, is determined), with the combination's
-    weights as small rationals. Pairs by hashing the vectors scaled to a leading 1."""
+    """Pairs of people whose vectors are parallel modulo PRIME: some combination of
+    their two values (not only the sum) is determined. Found by hashing the vectors
+    scaled to a leading 1; the weights are reconstructed as small rationals. (Larger
+    sets are not searched: this is a report beyond the threat model, kept fast.)"""
     found: list[tuple[frozenset[int], dict[int, Fraction]]] = []
-    nonzero = {p: v % PRIME for p, v in vectors.items() if v.any()}
     if largest < 2:
         return found
     by_direction: dict[bytes, list[tuple[int, int]]] = {}
-    for p, v in sorted(nonzero.items()):
+    for p, v in sorted(vectors.items()):
+        v = v % PRIME
+        if not v.any():
+            continue
         lead = int(v[np.flatnonzero(v)[0]])
         scaled = v * pow(lead, PRIME - 2, PRIME) % PRIME
         by_direction.setdefault(scaled.tobytes(), []).append((p, lead))
@@ -1200,14 +1267,6 @@ def small_dependencies(
             # lead_b * v_a - lead_a * v_b = 0
             ratio = _rational(lead_a * pow(lead_b, PRIME - 2, PRIME) % PRIME)
             found.append((frozenset((a, b)), {a: Fraction(1), b: -ratio}))
-    for size in range(3, largest + 1):
-        for combo in itertools.combinations(sorted(nonzero), size):
-            if any(subset <= frozenset(combo) for subset, _ in found):
-                continue
-            null, rank = _null_space(np.array([nonzero[p] for p in combo]).T.copy())
-            if rank < size:
-                weights = {p: _rational(int(w)) for p, w in zip(combo, null[:, 0], strict=True)}
-                found.append((frozenset(combo), weights))
     return found
 
 
@@ -1218,6 +1277,68 @@ def _rational(residue: int) -> Fraction:
         q = r0 // r1
         r0, r1, s0, s1 = r1, r0 - q * r1, s1, s0 - q * s1
     return Fraction(r1, s1)
+
+
+# -- bounds: what the published figures and the ranges of the scores give together ---------
+
+
+def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> list[Finding]:
+    """People whose score (or item result) the published figures pin down once the
+    ranges are known (credits and "I don't know" 0..1, self-assessments on their scale):
+    the classic interval audit, by linear programming. Beyond the linear threat model
+    (a difference of two scores of exactly 100 points gives both), so kept apart.
+
+    Only the first-order blocks of the scored measures are examined; an interval
+    narrower than `tolerance` times the measure's range counts as determined.
+    """
+    from scipy.optimize import linprog
+
+    design = analysis_design(course)
+    ranges = {m.id: m.maximum - m.minimum for m in design.measures}
+    scale = course.self_assessment_scale()
+    findings = []
+    for key, block in system.blocks.items():
+        if key[0] != "first" or not block.equations:
+            continue
+        solved = _solve(block)
+        assert solved is not None
+        bounds = []
+        for var in solved.columns:
+            if var[1] == "confidence":
+                assert scale is not None
+                bounds.append((float(scale.min), float(scale.max)))
+            else:
+                bounds.append((0.0, 1.0))
+        slack = 1e-7 * np.maximum(1.0, np.abs(solved.values))
+        a_ub = np.vstack([solved.floats, -solved.floats])
+        b_ub = np.concatenate([solved.values + slack, -(solved.values - slack)])
+        for quantity, forms in block.forms.items():
+            if quantity[0] not in ("score", "correct"):
+                continue
+            width = ranges[key[1]] if quantity[0] == "score" else 1.0
+            for person, form in sorted(forms.items()):
+                if any(var not in solved.columns for var in form):
+                    continue
+                objective = np.zeros(len(solved.columns))
+                for var, coeff in form.items():
+                    objective[solved.columns[var]] = float(coeff)
+                low = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+                high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+                if low.status != 0 or high.status != 0:
+                    raise ModelError(f"{key} {quantity}: the published figures are infeasible")
+                if -high.fun - low.fun < tolerance * width:
+                    findings.append(
+                        Finding(
+                            kind="people",
+                            what=f"{_quantity(quantity)} of one person, with the ranges",
+                            people=frozenset((person,)),
+                            recovered=float(low.fun),
+                            how="linear programming over the published figures and ranges",
+                            quantity=quantity,
+                            block=key,
+                        )
+                    )
+    return findings
 
 
 # -- the explicit subtraction attack ---------------------------------------------------------
