@@ -10,7 +10,9 @@ breakdown item, `not_stated`; an agency the course does not list puts them outsi
 every agency), which phases they answered, which scores they have (per measure, phase
 and skill), how many self-assessment items they answered per skill (the weights of
 their confidence total), and which summarised (feedback, profile) items they answered.
-It sees every published figure of the `Analysis`.
+(The last two are more than the issue's threat model grants: a stronger attacker, so
+that "nothing is determined" errs on the safe side.) It sees every published figure
+of the `Analysis`.
 
 **Unknowns**, one per person and
 
@@ -39,33 +41,48 @@ intervals) add nothing and are left out.
 
 **Not modelled** (nonlinear): rank statistics (Wilcoxon, rank-biserial, Kruskal-Wallis),
 p-values as such, item discrimination and KR-20 (only from `min_n_reliability` people),
-and what bounds and integrality add (a mean of 100% says everyone scored 100%; see
-`bound_disclosures` for the extreme-value check kept apart from the linear attack).
+free-text answers, and what bounds and integrality add (a mean of 0% says everyone
+scored 0%). `interval_attack` adds the score ranges by linear programming; it is kept
+apart because it goes beyond the linear threat model of the issue.
 
-**Decision** (`attack`): each block of unknowns that no equation links to another is a
-linear system E u = b. A linear combination c of unknowns is determined by the
-published figures exactly when c lies in the row space of E, i.e. c . N = 0 for a basis
-N of E's null space. We compute N by exact Gaussian elimination over the integers
-modulo the prime P = 2**31 - 1 (every coefficient is a small rational whose denominator
-P does not divide). Anything determined over the rationals is determined modulo P
-whenever E keeps its rank modulo P, which we check against a floating-point SVD rank
-(`RankMismatch` if they differ): so "not determined" is exact. A "determined" answer
-could in principle be an accident of the prime, so every finding is confirmed with the
-published numbers: a least-squares combination of the equations that reproduces the
-target (relative residual below 1e-9) and the value it recovers.
+**Decision** (`attack`, `solve_system`): each block of unknowns that no equation links
+to another is a linear system E u = b. A linear combination c of unknowns is determined
+by the published figures exactly when c lies in the row space of E, i.e. c . N = 0 for
+a basis N of E's null space. We compute N by exact Gaussian elimination over the
+integers modulo the prime P = 2**31 - 1 (every coefficient is a small rational whose
+denominator P does not divide). Anything determined over the rationals is determined
+modulo P whenever E keeps its rank modulo P, which we check against a floating-point SVD
+rank (`RankMismatch` if they differ): so "not determined" is exact. A "determined"
+answer could in principle be an accident of the prime, so every finding is confirmed
+with the published numbers: a least-squares combination of the equations must give the
+target (relative residual below 1e-9, else `RankMismatch`), and it gives the value
+the attacker recovers (`Finding.recovered`).
 
-A **disclosure** is (a) a withheld figure's underlying sum (or sum of squares, or
-count) determined, or (b) the sum of one per-person quantity (a score, a gain, their
-squares, an indicator) over a set of 1..k-1 people determined, k = min_cell_size. For
-(b) the sets are found without enumerating all of them: person i's quantity has
-null-space coordinates z_i = c_i . N, and a set S is determined exactly when the z_i of
-S sum to 0; sets of up to k-1 people are searched with hashing.
+**Findings** (`Finding.kind`), k = min_cell_size:
 
-`subtraction_attack` is the explicit, human-readable version of the same idea: the
-published sums of one quantity over sets of people, closed under "a set minus a
-subset" (the "all" row minus the shown groups, one table's complement against another
-table's, one comparison against another...), reporting every withheld set or set of
-fewer than k people it reaches, with the subtraction that reached it.
+* ``withheld`` -- a withheld figure is determined: the sum, sum of squares or count
+  behind a withheld mean, SD or count, or a withheld contrast such as an attrition
+  row's difference between those who stayed and those who dropped out;
+* ``people`` -- the sum of one per-person quantity (a score, a gain, their squares, an
+  indicator) over a set of 1..k-1 people is determined. The sets are found without
+  enumerating all of them: person i's quantity has null-space coordinates z_i = c_i . N,
+  and a set is determined exactly when its z_i sum to 0; sets of up to four people are
+  found by hashing (`small_zero_sums`);
+* ``relative`` -- some other combination of one quantity of two people is determined,
+  such as one person's score minus another's (`small_dependencies`). Not a disclosure
+  by the issue's definition, but whoever knows one of the two values (each participant
+  knows their own) learns the other; reported apart.
+
+**Explicit attacks**, the human-readable versions: `all_minus_shown` (issue 8's first:
+the "all" row minus the shown groups, per table and breakdown), `one_subtraction`
+(its second, generalised: any published sum or remainder minus any other of the same
+quantity inside it -- across tables, breakdowns, comparisons and phases) and
+`subtraction_attack` (subtractions repeated until nothing new comes), each reporting
+the withheld sets and sets of fewer than k people reached, and how.
+
+`true_values` and `model_errors` (for the tests only, never used by the attack) check
+that every equation holds for the true scores, so that the attacker provably reads the
+figures right.
 """
 
 from __future__ import annotations
@@ -95,6 +112,8 @@ from evalsvc.domain.scoring import TOTAL
 
 PRIME = 2_147_483_647
 """2**31 - 1: entries below it multiply within int64."""
+PROJECTED = 48
+"""Null spaces wider than this are randomly projected to this many dimensions."""
 
 Var = tuple[object, ...]
 """An unknown: (person, kind, ...)."""
@@ -274,10 +293,6 @@ def _difference(a: Mapping[Var, Fraction], b: Mapping[Var, Fraction]) -> Form:
     return _add(dict(a), b, Fraction(-1))
 
 
-def _fraction(value: float) -> Fraction:
-    return Fraction(value).limit_denominator(10**6)
-
-
 class _Model:
     """Builds the `System` of one published analysis."""
 
@@ -288,11 +303,9 @@ class _Model:
         self.design = design
         self.known = known
         self.analysis = analysis
-        self.k = course.min_cell_size
         self.system = System(blocks={}, targets=[])
         self.knowledge_items = course.items_by_role("knowledge")
         self.skills = design.skills[:-1]
-        self.max_of = {m.id: m.maximum for m in design.measures}
         self._forms: dict[tuple[object, ...], Form] = {}
         for name in ("score", "part", "square", "gain", "gain_square"):
             setattr(self, name, self._memo(getattr(self, name)))
@@ -1031,6 +1044,12 @@ def _solve(block: Block) -> _Solved | None:
             exact[i, columns[var]] = _residue(coeff)
             floats[i, columns[var]] = float(coeff)
     null, rank = _null_space(exact)
+    if null.shape[1] > PROJECTED:
+        # Only whether c . N is zero matters: c . N . G is zero for a random G whenever
+        # c . N is, and otherwise only with chance P**-PROJECTED (and then the float
+        # check of every finding would raise). Much less to multiply.
+        rng = np.random.default_rng(len(columns))
+        null = _matmul_mod(null, rng.integers(0, PRIME, size=(null.shape[1], PROJECTED)))
     scaled = floats / np.maximum(np.abs(floats).max(axis=1, keepdims=True), 1e-300)
     float_rank = int(np.linalg.matrix_rank(scaled)) if scaled.size else 0
     if float_rank != rank:
@@ -1057,6 +1076,8 @@ class Finding:
     how: str = ""
     quantity: tuple[object, ...] | None = None
     block: BlockKey | None = None
+    parts: Mapping[BlockKey, Form] | None = field(default=None, repr=False, compare=False)
+    """The determined combination of unknowns (rank findings), to check against the truth."""
 
     def __str__(self) -> str:
         value = "" if self.recovered is None else f" = {self.recovered:.6g}"
@@ -1106,11 +1127,9 @@ def solve_system(system: System, k: int) -> Outcome:
             sums = small_zero_sums(usable, k - 1)
             for subset in sums:
                 what = f"sum of {_quantity(quantity)} over {len(subset)} people"
+                combined = _sum(sorted(subset), forms.__getitem__)
                 pending.append(
-                    (
-                        _sum(sorted(subset), forms.__getitem__),
-                        _finding("people", what, subset, quantity, key),
-                    )
+                    (combined, _finding("people", what, subset, quantity, key, combined))
                 )
             for subset, weights in small_dependencies(usable, k - 1):
                 if any(subset >= other for other in sums):
@@ -1122,7 +1141,8 @@ def solve_system(system: System, k: int) -> Outcome:
                     f"{'+' if w > 0 else '-'}{abs(w)}*[{p}]" for p, w in sorted(weights.items())
                 )
                 what = f"{terms} of {_quantity(quantity)}"
-                pending.append((combined, _finding("relative", what, subset, quantity, key)))
+                make = _finding("relative", what, subset, quantity, key, combined)
+                pending.append((combined, make))
         values = found.recover([form for form, _ in pending], str(key))
         outcome.findings.extend(
             make(value) for (_, make), value in zip(pending, values, strict=True)
@@ -1135,10 +1155,12 @@ def _finding(
     what: str,
     people: frozenset[int],
     quantity: tuple[object, ...] | None,
-    block: BlockKey | None,
+    block: BlockKey,
+    form: Form,
 ) -> Callable[[float], Finding]:
     def make(value: float) -> Finding:
-        return Finding(kind, what, people, value, quantity=quantity, block=block)
+        parts = {block: form}
+        return Finding(kind, what, people, value, quantity=quantity, block=block, parts=parts)
 
     return make
 
@@ -1178,6 +1200,7 @@ def _withheld_findings(
             people=target.people,
             recovered=values[index],
             quantity=target.sum_of.quantity if target.sum_of else None,
+            parts=target.parts,
         )
         for index, target in enumerate(targets)
         if index not in undetermined and any(target.parts.values())
@@ -1614,7 +1637,17 @@ def model_errors(
     return errors
 
 
-def true_sum(
-    truth: Callable[[BlockKey, Var], float], parts: Mapping[BlockKey, Mapping[Var, Fraction]]
+def true_value_of(
+    finding: Finding, system: System, truth: Callable[[BlockKey, Var], float]
 ) -> float:
+    """What a finding's recovered value really is: its combination of unknowns (rank
+    findings), or its quantity summed over its people (subtraction findings)."""
+    parts = finding.parts
+    if parts is None:
+        assert finding.quantity is not None
+        parts = {
+            key: _sum(sorted(finding.people), block.forms[finding.quantity].__getitem__)
+            for key, block in system.blocks.items()
+            if finding.quantity in block.forms
+        }
     return sum(float(c) * truth(key, var) for key, form in parts.items() for var, c in form.items())

@@ -27,7 +27,7 @@ from functools import cached_property
 import msgspec
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
 from evalsvc.domain import stats
@@ -300,7 +300,9 @@ def check_cohort(course: Course, people: Sequence[Person]) -> None:
         event(f"known leak: {finding.what.split(' ')[1]}" if known_leak(finding) else "LEAK")
     if result.findings("relative"):
         event("relative: a difference of two people's values is determined")
-    event(f"withheld figures checked: {result.rank.targets // 100 * 100}+")
+    event(f"{course.id}, min_cell_size {course.min_cell_size}")
+    target(float(result.rank.targets), label="withheld figures checked")
+    assert_recovers_the_truth(result, [*found, *result.findings("relative")])
     unexpected = [f for f in found if not known_leak(f)]
     assert not unexpected, "\n".join(str(f) for f in unexpected[:20])
 
@@ -325,6 +327,12 @@ def test_no_withheld_figure_and_no_small_set_is_determined_in_many_cohorts(
 # -- the attacker has teeth -----------------------------------------------------------------
 
 
+def assert_recovers_the_truth(result: Attacked, findings: Sequence[attacker.Finding]) -> None:
+    for finding in findings:
+        truth = attacker.true_value_of(finding, result.system, result.truth)
+        assert finding.recovered == pytest.approx(truth, rel=1e-9, abs=1e-6), str(finding)
+
+
 def test_attacker_finds_a_small_group_published() -> None:
     result = attacked("tiny", paired_against_attrition_cohort())
     broken = result.republished(
@@ -332,16 +340,10 @@ def test_attacker_finds_a_small_group_published() -> None:
     )
     assert_model_holds(broken)
     pre_total = ("score", "knowledge", "pre", TOTAL)
-    border = frozenset((1, 2))
     for found in (broken.rank.findings, broken.explicit):
-        hits = [f for f in found if f.quantity == pre_total and f.people == border]
+        hits = [f for f in found if f.quantity == pre_total and f.people == {1, 2}]
         assert hits, found
-        truth = sum(
-            broken.truth(("first", "knowledge"), var) * float(c)
-            for p in border
-            for var, c in _score_form(broken, p, "pre").items()
-        )
-        assert hits[0].recovered == pytest.approx(truth, abs=1e-6)
+        assert_recovers_the_truth(broken, hits)
 
 
 def test_attacker_finds_a_group_whose_complement_is_published() -> None:
@@ -359,12 +361,7 @@ def test_attacker_finds_a_group_whose_complement_is_published() -> None:
     for found in (broken.rank.findings, attacker.all_minus_shown(broken.system, 3)):
         hits = [f for f in found if f.kind == "withheld" and f.what == label]
         assert hits, found
-        truth = sum(
-            broken.truth(("first", "knowledge"), var) * float(c)
-            for p in (1, 2)
-            for var, c in _score_form(broken, p, "pre").items()
-        )
-        assert hits[0].recovered == pytest.approx(truth, abs=1e-6)
+        assert_recovers_the_truth(broken, hits)
 
 
 def test_attacker_finds_a_follow_up_score_when_every_all_row_is_published() -> None:
@@ -372,19 +369,13 @@ def test_attacker_finds_a_follow_up_score_when_every_all_row_is_published() -> N
     broken = result.republished(recompute(result, lambda r: r.breakdown == ALL))
     follow_up_total = ("score", "knowledge", "follow_up", TOTAL)
     for found in (broken.rank.findings, attacker.one_subtraction(broken.system, 3)):
-        assert any(
-            f.kind == "people" and f.quantity == follow_up_total and f.people == {8} for f in found
-        ), found
-
-
-def _score_form(result: Attacked, someone: int, phase: str) -> attacker.Form:
-    model = attacker._Model(
-        result.course,
-        result.design,
-        attacker.background(result.course, result.records),
-        result.analysis,
-    )
-    return model.score("knowledge", phase, TOTAL, someone)
+        hits = [
+            f
+            for f in found
+            if f.kind == "people" and f.quantity == follow_up_total and f.people == {8}
+        ]
+        assert hits, found
+        assert_recovers_the_truth(broken, hits)
 
 
 # -- the exact arithmetic ------------------------------------------------------------------
