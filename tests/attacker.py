@@ -1306,39 +1306,53 @@ def _rational(residue: int) -> Fraction:
 
 
 def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> list[Finding]:
-    """People whose score (or item result) the published figures pin down once the
-    ranges are known (credits and "I don't know" 0..1, self-assessments on their scale):
-    the classic interval audit, by linear programming. Beyond the linear threat model
-    (a difference of two scores of exactly 100 points gives both), so kept apart.
+    """People whose score, item result or answer the published figures pin down once the
+    ranges are known: the classic interval audit, by linear programming. Beyond the
+    linear threat model (two scores that differ by exactly 100 points are 100 and 0; two
+    0/1 answers that differ by 1 are 1 and 0), so kept apart.
 
-    Only the first-order blocks of the scored measures are examined; an interval
-    narrower than `tolerance` times the measure's range counts as determined.
+    Ranges: credits, "I don't know" and chosen answers 0..1, self-assessments on their
+    scale, numbers within the item's min..max. The first-order blocks of the scored
+    measures and the answer blocks are examined; an interval narrower than `tolerance`
+    times the quantity's range counts as determined.
     """
     from scipy.optimize import linprog
 
     design = analysis_design(course)
     ranges = {m.id: m.maximum - m.minimum for m in design.measures}
     scale = course.self_assessment_scale()
+    items = {item.id: item for item in course.items}
     findings = []
     for key, block in system.blocks.items():
-        if key[0] != "first" or not block.equations:
+        if key[0] not in ("first", "responses") or not block.equations:
             continue
         solved = _solve(block)
         assert solved is not None
-        bounds = []
+        bounds: list[tuple[float | None, float | None]] = []
         for var in solved.columns:
             if var[1] == "confidence":
                 assert scale is not None
                 bounds.append((float(scale.min), float(scale.max)))
+            elif var[1] == "value":
+                item = items[str(key[2])]
+                bounds.append((item.min, item.max))
             else:
                 bounds.append((0.0, 1.0))
         slack = 1e-7 * np.maximum(1.0, np.abs(solved.values))
         a_ub = np.vstack([solved.floats, -solved.floats])
         b_ub = np.concatenate([solved.values + slack, -(solved.values - slack)])
         for quantity, forms in block.forms.items():
-            if quantity[0] not in ("score", "correct"):
+            if quantity[0] == "score":
+                width = ranges[key[1]]
+            elif quantity[0] in ("correct", "chose"):
+                width = 1.0
+            elif quantity[0] == "value":
+                item = items[str(quantity[2])]
+                if item.min is None or item.max is None:
+                    continue
+                width = item.max - item.min
+            else:
                 continue
-            width = ranges[key[1]] if quantity[0] == "score" else 1.0
             for person, form in sorted(forms.items()):
                 if any(var not in solved.columns for var in form):
                     continue
@@ -1359,6 +1373,7 @@ def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> 
                             how="linear programming over the published figures and ranges",
                             quantity=quantity,
                             block=key,
+                            parts={key: dict(form)},
                         )
                     )
     return findings
