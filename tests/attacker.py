@@ -1305,7 +1305,12 @@ def _rational(residue: int) -> Fraction:
 # -- bounds: what the published figures and the ranges of the scores give together ---------
 
 
-def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> list[Finding]:
+def interval_attack(
+    course: Course,
+    system: System,
+    wanted: Callable[[tuple[object, ...]], bool] = lambda quantity: True,
+    tolerance: float = 1e-4,
+) -> list[Finding]:
     """People whose score, item result or answer the published figures pin down once the
     ranges are known: the classic interval audit, by linear programming. Beyond the
     linear threat model (two scores that differ by exactly 100 points are 100 and 0; two
@@ -1314,7 +1319,8 @@ def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> 
     Ranges: credits, "I don't know" and chosen answers 0..1, self-assessments on their
     scale, numbers within the item's min..max. The first-order blocks of the scored
     measures and the answer blocks are examined; an interval narrower than `tolerance`
-    times the quantity's range counts as determined.
+    times the quantity's range counts as determined. `wanted` picks the quantities to
+    examine (each person's takes two linear programs).
     """
     from scipy.optimize import linprog
 
@@ -1325,6 +1331,8 @@ def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> 
     findings = []
     for key, block in system.blocks.items():
         if key[0] not in ("first", "responses") or not block.equations:
+            continue
+        if not any(wanted(quantity) for quantity in block.forms):
             continue
         solved = _solve(block)
         assert solved is not None
@@ -1342,6 +1350,8 @@ def interval_attack(course: Course, system: System, tolerance: float = 1e-4) -> 
         a_ub = np.vstack([solved.floats, -solved.floats])
         b_ub = np.concatenate([solved.values + slack, -(solved.values - slack)])
         for quantity, forms in block.forms.items():
+            if not wanted(quantity):
+                continue
             if quantity[0] == "score":
                 width = ranges[key[1]]
             elif quantity[0] in ("correct", "chose"):

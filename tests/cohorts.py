@@ -22,6 +22,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
+from evalsvc import demo
 from evalsvc.catalog import load_course
 from evalsvc.domain.answers import validate_answers
 from evalsvc.domain.cohort import SubmissionRecord
@@ -58,6 +59,8 @@ class Person:
     """Seeds the random choices of "random" answers (and of feedback answers)."""
     copy_of: int | None = None
     """Answer each phase exactly as this (earlier) person did, where both answered it."""
+    given: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """Phase -> raw answers to give as they are (instead of answering in a style)."""
 
 
 @cache
@@ -81,6 +84,8 @@ def person(
 
 def answers_of(course: Course, someone: Person, phase: str) -> dict[str, object]:
     """The raw answers `someone` gives in `phase` (before validation)."""
+    if phase in someone.given:
+        return dict(someone.given[phase])
     style = someone.phases[phase]
     rng = random.Random(f"{someone.seed}:{phase}")
     raw: dict[str, object] = {}
@@ -224,6 +229,42 @@ def records(course: Course, people: Sequence[Person]) -> list[SubmissionRecord]:
             )
         )
     return out
+
+
+# -- cohorts like the demo's ---------------------------------------------------------------
+
+
+def demo_like_people(course: Course, participants: int, seed: int) -> list[Person]:
+    """A cohort drawn as `evalsvc demo` draws one (`evalsvc.demo.fill`, without storage):
+    agencies that start at different levels and gain differently per skill, some
+    forgetting by the follow-up, and the demo's drop-out rates."""
+    rng = random.Random(seed)
+    agencies = course.agency_ids()
+    skills = course.skill_ids()
+    start = {a: {s: rng.uniform(0.25, 0.6) for s in skills} for a in agencies}
+    gain = {a: {s: rng.uniform(0.05, 0.35) for s in skills} for a in agencies}
+    people = []
+    for index in range(participants):
+        agency = (
+            agencies[index % len(agencies)] if index < len(agencies) * 3 else rng.choice(agencies)
+        )
+        ability = rng.gauss(0, 0.08)
+        given: dict[str, dict[str, object]] = {}
+        for position, phase in enumerate(course.phase_ids()):
+            if position and rng.random() < demo.DROP_OUT.get(phase, 0.2):
+                continue
+            kept = demo.RETAINED.get(phase, 1.0) if position else 0.0
+            level = {s: start[agency][s] + ability + kept * gain[agency][s] for s in skills}
+            given[phase] = demo.synthetic_answers(course, phase, rng, level)
+        people.append(
+            Person(
+                number=index + 1,
+                agency=agency,
+                phases=dict.fromkeys(given, "random"),
+                given=given,
+            )
+        )
+    return [p for p in people if p.phases]
 
 
 # -- random cohorts ------------------------------------------------------------------------

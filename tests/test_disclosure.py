@@ -43,7 +43,7 @@ from tests.cohorts import Person, person
 
 settings.register_profile(
     "disclosure",
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     database=None,
@@ -527,8 +527,8 @@ def test_a_shown_group_at_the_end_of_the_range_tells_no_one_s_score() -> None:
     pre_total = ("score", "knowledge", "pre", TOTAL)
     pinned = [
         f
-        for f in attacker.interval_attack(result.course, result.system)
-        if f.quantity == pre_total and f.people <= {1, 2, 3}
+        for f in attacker.interval_attack(result.course, result.system, pre_total.__eq__)
+        if f.people <= {1, 2, 3}
     ]
     assert pinned == [], "\n".join(map(str, pinned))
 
@@ -562,11 +562,44 @@ def test_two_breakdowns_over_the_same_people_tell_no_ones_answer() -> None:
     assert not summary_row(result.analysis, "frontline", breakdown="role").withheld
     answers = [
         f
-        for f in attacker.interval_attack(result.course, result.system)
-        if f.quantity is not None
-        and f.quantity[:3] == ("chose", "post", "fb_useful")
-        and f.people <= {4, 5}
-        and f.recovered == pytest.approx(1)
+        for f in attacker.interval_attack(
+            result.course, result.system, lambda q: q[:3] == ("chose", "post", "fb_useful")
+        )
+        if f.people <= {4, 5} and f.recovered == pytest.approx(1)
     ]
     assert_recovers_the_truth(result, answers)
     assert answers == [], "\n".join(map(str, answers))
+
+
+# -- cohorts like the demo's -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("participants", "seed"), [(9, 0), (12, 1), (15, 2), (20, 3)])
+def test_demo_like_cohorts_determine_no_withheld_figure(participants: int, seed: int) -> None:
+    people = cohorts.demo_like_people(cohorts.course("waves"), participants, seed)
+    result = attacked("waves", people)
+    assert_report_produced(result)
+    assert_model_holds(result)
+    unexpected = [f for f in result.findings() if not known_leak(f)]
+    assert unexpected == [], "\n".join(map(str, unexpected))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "beyond the linear threat model (a ceiling effect): in this demo-like cohort of 12 "
+        "the pre->post 'all' post mean (85 over 12) minus the post->follow_up 'all' post "
+        "mean (68 over 5) leaves the 7 who skipped the follow-up 680 of 700 points; with "
+        "the other shown means and the 0..100 range, the post scores of 8 people follow "
+        "exactly (6 of them 100%). No set of fewer than k people has a determined sum"
+    ),
+)
+def test_a_near_ceiling_mean_tells_no_ones_score() -> None:
+    people = cohorts.demo_like_people(cohorts.course("waves"), 12, 5)
+    result = attacked("waves", people)
+    assert result.findings() == []
+    pinned = attacker.interval_attack(
+        result.course, result.system, lambda q: q == ("score", "knowledge", "post", TOTAL)
+    )
+    assert_recovers_the_truth(result, pinned)
+    assert pinned == [], "\n".join(map(str, pinned[:10]))
