@@ -1123,6 +1123,8 @@ def solve_system(system: System, k: int) -> Outcome:
             outcome.quantities += 1
             people = sorted(forms)
             coords = found.coordinates([forms[p] for p in people])
+            # a person whose quantity involves an unknown that no figure mentions is in
+            # no determined set: nobody else's quantity involves that unknown
             usable = {p: c for p, c in zip(people, coords, strict=True) if c is not None}
             sums = small_zero_sums(usable, k - 1)
             for subset in sums:

@@ -8,7 +8,9 @@ scores are the real ones.
 
 `people_strategy` draws random cohorts for hypothesis (groups of 0..6 people, people who
 answered only some phases, skipped optional items, constant, identical and extreme
-scores); `person` builds hand-made cohorts for the concrete attacks.
+scores); `person` builds hand-made cohorts for the concrete attacks; `demo_like_people`
+draws a cohort the way `evalsvc demo` does. `validated_answers` gives the answers as
+intake keeps them, from which the tests know the truth an attacker is after.
 """
 
 from __future__ import annotations
