@@ -27,7 +27,7 @@ from functools import cached_property
 import msgspec
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from evalsvc.domain import stats
@@ -52,7 +52,7 @@ settings.register_profile(
 settings.register_profile(
     "disclosure-slow",
     parent=settings.get_profile("disclosure"),
-    max_examples=400,
+    max_examples=1500,
     derandomize=False,
 )
 
@@ -304,7 +304,6 @@ def check_cohort(course: Course, people: Sequence[Person]) -> None:
     if result.findings("relative"):
         event("relative: a difference of two people's values is determined")
     event(f"{course.id}, min_cell_size {course.min_cell_size}")
-    target(float(result.rank.targets), label="withheld figures checked")
     assert_recovers_the_truth(result, [*found, *result.findings("relative")])
     unexpected = [f for f in found if not known_leak(f)]
     assert not unexpected, "\n".join(str(f) for f in unexpected[:20])
