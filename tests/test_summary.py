@@ -10,15 +10,15 @@ import msgspec
 import numpy as np
 import pandas as pd
 import pytest
-from evalsvc.domain.feedback import FeedbackLikertRow, feedback_summary
-from evalsvc.domain.suppression import suppression_plan
 from scipy import stats as sps
 
 from evalsvc.domain import stats
 from evalsvc.domain.cohort import ALL, ParticipantScores, PhaseScores
+from evalsvc.domain.feedback import FeedbackLikertRow, feedback_summary
 from evalsvc.domain.items import item_analysis, reliability
 from evalsvc.domain.questionnaire import Course, check_course
 from evalsvc.domain.summary import Summary, SummaryRow, summarize
+from evalsvc.domain.suppression import suppression_plan
 
 # -- a small course ----------------------------------------------------------------------
 
