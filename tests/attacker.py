@@ -454,7 +454,7 @@ class _Model:
             self.attrition_row(row)
         for row in self.analysis.items:
             self.item_row(row)
-        for row in self.analysis.responses:
+        for row in self.analysis.answer_summaries:
             self.response_row(row)
         self.one_answer_each()
         self.person_forms()

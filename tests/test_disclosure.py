@@ -275,16 +275,6 @@ def test_drop_outs_cannot_be_recovered_from_the_attrition_tables() -> None:
 # -- every cohort ------------------------------------------------------------------------
 
 
-def known_leak(finding: attacker.Finding) -> bool:
-    """Leaks pinned by a strict xfail below (so this property keeps guarding the rest).
-    When the planner closes one, its xfail passes and fails the run: remove it here."""
-    return (
-        finding.kind == "withheld"
-        and finding.what.startswith("withheld attrition")
-        and (finding.what.endswith(" difference"))
-    )
-
-
 @st.composite
 def random_cohorts(draw: st.DrawFn) -> tuple[Course, list[Person]]:
     """A test course (min_cell_size 3 mostly, sometimes 2, 4 or 5) and a cohort of it."""
@@ -298,15 +288,12 @@ def check_cohort(course: Course, people: Sequence[Person]) -> None:
     result = attacked(course, people)
     assert result.analysis.disclosure.verified
     assert_model_holds(result)
-    found = result.findings()
-    for finding in found:
-        event(f"known leak: {finding.what.split(' ')[1]}" if known_leak(finding) else "LEAK")
-    if result.findings("relative"):
-        event("relative: a difference of two people's values is determined")
+    found = [*result.findings(), *result.findings("relative")]
+    for _ in found:
+        event("LEAK")
     event(f"{course.id}, min_cell_size {course.min_cell_size}")
-    assert_recovers_the_truth(result, [*found, *result.findings("relative")])
-    unexpected = [f for f in found if not known_leak(f)]
-    assert not unexpected, "\n".join(str(f) for f in unexpected[:20])
+    assert_recovers_the_truth(result, found)
+    assert not found, "\n".join(str(f) for f in found[:20])
 
 
 @settings(settings.get_profile("disclosure"))
@@ -450,16 +437,6 @@ def swapped_drop_out_cohort() -> list[Person]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "planner leak: two published sums over equally large sets that differ by one "
-        "swapped person (the 'all' attrition pre->post dropped part, {1,2,3}, and the "
-        "pre->follow_up completed part, {1,2,4}) determine x3 - x4, which is police's "
-        "withheld attrition 'difference' (police = {3, 4}: one stayed, one dropped out); "
-        "contrasts between the completed and dropped parts are not planner targets"
-    ),
-)
 def test_a_withheld_attrition_difference_is_not_determined() -> None:
     result = attacked("waves", swapped_drop_out_cohort())
     assert_report_produced(result)
@@ -470,14 +447,6 @@ def test_a_withheld_attrition_difference_is_not_determined() -> None:
     assert differences == [], "\n".join(map(str, differences))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "beyond the linear threat model: the same swap determines x3 - x4 = 100 points "
-        "of knowledge, and with scores in 0..100 that pins x3 = 100 and x4 = 0 (found by "
-        "linear programming over the published figures and the score ranges)"
-    ),
-)
 def test_no_pre_score_follows_from_the_figures_and_the_score_range() -> None:
     result = attacked("waves", swapped_drop_out_cohort())
     pre_total = ("score", "knowledge", "pre", TOTAL)
@@ -487,15 +456,6 @@ def test_no_pre_score_follows_from_the_figures_and_the_score_range() -> None:
     assert pinned == [], "\n".join(map(str, pinned))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "beyond the issue's definition (sums over sets): a difference between two people's "
-        "scores is determined -- here x3 - x4 of the pre scores, from two sets of three "
-        "that differ by one swap; whoever knows one of the two scores (a participant knows "
-        "their own) learns the other. Happens in about a quarter of random 'waves' cohorts"
-    ),
-)
 def test_no_difference_between_two_peoples_scores_is_determined() -> None:
     result = attacked("waves", swapped_drop_out_cohort())
     relative = result.findings("relative")
@@ -544,21 +504,16 @@ def two_breakdowns_cohort() -> list[Person]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "beyond the issue's definition, with the 0/1 range of an answer: customs "
-        "{1,2,3,4} and frontline {1,2,3,5} are both shown, so each answer count of "
-        "customs minus frontline is x4 - x5; where it is 1 or -1, both people's answers "
-        "follow (here number 4 chose 3 and number 5 chose 2 on 'The course was useful'). "
-        "The same swap between two breakdowns' groups gives score differences"
-    ),
-)
 def test_two_breakdowns_over_the_same_people_tell_no_ones_answer() -> None:
+    # Were customs {1,2,3,4} and frontline {1,2,3,5} both shown, each answer count of
+    # customs minus frontline would be x4 - x5, and where it is 1 or -1 both people's
+    # answers would follow with the 0/1 range of an answer. The difference of two
+    # single people is a target of the verifier, so one of the two is withheld.
     result = attacked("waves", two_breakdowns_cohort())
     assert_report_produced(result)
-    assert not summary_row(result.analysis, "customs").withheld
-    assert not summary_row(result.analysis, "frontline", breakdown="role").withheld
+    customs = summary_row(result.analysis, "customs")
+    frontline = summary_row(result.analysis, "frontline", breakdown="role")
+    assert customs.withheld or frontline.withheld
     answers = [
         f
         for f in attacker.interval_attack(
@@ -579,8 +534,8 @@ def test_demo_like_cohorts_determine_no_withheld_figure(participants: int, seed:
     result = attacked("waves", people)
     assert_report_produced(result)
     assert_model_holds(result)
-    unexpected = [f for f in result.findings() if not known_leak(f)]
-    assert unexpected == [], "\n".join(map(str, unexpected))
+    found = [*result.findings(), *result.findings("relative")]
+    assert found == [], "\n".join(map(str, found))
 
 
 @pytest.mark.xfail(
