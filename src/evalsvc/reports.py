@@ -17,7 +17,7 @@ import anyio
 import msgspec
 
 from evalsvc.domain.analysis import Analysis, analyse
-from evalsvc.domain.cohort import SubmissionRecord, build_cohort
+from evalsvc.domain.cohort import Cohort, SubmissionRecord, build_cohort
 from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
@@ -83,6 +83,11 @@ def records_from(rows: list[ScoreRow]) -> list[SubmissionRecord]:
     ]
 
 
+def cohort_from_rows(course: Course, design: Design, rows: list[ScoreRow]) -> Cohort:
+    """The cohort of a course's stored rows (what `report_from` analyses)."""
+    return build_cohort(course, design, records_from(rows))
+
+
 async def load_rows(db: Database, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
     return await db.score_rows(course.id), await db.scoring_counts(course.id)
 
@@ -91,7 +96,7 @@ def report_from(
     course: Course, rows: list[ScoreRow], scoring_counts: dict[str, int], lang: str
 ) -> CourseReport:
     design = analysis_design(course)
-    cohort = build_cohort(course, design, records_from(rows))
+    cohort = cohort_from_rows(course, design, rows)
     fingerprint = scoring_fingerprint(course)
     names = {
         "agency": [Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
