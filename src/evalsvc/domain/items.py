@@ -114,9 +114,14 @@ def item_rows(
         enough = n >= course.min_n_reliability
         nothing: list[float | None] = [None] * len(items)
         discrimination = {
-            "from": _discriminations(before) if enough else nothing,
-            "to": _discriminations(after) if enough else nothing,
+            "from": _discriminations(before) if enough and reason is None else nothing,
+            "to": _discriminations(after) if enough and reason is None else nothing,
         }
+        # every item's discordant pairs and McNemar test at once
+        gained = np.count_nonzero((before == 0) & (after == 1), axis=0)
+        lost = np.count_nonzero((before == 1) & (after == 0), axis=0)
+        mcnemar = stats.mcnemar_exact_many(gained, lost)
+        shares = (before.mean(axis=0), after.mean(axis=0)) if n else None
         for j, item in enumerate(items):
             row = ItemRow(
                 comparison=comparison.id,
@@ -135,7 +140,31 @@ def item_rows(
                     )
                 )
                 continue
-            rows.append(_item_row(row, before[:, j], after[:, j], discrimination, j, n, course))
+            if shares is None:
+                rows.append(msgspec.structs.replace(row, notes=["no paired participants"]))
+                continue
+            notes: list[str] = []
+            p = None if np.isnan(mcnemar[j]) else float(mcnemar[j])
+            if p is None:
+                notes.append("nobody changed: McNemar's test is undefined")
+            if n < course.min_n_reliability:
+                notes.append(
+                    f"discrimination needs min_n_reliability {course.min_n_reliability} "
+                    f"people; there are {n}"
+                )
+            rows.append(
+                msgspec.structs.replace(
+                    row,
+                    p_from=float(shares[0][j]),
+                    p_to=float(shares[1][j]),
+                    discrimination_from=discrimination["from"][j],
+                    discrimination_to=discrimination["to"][j],
+                    mcnemar_b=int(gained[j]),
+                    mcnemar_c=int(lost[j]),
+                    mcnemar_p=p,
+                    notes=notes,
+                )
+            )
     return rows
 
 
@@ -144,41 +173,6 @@ def _discriminations(matrix: np.ndarray) -> list[float | None]:
     if complete.shape[0] < 2:
         return [None] * matrix.shape[1]
     return stats.item_rest_correlations(complete)
-
-
-def _item_row(
-    row: ItemRow,
-    before: np.ndarray,
-    after: np.ndarray,
-    discrimination: dict[str, list[float | None]],
-    j: int,
-    n: int,
-    course: Course,
-) -> ItemRow:
-    notes: list[str] = []
-    if n == 0:
-        return msgspec.structs.replace(row, notes=["no paired participants"])
-    b = int(np.count_nonzero((before == 0) & (after == 1)))
-    c = int(np.count_nonzero((before == 1) & (after == 0)))
-    p = stats.mcnemar_exact(b, c)
-    if p is None:
-        notes.append("nobody changed: McNemar's test is undefined")
-    if n < course.min_n_reliability:
-        notes.append(
-            f"discrimination needs min_n_reliability {course.min_n_reliability} people; "
-            f"there are {n}"
-        )
-    return msgspec.structs.replace(
-        row,
-        p_from=float(np.mean(before)),
-        p_to=float(np.mean(after)),
-        discrimination_from=discrimination["from"][j],
-        discrimination_to=discrimination["to"][j],
-        mcnemar_b=b,
-        mcnemar_c=c,
-        mcnemar_p=p,
-        notes=notes,
-    )
 
 
 def reliability_rows(

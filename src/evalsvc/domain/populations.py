@@ -8,6 +8,7 @@ planner counted. (The verifier derives the same groups with code of its own.)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +16,20 @@ from evalsvc.domain.cohort import UNKNOWN_GROUP, Cohort
 from evalsvc.domain.design import ALL, Breakdown, Design
 from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.questionnaire import PAIRED_ROLES, Course, Item
+from evalsvc.domain.signed_rank import DenseValues, dense_values
+from evalsvc.domain.stats import DECIMALS
+
+
+class PairedGains(NamedTuple):
+    """The people with a score in both phases of a comparison (for one measure and
+    skill), their scores, and their gains rounded as the statistics round them."""
+
+    people: np.ndarray
+    """Whether each participant is paired."""
+    before: np.ndarray
+    after: np.ndarray
+    values: DenseValues
+    """The distinct rounded gains and each paired person's index into them."""
 
 
 class Populations:
@@ -22,6 +37,7 @@ class Populations:
         self.design = design
         self.cohort = cohort
         self._answered: dict[tuple[str, str], np.ndarray] = {}
+        self._gains: dict[tuple[str, str, str, str], PairedGains] = {}
 
     @property
     def baseline(self) -> str:
@@ -50,6 +66,18 @@ class Populations:
 
     def paired(self, measure: str, first: str, second: str, subject: str) -> np.ndarray:
         return self.present(measure, first, subject) & self.present(measure, second, subject)
+
+    def paired_gains(self, measure: str, first: str, second: str, subject: str) -> PairedGains:
+        """Computed once, for the summary rows and the comparisons between groups."""
+        key = (measure, first, second, subject)
+        found = self._gains.get(key)
+        if found is None:
+            people = self.paired(measure, first, second, subject)
+            before = self.scores(measure, first, subject)[people]
+            after = self.scores(measure, second, subject)[people]
+            gains = dense_values(np.round(after - before, DECIMALS))
+            found = self._gains[key] = PairedGains(people, before, after, gains)
+        return found
 
     def dropped(self, measure: str, baseline: str, later: str, subject: str) -> np.ndarray:
         """People with a baseline score and none in the later phase (for this skill)."""

@@ -40,16 +40,20 @@ import numpy as np
 from scipy import special, stats
 
 from evalsvc.domain.columns import DF, EFFECT, GAIN, MEASURE, PEOPLE, STATISTIC, TEXT, P, column
+from evalsvc.domain.signed_rank import (
+    DenseValues,
+    SignedRankTests,
+    dense_values,
+    methods,
+    signed_rank_tests,
+    signed_ranks,
+    stable_order,
+)
 
 DECIMALS = 10
 """Gains and scores are rounded to this many decimals before tests (see module doc)."""
 
 CONFIDENCE_LEVEL = 0.95
-
-_WILCOXON_EXACT_MAX_N = 50
-"""scipy's method='auto' goes asymptotic above this many differences (zeros included)."""
-_WILCOXON_PERMUTATION_MAX_N = 13
-"""With ties or zeros, scipy enumerates all 2**n sign flips up to this n."""
 
 WilcoxonMethod = Literal["exact", "permutation", "asymptotic"]
 """The method scipy used for the signed-rank p-value (see `wilcoxon_method`)."""
@@ -273,13 +277,16 @@ def paired_by_group(
     *,
     max_score: float | None = None,
     wanted: np.ndarray | None = None,
+    gain_values: DenseValues | None = None,
 ) -> list[Paired]:
     """`Paired` statistics of each group ``0 .. n_groups-1`` of paired people.
 
-    `codes[i]` is person i's group; scores must be finite. Means, standard deviations,
-    t tests, intervals and effect sizes are computed for all groups together (numpy
-    reductions over the group codes); the signed-rank test, which needs each group's
-    own ranks, group by group. Groups whose `wanted` is False get their count only.
+    `codes[i]` is person i's group; scores must be finite. Every statistic is computed
+    for all groups together: means, standard deviations, t tests, intervals and effect
+    sizes by numpy reductions over the group codes, the signed-rank test from one sort
+    of all groups' differences (`signed_rank`). Groups whose `wanted` is False get
+    their count only. `gain_values`: the distinct rounded gains and each person's
+    index into them (`signed_rank.dense_values`), when the caller already has them.
     """
     codes = np.asarray(codes, dtype=np.intp)
     before = np.asarray(from_scores, dtype=float)
@@ -317,7 +324,7 @@ def paired_by_group(
             groups, before, after, before_mean, after_mean, max_score
         )
 
-    ordered_gains = gains[groups.order]
+    signed = signed_rank_tests(codes, n_groups, gains, wanted, gain_values)
     results = []
     for g in range(n_groups):
         notes: list[str] = []
@@ -376,8 +383,7 @@ def paired_by_group(
                 cohens_dz=_float(d_z[g]),
             )
             _effect_intervals(fields, notes, dz_low[g], dz_high[g], dz_method[g], correction[g])
-        start = groups.starts[g]
-        fields.update(_wilcoxon(ordered_gains[start : start + count], notes))
+        fields.update(_signed_rank_fields(signed, g, notes))
         results.append(Paired(n_paired=count, notes=notes, **fields))  # type: ignore[arg-type]
     return results
 
@@ -419,7 +425,7 @@ class _GroupedMoments:
         self.codes = codes
         self.n_groups = n_groups
         self.n = n
-        self.order = np.argsort(codes, kind="stable")
+        self.order = stable_order(codes, n_groups)
         self.starts = np.searchsorted(codes[self.order], np.arange(n_groups))
 
     def sum(self, values: np.ndarray) -> np.ndarray:
@@ -607,67 +613,26 @@ def wilcoxon_method(gains: np.ndarray) -> WilcoxonMethod:
     more than 50 differences (zeros counted) -> 'asymptotic'; otherwise 'exact' when
     there are no zeros and no ties among |d|; with zeros or ties, an exhaustive
     'permutation' test when n <= 13 (2**13 < 9999 resamples), else 'asymptotic'.
-    `_wilcoxon` then runs exactly that method (scipy's 'exact'/'asymptotic', our fast
-    equivalent of its permutation test), so the name we report is what was computed;
-    the tests compare every branch with scipy's default call.
+    `signed_rank.signed_rank_tests` computes exactly that method for every group, so the
+    name we report is what was computed; the tests compare every branch with scipy's
+    default call.
     """
-    n = gains.size
-    if n > _WILCOXON_EXACT_MAX_N:
-        return "asymptotic"
-    nonzero = np.abs(gains[gains != 0])
-    has_zeros = nonzero.size < n
-    has_ties = np.unique(nonzero).size < nonzero.size
-    if not (has_zeros or has_ties):
-        return "exact"
-    if n <= _WILCOXON_PERMUTATION_MAX_N:
-        return "permutation"
-    return "asymptotic"
+    differences = np.asarray(gains, dtype=float)
+    ranks = signed_ranks(np.zeros(differences.size, dtype=np.intp), 1, differences)
+    return methods(ranks)[0]  # type: ignore[no-any-return]
 
 
-def _wilcoxon(gains: np.ndarray, notes: list[str]) -> dict[str, object]:
-    """Signed-rank test (zeros dropped, as R and scipy do) and rank-biserial r."""
-    nonzero = gains[gains != 0]
-    if nonzero.size == 0:
+def _signed_rank_fields(tests: SignedRankTests, g: int, notes: list[str]) -> dict[str, object]:
+    """Group g's signed-rank test (zeros dropped, as R and scipy do) and rank-biserial r."""
+    if not tests.method[g]:
         notes.append("all gains are zero: the Wilcoxon signed-rank test is undefined")
         return {}
-    method = wilcoxon_method(gains)
-    try:
-        if method == "permutation":
-            statistic, pvalue = _signed_rank_permutation_test(nonzero)
-        else:
-            result = stats.wilcoxon(gains, method=method)
-            statistic, pvalue = float(result.statistic), float(result.pvalue)
-    except _NUMERIC_FAILURES as exc:
-        notes.append(f"the Wilcoxon signed-rank test failed for these gains ({exc})")
-        return {"rank_biserial": rank_biserial(nonzero)}
     return {
-        "wilcoxon_statistic": _float(statistic),
-        "wilcoxon_pvalue": _float(pvalue),
-        "wilcoxon_method": method,
-        "rank_biserial": rank_biserial(nonzero),
+        "wilcoxon_statistic": _float(tests.statistic[g]),
+        "wilcoxon_pvalue": _float(tests.pvalue[g]),
+        "wilcoxon_method": str(tests.method[g]),
+        "rank_biserial": _float(tests.rank_biserial[g]),
     }
-
-
-def _signed_rank_permutation_test(nonzero: np.ndarray) -> tuple[float, float]:
-    """(min(R+, R-), two-sided p) over all 2**m sign assignments of the m ranks.
-
-    The same numbers as scipy's ``wilcoxon(d, method=PermutationMethod())`` with
-    exhaustive enumeration (checked in the tests), ~100x faster: scipy calls its
-    statistic once per sign pattern in Python. Zeros are left out; each of their sign
-    flips would only repeat every pattern, which leaves the proportions unchanged.
-    The p-value is scipy.stats.permutation_test's: 2 * min(P(null <= obs),
-    P(null >= obs)), capped at 1, comparing with a relative tolerance of 100 eps.
-    """
-    ranks = stats.rankdata(np.abs(nonzero))
-    m = ranks.size
-    observed = float(ranks[nonzero > 0].sum())
-    plus_signs = (np.arange(2**m)[:, np.newaxis] >> np.arange(m)) & 1
-    null = plus_signs @ ranks
-    tolerance = abs(observed) * np.finfo(float).eps * 100
-    p_less = np.mean(null <= observed + tolerance)
-    p_greater = np.mean(null >= observed - tolerance)
-    statistic = min(observed, float(ranks.sum()) - observed)
-    return statistic, min(1.0, 2.0 * float(min(p_less, p_greater)))
 
 
 def rank_biserial(differences: Sequence[float] | np.ndarray) -> float | None:
@@ -834,55 +799,93 @@ def between_groups(groups: Sequence[Sequence[float] | np.ndarray]) -> BetweenGro
 
     Groups with fewer than two values are left out of both tests (Welch's weights need
     a variance per group). Kruskal-Wallis is undefined when all values are equal;
-    Welch's ANOVA when any group has zero variance.
+    Welch's ANOVA when any group has zero variance. See `between_groups_counted`.
     """
     arrays = [np.round(_vector(g, "group"), DECIMALS) for g in groups]
-    usable = [a for a in arrays if a.size >= 2]
+    pooled = np.concatenate(arrays) if arrays else np.zeros(0)
+    values = dense_values(pooled)
+    width = values.distinct.size
+    group = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
+    size = len(arrays) * width
+    counts = np.bincount(group * width + values.codes, minlength=size)[:size]
+    return between_groups_counted(counts.reshape(len(arrays), width), values.distinct)
+
+
+def between_groups_counted(counts: np.ndarray, values: np.ndarray) -> BetweenGroups:
+    """`between_groups` from each group's count of every value: ``counts[g, v]`` people
+    of group g have ``values[v]`` (distinct, ascending, rounded to `DECIMALS`).
+
+    Kruskal-Wallis is scipy's ``kruskal`` expression by expression: average ranks of the
+    pooled values (here: those below plus the middle of the value's ties), H from the
+    groups' rank sums (exact: sums of half-integers) in the groups' order, scipy's tie
+    correction, ``chdtrc(k - 1, H)``. Welch's one-way ANOVA is Welch (1951), as
+    ``scipy.stats.f_oneway(..., equal_var=False)`` computes it, and ``fdtrc`` for p;
+    its means and variances add up the counted values, so they may differ from numpy's
+    sums over the raw values in the last bits (the tests compare with scipy).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    sizes = counts.sum(axis=1)
+    usable = counts[sizes >= 2]
     notes: list[str] = []
-    if len(usable) < len(arrays):
-        notes.append(f"{len(arrays) - len(usable)} group(s) with fewer than two values left out")
-    if len(usable) < 2:
+    if usable.shape[0] < counts.shape[0]:
+        notes.append(
+            f"{counts.shape[0] - usable.shape[0]} group(s) with fewer than two values left out"
+        )
+    k = usable.shape[0]
+    if k < 2:
         notes.append("fewer than two groups with at least two values: no comparison")
-        return BetweenGroups(n_groups=len(usable), notes=notes)
+        return BetweenGroups(n_groups=k, notes=notes)
 
     fields: dict[str, object] = {}
-    if _is_constant(np.concatenate(usable)):
+    pooled = usable.sum(axis=0)
+    if np.count_nonzero(pooled) <= 1:
         notes.append("all values are equal: Kruskal-Wallis is undefined")
     else:
-        try:
-            kruskal = stats.kruskal(*usable)
-            fields["kruskal_h"] = _float(kruskal.statistic)
-            fields["kruskal_pvalue"] = _float(kruskal.pvalue)
-        except _NUMERIC_FAILURES as exc:
-            notes.append(f"Kruskal-Wallis failed for these values ({exc})")
-
-    if any(_is_constant(a) for a in usable):
+        fields.update(_kruskal_counted(usable, pooled))
+    if np.any(np.count_nonzero(usable, axis=1) == 1):
         notes.append("a group has zero variance: Welch's ANOVA is undefined")
     else:
-        try:
-            fields.update(_welch_anova(usable))
-        except _NUMERIC_FAILURES as exc:
-            notes.append(f"Welch's ANOVA failed for these values ({exc})")
-    return BetweenGroups(n_groups=len(usable), notes=notes, **fields)  # type: ignore[arg-type]
+        fields.update(_welch_anova_counted(usable, values))
+    return BetweenGroups(n_groups=k, notes=notes, **fields)  # type: ignore[arg-type]
 
 
-def _welch_anova(groups: list[np.ndarray]) -> dict[str, float | None]:
-    """Welch (1951) F test; groups must each have n >= 2 and non-zero variance.
-
-    F and p come from ``scipy.stats.f_oneway(..., equal_var=False)`` (scipy >= 1.16);
-    scipy does not return the degrees of freedom, so the denominator df is computed
-    here with Welch's formula (R: oneway.test(var.equal = FALSE) prints both).
-    """
-    result = stats.f_oneway(*groups, equal_var=False)
-    k = len(groups)
-    sizes = np.array([g.size for g in groups], dtype=float)
-    weights = sizes / np.array([np.var(g, ddof=1) for g in groups])
-    spread = np.sum((1.0 - weights / weights.sum()) ** 2 / (sizes - 1.0))
+def _kruskal_counted(counts: np.ndarray, pooled: np.ndarray) -> dict[str, float | None]:
+    total = int(pooled.sum())
+    ranks = np.cumsum(pooled) - pooled + (pooled + 1) / 2.0
+    rank_sums = counts @ ranks
+    t = pooled.astype(float)
+    ties = 1 - np.sum(t**3 - t) / (total**3 - total)
+    ssbn = sum(float(r) ** 2 / int(n) for r, n in zip(rank_sums, counts.sum(axis=1), strict=True))
+    h = 12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)
+    h /= ties
     return {
-        "welch_f": _float(result.statistic),
+        "kruskal_h": _float(h),
+        "kruskal_pvalue": _float(special.chdtrc(float(counts.shape[0] - 1), h)),
+    }
+
+
+def _welch_anova_counted(counts: np.ndarray, values: np.ndarray) -> dict[str, float | None]:
+    """Welch (1951) F test; every group has n >= 2 and non-zero variance.
+
+    scipy does not return the denominator df, so it is given here too (R:
+    oneway.test(var.equal = FALSE) prints both).
+    """
+    k = counts.shape[0]
+    sizes = counts.sum(axis=1).astype(float)
+    means = (counts @ values) / sizes
+    variances = (counts * (values[None, :] - means[:, None]) ** 2).sum(axis=1) / (sizes - 1)
+    weights = sizes / variances
+    total_weight = weights.sum()
+    grand = (weights @ means) / total_weight
+    numerator = (weights @ (means - grand) ** 2) / (k - 1)
+    spread = np.sum((1.0 - weights / total_weight) ** 2 / (sizes - 1.0))
+    f = numerator / (1 + 2 * (k - 2) / (k**2 - 1) * spread)
+    df2 = (k**2 - 1) / (3.0 * spread)
+    return {
+        "welch_f": _float(f),
         "welch_df1": float(k - 1),
-        "welch_df2": _float((k**2 - 1) / (3.0 * spread)),
-        "welch_pvalue": _float(result.pvalue),
+        "welch_df2": _float(df2),
+        "welch_pvalue": _float(special.fdtrc(float(k - 1), df2, f)),
     }
 
 
@@ -961,6 +964,27 @@ def mcnemar_exact(b: int, c: int) -> float | None:
     """
     if b < 0 or c < 0:
         raise ValueError("b and c are counts")
-    if b + c == 0:
-        return None
-    return _float(stats.binomtest(min(b, c), b + c, 0.5).pvalue)
+    return _float(mcnemar_exact_many(np.array([b]), np.array([c]))[0])
+
+
+def mcnemar_exact_many(b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """`mcnemar_exact` of many pairs of counts at once; NaN where b + c = 0.
+
+    scipy's two-sided ``binomtest(k, n, 0.5)`` with k = min(b, c), n = b + c: 1 when
+    k = n/2; otherwise the binomial pmf is symmetric, so the terms on the far side of
+    the mode that are no likelier than P(k) (scipy's search, with its relative
+    tolerance of 1e-7) are those from n - k up, and p = cdf(k) + sf(n - k - 1), capped
+    at 1, with the same `binom.cdf` and `binom.sf` calls (checked against binomtest in
+    the tests).
+    """
+    b = np.asarray(b, dtype=np.int64)
+    c = np.asarray(c, dtype=np.int64)
+    k, n = np.minimum(b, c), b + c
+    out = np.full(k.shape, np.nan)
+    tail = (n > 0) & (2 * k != n)
+    out[(n > 0) & (2 * k == n)] = 1.0
+    if tail.any():
+        kt, nt = k[tail], n[tail]
+        p = stats.binom.cdf(kt, nt, 0.5) + stats.binom.sf(nt - kt - 1, nt, 0.5)
+        out[tail] = np.minimum(1.0, p)
+    return out

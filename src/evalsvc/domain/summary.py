@@ -17,7 +17,7 @@ adjusted p-value depends on what is withheld.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 import numpy as np
@@ -30,6 +30,7 @@ from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.populations import Populations
 from evalsvc.domain.questionnaire import NOT_STATED
 from evalsvc.domain.scoring import TOTAL
+from evalsvc.domain.signed_rank import DenseValues
 
 _Key = Annotated[str, column("which row this is", KEY)]
 
@@ -129,35 +130,23 @@ def summary_rows(
     rows: list[SummaryRow] = []
     for measure in design.measures:
         for comparison in design.comparisons:
-            block: list[SummaryRow] = []
-            for breakdown in populations.breakdowns():
-                for group in breakdown.groups:
-                    for subject in design.skills:
-                        block.append(_placeholder(measure, comparison, breakdown, group, subject))
-            rows.extend(_fill(measure, comparison, design, populations, plan, pass_mark, block))
+            rows.extend(_fill(measure, comparison, design, populations, plan, pass_mark))
     return rows
-
-
-def _placeholder(
-    measure: Measure, comparison: Comparison, breakdown: Breakdown, group: str, subject: str
-) -> SummaryRow:
-    return SummaryRow(
-        measure=measure.id,
-        comparison=comparison.id,
-        from_phase=comparison.from_phase,
-        to_phase=comparison.to_phase,
-        breakdown=breakdown.id,
-        group=group,
-        skill=subject,
-        n_from=0,
-        n_to=0,
-    )
 
 
 def release_of(row: SummaryRow) -> Release:
     return Release(
         "paired", row.measure, row.from_phase, row.to_phase, row.skill, row.breakdown, row.group
     )
+
+
+class _Cell(NamedTuple):
+    breakdown: Breakdown
+    group: str
+    subject: str
+    release: Release
+    n_from: int
+    n_to: int
 
 
 def _fill(
@@ -167,79 +156,100 @@ def _fill(
     populations: Populations,
     plan: Plan,
     pass_mark: float | None,
-    placeholders: list[SummaryRow],
 ) -> list[SummaryRow]:
-    """The statistics of one measure and comparison, every group and skill."""
+    """The rows of one measure and comparison: the "all" row, then each breakdown's
+    groups, each with every skill and the total, Holm-adjusted in their families."""
     first, second = comparison.from_phase, comparison.to_phase
     max_score = measure.maximum if measure.normalized_gain else None
-    # Every cell of this measure and comparison in one call: the cells' people are
-    # laid end to end, each with the index of its cell.
-    cells: list[tuple[str, str, str]] = []
-    releases: list[Release] = []
-    cell_codes: list[np.ndarray] = []
+    # Every group of every breakdown and skill in one call: the groups' paired people
+    # laid end to end (each person once per breakdown and skill), each with the index
+    # of its cell, and the index of their gain among the distinct gains of them all.
+    cells: list[_Cell] = []
     befores: list[np.ndarray] = []
     afters: list[np.ndarray] = []
-    n_from: list[int] = []
-    n_to: list[int] = []
+    cell_codes: list[np.ndarray] = []
+    gain_codes: list[np.ndarray] = []
+    distinct: list[np.ndarray] = []
     for subject in design.skills:
-        before = populations.scores(measure.id, first, subject)
-        after = populations.scores(measure.id, second, subject)
-        has_before, has_after = ~np.isnan(before), ~np.isnan(after)
-        paired = has_before & has_after
+        paired = populations.paired_gains(measure.id, first, second, subject)
+        has_before = populations.present(measure.id, first, subject)
+        has_after = populations.present(measure.id, second, subject)
         for breakdown in populations.breakdowns():
             codes = populations.codes(breakdown.id)
-            known = codes >= 0
             size = len(breakdown.groups)
-            in_pairs = paired & known
-            cell_codes.append(codes[in_pairs] + len(cells))
-            befores.append(before[in_pairs])
-            afters.append(after[in_pairs])
-            n_from.extend(np.bincount(codes[has_before & known], minlength=size)[:size])
-            n_to.extend(np.bincount(codes[has_after & known], minlength=size)[:size])
-            for group in breakdown.groups:
-                cells.append((breakdown.id, group, subject))
-                releases.append(
-                    Release("paired", measure.id, first, second, subject, breakdown.id, group)
-                )
-    codes_all = np.concatenate(cell_codes) if cell_codes else np.zeros(0, dtype=np.int64)
-    before_all = np.concatenate(befores) if befores else np.zeros(0)
-    after_all = np.concatenate(afters) if afters else np.zeros(0)
-    reasons = [plan.reason(release) for release in releases]
-    computed = stats.paired_by_group(
+            group_of = codes[paired.people]
+            known = group_of >= 0
+            befores.append(paired.before[known])
+            afters.append(paired.after[known])
+            cell_codes.append(group_of[known] + len(cells))
+            gain_codes.append(paired.values.codes[known] + sum(map(len, distinct)))
+            n_from = np.bincount(codes[has_before & (codes >= 0)], minlength=size)[:size]
+            n_to = np.bincount(codes[has_after & (codes >= 0)], minlength=size)[:size]
+            for i, group in enumerate(breakdown.groups):
+                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
+                counts = int(n_from[i]), int(n_to[i])
+                cells.append(_Cell(breakdown, group, subject, release, *counts))
+        distinct.append(paired.values.distinct)
+    codes_all = np.concatenate(cell_codes)
+    before, after = np.concatenate(befores), np.concatenate(afters)
+    # one ascending list of distinct gains for all skills
+    every_gain = np.concatenate(distinct)
+    unique_gains, position = np.unique(every_gain, return_inverse=True)
+    gains = DenseValues(unique_gains, position.reshape(-1)[np.concatenate(gain_codes)])
+    wanted = np.array([plan.reason(cell.release) is None for cell in cells], dtype=bool)
+    results = stats.paired_by_group(
         codes_all,
         len(cells),
-        before_all,
-        after_all,
+        before,
+        after,
         max_score=max_score,
-        wanted=np.array([reason is None for reason in reasons], dtype=bool),
+        wanted=wanted,
+        gain_values=gains,
     )
-    results: dict[tuple[str, str, str], SummaryRow] = {}
-    for index, (breakdown_id, group, subject) in enumerate(cells):
-        fields = _published_fields(computed[index])
-        if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
-            members = codes_all == index
-            fields.update(_pass_view(before_all[members], after_all[members], pass_mark))
-        reason = reasons[index]
-        notes = list(computed[index].notes)
+    computed: dict[tuple[str, str, str], tuple[_Cell, stats.Paired, dict[str, object]]] = {}
+    for c, (cell, result) in enumerate(zip(cells, results, strict=True)):
+        fields = _published_fields(result)
+        if pass_mark is not None and measure.id == "knowledge" and cell.subject == TOTAL:
+            members = codes_all == c
+            fields.update(_pass_view(before[members], after[members], pass_mark))
+        computed[(cell.breakdown.id, cell.group, cell.subject)] = (cell, result, fields)
+
+    ordered = [
+        computed[(breakdown.id, group, subject)]
+        for breakdown in populations.breakdowns()
+        for group in breakdown.groups
+        for subject in design.skills
+    ]
+    holm = _holm(ordered, plan)
+    rows = []
+    for (cell, result, fields), (p_holm, family) in zip(ordered, holm, strict=True):
+        reason = plan.reason(cell.release)
+        notes = list(result.notes)
         withheld: dict[str, Reason] = {}
         if reason is not None:
             fields = {}
-            notes = [_withheld_note(reason, computed[index].n_paired)]
-            withheld = dict.fromkeys(_figures(measure, subject, pass_mark), reason)
-        results[(breakdown_id, group, subject)] = msgspec.structs.replace(
-            placeholders[0],
-            breakdown=breakdown_id,
-            group=group,
-            skill=subject,
-            n_paired=computed[index].n_paired,
-            n_from=int(n_from[index]),
-            n_to=int(n_to[index]),
-            notes=notes,
-            withheld=withheld,
-            **fields,
+            notes = [_withheld_note(reason, result.n_paired)]
+            withheld = dict.fromkeys(_figures(measure, cell.subject, pass_mark), reason)
+        rows.append(
+            SummaryRow(
+                measure=measure.id,
+                comparison=comparison.id,
+                from_phase=first,
+                to_phase=second,
+                breakdown=cell.breakdown.id,
+                group=cell.group,
+                skill=cell.subject,
+                n_paired=result.n_paired,
+                n_from=cell.n_from,
+                n_to=cell.n_to,
+                notes=notes,
+                withheld=withheld,
+                p_holm=None if reason is not None else p_holm,
+                holm_family=family,
+                **fields,  # type: ignore[arg-type]
+            )
         )
-    ordered = [results[(row.breakdown, row.group, row.skill)] for row in placeholders]
-    return _with_holm(ordered, design)
+    return rows
 
 
 def _figures(measure: Measure, subject: str, pass_mark: float | None) -> tuple[str, ...]:
@@ -289,21 +299,24 @@ def _withheld_note(reason: Reason, n: int) -> str:
     )
 
 
-def _with_holm(rows: list[SummaryRow], design: Design) -> list[SummaryRow]:
-    """Holm within the families fixed by the design (see the module docstring)."""
+def _holm(
+    cells: Sequence[tuple[_Cell, stats.Paired, dict[str, object]]], plan: Plan
+) -> list[tuple[float | None, str]]:
+    """Holm within the families fixed by the design (see the module docstring):
+    each cell's adjusted p-value and family."""
     families: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        name = "confirmatory" if row.breakdown == ALL else f"exploratory:{row.breakdown}"
+    for index, (cell, _, _) in enumerate(cells):
+        name = "confirmatory" if cell.breakdown.id == ALL else f"exploratory:{cell.breakdown.id}"
         families.setdefault(name, []).append(index)
-    out = list(rows)
+    out: list[tuple[float | None, str]] = [(None, "")] * len(cells)
     for name, members in families.items():
-        adjusted = stats.holm_fixed_family(
-            [rows[i].t_pvalue if not rows[i].withheld else None for i in members], len(members)
-        )
+        known = [
+            None if plan.reason(cells[i][0].release) is not None else cells[i][1].t_pvalue
+            for i in members
+        ]
+        adjusted = stats.holm_fixed_family(known, len(members))
         for i, p in zip(members, adjusted, strict=True):
-            out[i] = msgspec.structs.replace(
-                rows[i], p_holm=None if rows[i].withheld else p, holm_family=name
-            )
+            out[i] = (p, name)
     return out
 
 
@@ -328,21 +341,27 @@ def group_comparisons(
         for comparison in design.comparisons:
             for breakdown in design.breakdowns:
                 codes = populations.codes(breakdown.id)
+                size = len(breakdown.groups)
                 for subject in design.skills:
-                    before = populations.scores(measure.id, comparison.from_phase, subject)
-                    after = populations.scores(measure.id, comparison.to_phase, subject)
-                    paired = ~np.isnan(before) & ~np.isnan(after)
+                    paired = populations.paired_gains(
+                        measure.id, comparison.from_phase, comparison.to_phase, subject
+                    )
+                    # how many of each group have each distinct gain
+                    group_of = codes[paired.people]
+                    known = group_of >= 0
+                    width = paired.values.distinct.size
+                    cell = group_of[known] * width + paired.values.codes[known]
+                    counts = np.bincount(cell, minlength=size * width)[: size * width]
                     groups = [
                         (i, g)
                         for i, g in enumerate(breakdown.groups)
                         if g != NOT_STATED
                         and (measure.id, comparison.id, breakdown.id, g, subject) in shown
                     ]
-                    gains = [
-                        after[paired & (codes == i)] - before[paired & (codes == i)]
-                        for i, _ in groups
-                    ]
-                    result = stats.between_groups(gains)
+                    result = stats.between_groups_counted(
+                        counts.reshape(size, width)[[i for i, _ in groups]],
+                        paired.values.distinct,
+                    )
                     notes = list(result.notes)
                     left_out = [
                         g for g in breakdown.groups if g not in {name for _, name in groups}

@@ -1,0 +1,161 @@
+"""The vectorised statistics equal scipy's, called once per group, on every branch.
+
+Oracles: scipy.stats (wilcoxon with its defaults, binomtest, kruskal, f_oneway,
+ttest_ind), one call per group. Data: seeded random groups with ties and zeros, and
+hypothesis for the rules that must hold for every input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from evalsvc.domain import signed_rank
+
+TOLERANCE = 1e-12
+
+
+def _groups(rng: np.random.Generator, sizes: list[int], scale: float, zeros: float) -> list:
+    """Differences on a coarse grid (ties), some zero, rounded as evalsvc rounds gains."""
+    out = []
+    for size in sizes:
+        d = rng.integers(-int(scale), int(scale) + 1, size) * 2.5
+        d[rng.random(size) < zeros] = 0.0
+        out.append(np.round(d, 10))
+    return out
+
+
+def _check_against_scipy(groups: list[np.ndarray]) -> set[str]:
+    codes = np.concatenate([np.full(g.size, i) for i, g in enumerate(groups)]).astype(np.intp)
+    # shuffled, so that nothing depends on the people of a group being adjacent
+    order = np.random.default_rng(0).permutation(codes.size)
+    values = np.concatenate(groups) if groups else np.zeros(0)
+    tests = signed_rank.signed_rank_tests(codes[order], len(groups), values[order])
+    seen = set()
+    for g, d in enumerate(groups):
+        nonzero = d[d != 0]
+        if nonzero.size == 0:
+            assert tests.method[g] == "" and np.isnan(tests.pvalue[g])
+            continue
+        oracle = sps.wilcoxon(d)
+        seen.add(str(tests.method[g]))
+        assert tests.method[g] == _scipy_method(d), (g, d)
+        assert tests.statistic[g] == pytest.approx(float(oracle.statistic), abs=TOLERANCE)
+        assert tests.pvalue[g] == pytest.approx(float(oracle.pvalue), abs=TOLERANCE, rel=1e-12)
+        ranks = sps.rankdata(np.abs(nonzero))
+        r_plus, r_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+        assert tests.rank_biserial[g] == pytest.approx((r_plus - r_minus) / (r_plus + r_minus))
+    return seen
+
+
+def _scipy_method(d: np.ndarray) -> str:
+    """scipy's auto choice, restated from its source independently of evalsvc's code."""
+    if d.size > 50:
+        return "asymptotic"
+    nonzero = np.abs(d[d != 0])
+    if nonzero.size == d.size and np.unique(nonzero).size == nonzero.size:
+        return "exact"
+    return "permutation" if d.size <= 13 else "asymptotic"
+
+
+def test_every_branch_equals_scipy_per_group() -> None:
+    rng = np.random.default_rng(20240312)
+    sizes = [1, 2, 3, 5, 8, 12, 13, 14, 20, 30, 49, 50, 51, 52, 80, 200, 1500]
+    groups = _groups(rng, sizes * 2, scale=6, zeros=0.15)
+    # untied, zero-free groups of every small size: the exact branch
+    groups += [rng.permutation(np.arange(1, n + 1)) * rng.choice([-1.0, 1.0], n) for n in sizes]
+    # continuous differences: few ties, the asymptotic branch without tie correction
+    groups += [np.round(rng.normal(0.3, 1.0, n), 10) for n in (60, 500)]
+    groups += [np.zeros(7), np.zeros(70), np.array([0.0, 2.5]), np.array([-2.5])]
+    seen = _check_against_scipy(groups)
+    assert seen == {"exact", "permutation", "asymptotic"}
+
+
+def test_exact_branch_at_every_size_and_statistic() -> None:
+    # the whole null distribution is used: every R+ of a few sizes, both tails
+    for n in (1, 2, 5, 10, 20, 50):
+        total = n * (n + 1) // 2
+        groups = []
+        for r_plus in range(0, total + 1, max(1, total // 40)):
+            signs = np.full(n, -1.0)
+            remaining = r_plus
+            for rank in range(n, 0, -1):  # greedy: ranks adding up to r_plus
+                if rank <= remaining:
+                    signs[rank - 1], remaining = 1.0, remaining - rank
+            groups.append(np.arange(1, n + 1) * signs)
+        assert _check_against_scipy(groups) == {"exact"}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=-4, max_value=4), min_size=1, max_size=70),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_groups_of_ties_and_zeros_equal_scipy(groups: list[list[int]]) -> None:
+    _check_against_scipy([np.array(g, dtype=float) * 0.2 for g in groups])
+
+
+def test_unwanted_groups_are_skipped() -> None:
+    d = np.array([1.0, 2.0, -3.0, 4.0, 5.0, 6.0])
+    codes = np.array([0, 0, 0, 1, 1, 1])
+    tests = signed_rank.signed_rank_tests(codes, 2, d, wanted=np.array([False, True]))
+    assert tests.method.tolist() == ["", "exact"]
+    assert np.isnan(tests.pvalue[0]) and not np.isnan(tests.pvalue[1])
+
+
+def test_mcnemar_many_equals_binomtest_for_every_small_table() -> None:
+    from evalsvc.domain import stats
+
+    b, c = np.meshgrid(np.arange(0, 61), np.arange(0, 61))
+    b, c = b.ravel(), c.ravel()
+    rng = np.random.default_rng(3)
+    b = np.concatenate([b, rng.integers(0, 5000, 200)])
+    c = np.concatenate([c, rng.integers(0, 5000, 200)])
+    got = stats.mcnemar_exact_many(b, c)
+    for i in range(b.size):
+        n = int(b[i] + c[i])
+        if n == 0:
+            assert np.isnan(got[i]) and stats.mcnemar_exact(0, 0) is None
+            continue
+        oracle = sps.binomtest(int(min(b[i], c[i])), n, 0.5).pvalue
+        assert got[i] == pytest.approx(oracle, abs=TOLERANCE, rel=1e-12), (b[i], c[i])
+
+
+def test_histogram_and_sorting_rank_alike() -> None:
+    # The histogram is the usual path; sorting takes over with very many distinct
+    # values and groups. Both must give the same sums, ties and counts.
+    rng = np.random.default_rng(11)
+    for distinct in (3, 40, 5000):
+        codes = rng.integers(0, 17, 4000)
+        d = np.round(rng.integers(-distinct, distinct + 1, 4000) * 0.1, 10)
+        by_counts = signed_rank.signed_ranks(codes, 17, d)
+        by_sorting = signed_rank._signed_ranks_sorted(codes.astype(np.intp), 17, d)
+        for name in by_counts._fields:
+            assert np.array_equal(getattr(by_counts, name), getattr(by_sorting, name)), name
+
+
+def test_between_groups_equals_kruskal_and_welch_anova_of_scipy() -> None:
+    from evalsvc.domain import stats
+
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        k = int(rng.integers(2, 7))
+        steps = (0.2, 2.5, 1e-3)[trial % 3]  # few, some and many distinct values
+        groups = [
+            np.round(rng.integers(-30, 31, int(rng.integers(2, 300))) * steps + i * 0.1, 10)
+            for i in range(k)
+        ]
+        result = stats.between_groups(groups)
+        kruskal = sps.kruskal(*groups)
+        welch = sps.f_oneway(*groups, equal_var=False)
+        assert result.kruskal_h == pytest.approx(kruskal.statistic, rel=1e-12)
+        assert result.kruskal_pvalue == pytest.approx(kruskal.pvalue, abs=TOLERANCE, rel=1e-10)
+        assert result.welch_f == pytest.approx(welch.statistic, rel=1e-10)
+        assert result.welch_pvalue == pytest.approx(welch.pvalue, abs=TOLERANCE, rel=1e-9)
+        assert result.welch_df1 == k - 1
