@@ -159,3 +159,35 @@ def test_between_groups_equals_kruskal_and_welch_anova_of_scipy() -> None:
         assert result.welch_f == pytest.approx(welch.statistic, rel=1e-10)
         assert result.welch_pvalue == pytest.approx(welch.pvalue, abs=TOLERANCE, rel=1e-9)
         assert result.welch_df1 == k - 1
+
+
+def test_unique_pairs_is_numpys_unique_over_rows() -> None:
+    from evalsvc.domain.disclosure.verify import _unique_pairs
+
+    rng = np.random.default_rng(8)
+    for values in (3, 50, 100_000):
+        pairs = rng.integers(0, values, (5000, 2)).astype(float) * 0.37
+        pairs[rng.random(5000) < 0.1, 1] = -0.0  # signed zeros compare equal
+        _, first, inverse, counts = np.unique(
+            pairs, axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+        group, index, sizes = _unique_pairs(pairs)
+        assert np.array_equal(group, inverse.reshape(-1))
+        assert np.array_equal(index, first) and np.array_equal(sizes, counts)
+
+
+def test_unique_columns_is_numpys_unique() -> None:
+    from evalsvc.domain.disclosure.verify import _unique_columns
+
+    rng = np.random.default_rng(9)
+    for rows, columns in ((1, 40), (7, 300), (40, 2000)):
+        matrix = (
+            rng.integers(0, 3, (rows, columns)).astype(float)
+            * rng.choice([0.5, 1.0], rows)[:, None]
+        )
+        unique, inverse, counts = np.unique(
+            matrix.T, axis=0, return_inverse=True, return_counts=True
+        )
+        distinct, group, sizes = _unique_columns(matrix)
+        assert np.array_equal(distinct, unique) and np.array_equal(sizes, counts)
+        assert np.array_equal(group, inverse.reshape(-1))

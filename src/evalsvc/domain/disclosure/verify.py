@@ -115,6 +115,8 @@ class Verifier:
         self._score_cells: dict[str, _Cells] = {}
         self._answer_cells: dict[tuple[str, str], tuple[_Cells, np.ndarray]] = {}
         self._separable_cache: dict[tuple[str, tuple[str, ...], bool], bool] = {}
+        self._member_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._present_cache: dict[tuple[str, str, str], np.ndarray] = {}
 
     def register(self, releases: Iterable[Release]) -> None:
         for release in releases:
@@ -176,14 +178,29 @@ class Verifier:
 
     # -- people and cells ----------------------------------------------------------------
     def _members(self, breakdown: str, group: str) -> np.ndarray:
-        if breakdown == ALL:
-            return np.ones(self.cohort.size, dtype=bool)
-        groups = self.design.breakdown(breakdown).groups
-        return self.cohort.groups[breakdown] == groups.index(group)
+        """The people of a group (read only: computed once)."""
+        key = (breakdown, group)
+        found = self._member_cache.get(key)
+        if found is None:
+            if breakdown == ALL:
+                found = np.ones(self.cohort.size, dtype=bool)
+            else:
+                groups = self.design.breakdown(breakdown).groups
+                found = self.cohort.groups[breakdown] == groups.index(group)
+            found.flags.writeable = False
+            self._member_cache[key] = found
+        return found
 
     def _present(self, measure: str, phase: str, subject: str) -> np.ndarray:
-        column = self.design.skills.index(subject)
-        return ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+        """Who has the score (read only: computed once)."""
+        key = (measure, phase, subject)
+        found = self._present_cache.get(key)
+        if found is None:
+            column = self.design.skills.index(subject)
+            found = ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+            found.flags.writeable = False
+            self._present_cache[key] = found
+        return found
 
     def _cells_of(self, measure: str) -> _Cells:
         cells = self._score_cells.get(measure)
@@ -426,7 +443,7 @@ class _Vectors:
         before, after = self._presence(first), self._presence(second)
         for subject in self.verifier.design.skills:
             present = self.verifier._present(self.measure, first, subject)
-            present &= self.verifier._present(self.measure, second, subject)
+            present = present & self.verifier._present(self.measure, second, subject)
             ids = self._small(present)
             if subject in self.skills:
                 slot = np.full(ids.shape, self.skills.index(subject))
@@ -666,7 +683,7 @@ class _Span:
     singular: np.ndarray
 
     def __init__(self, matrix: np.ndarray) -> None:
-        unique, group, sizes = np.unique(matrix.T, axis=0, return_inverse=True, return_counts=True)
+        unique, group, sizes = _unique_columns(matrix)
         self.group = group.reshape(-1)
         self.sizes = sizes.astype(float)
         self._order = np.argsort(self.group, kind="stable")
@@ -759,13 +776,41 @@ def _identical_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     rows = np.ascontiguousarray(rows, dtype=float)
     projections = np.random.default_rng(20240312).standard_normal((rows.shape[1], 2))
     hashed = rows @ projections
-    _, first, group, sizes = np.unique(
-        hashed, axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    group = group.reshape(-1)
+    group, first, sizes = _unique_pairs(hashed)
     if not np.array_equal(rows, rows[first[group]]):
         _, first, group, sizes = np.unique(
             rows, axis=0, return_index=True, return_inverse=True, return_counts=True
         )
         group = group.reshape(-1)
     return group, first, sizes
+
+
+def _unique_pairs(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(pairs, axis=0, return_index, return_inverse, return_counts)`` of an
+    n x 2 float array, as (inverse, index, counts): the same groups in the same
+    (ascending) order, each group's first row, without sorting rows as records."""
+    n = pairs.shape[0]
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # stable: first rows stay first
+    ordered = pairs[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ordered[1:, 0] != ordered[:-1, 0]) | (ordered[1:, 1] != ordered[:-1, 1])
+    starts = np.flatnonzero(new)
+    group = np.empty(n, dtype=np.intp)
+    group[order] = np.cumsum(new) - 1
+    return group, order[starts], np.diff(np.append(starts, n))
+
+
+def _unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(matrix.T, axis=0, return_inverse=True, return_counts=True)``: the
+    distinct columns (as rows, in ascending order), each column's group, group sizes.
+
+    Columns are grouped as `_identical_rows` groups rows (hashed, then confirmed), and
+    only the distinct ones are sorted; any collision falls back to np.unique.
+    """
+    columns = np.ascontiguousarray(matrix.T, dtype=float)
+    group, first, sizes = _identical_rows(columns)
+    distinct = columns[first]
+    order = np.lexsort(distinct.T[::-1])  # ascending, first element first, as np.unique
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return distinct[order], rank[group], sizes[order]
