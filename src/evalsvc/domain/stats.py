@@ -32,7 +32,7 @@ tied gains instead of roundoff noise that breaks ties and zero checks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Literal
 
 import msgspec
@@ -493,11 +493,12 @@ def noncentral_t_intervals(
     finite: ``[max(t - h, -z - 1), t]`` and ``[t, t + h]`` with
     ``h = 10·√(1 + t²/(2 df))``, ten standard errors of the noncentrality estimate.
     All cells are solved together by a vectorised Illinois (regula falsi) iteration
-    to an absolute 1e-12. Where a bracket end is not finite or does not bracket the
-    root (|t| in the tens of thousands with df = 1, say), the cell gets the asymptotic
-    interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1 -- for d_z this is Hedges &
-    Olkin's (1985) large-sample variance 1/n + d²/(2n) -- and its method says
-    "asymptotic".
+    to an absolute 1e-12, starting inside those brackets where a narrower one around
+    Johnson & Welch's normal approximation holds the root. Where a bracket end is not
+    finite or does not bracket the root (|t| in the tens of thousands with df = 1, say),
+    the cell gets the asymptotic interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1
+    -- for d_z this is Hedges & Olkin's (1985) large-sample variance 1/n + d²/(2n) --
+    and its method says "asymptotic".
     Cells whose t is not finite give NaN bounds and method "".
     """
     t_obs = np.atleast_1d(np.asarray(t_obs, dtype=float))
@@ -509,14 +510,25 @@ def noncentral_t_intervals(
     t_abs = np.where(valid, np.abs(t_obs), 0.0)
     d = np.where(valid, df, 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        half = 10.0 * np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        error = np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        half = 10.0 * error
+        # where the roots nearly are (Johnson & Welch's normal approximation), and how
+        # far off that can be, wider for few degrees of freedom: a first, narrow bracket
+        centre = t_abs * (1.0 - 1.0 / (4.0 * d))
+        near = error * (0.005 + 1.0 / np.sqrt(d))
+
+        def below(target: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+            return lambda ncp, cells: special.nctdtr(d[cells], ncp, t_abs[cells]) - target
+
         low_abs, low_ok = _solve_decreasing(
-            lambda ncp: special.nctdtr(d, ncp, t_abs) - (1.0 - tail),
+            below(1.0 - tail),
             np.maximum(t_abs - half, -z - 1.0),
             t_abs,
+            centre - z * error,
+            near,
         )
         high_abs, high_ok = _solve_decreasing(
-            lambda ncp: special.nctdtr(d, ncp, t_abs) - tail, t_abs, t_abs + half
+            below(tail), t_abs, t_abs + half, centre + z * error, near
         )
         spread = z * np.sqrt(1.0 + t_abs**2 / (2.0 * (d + 1.0)))
     exact = valid & low_ok & high_ok
@@ -533,46 +545,66 @@ def noncentral_t_intervals(
 
 
 def _solve_decreasing(
-    function, left: np.ndarray, right: np.ndarray, xtol: float = 1e-12, iterations: int = 200
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+    guess: np.ndarray,
+    near: np.ndarray,
+    xtol: float = 1e-12,
+    iterations: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roots of decreasing functions in [left, right], all cells at once (Illinois).
 
-    Returns the roots and whether each cell had a valid bracket (f(left) > 0 >= f(right),
-    both finite). Cells without one keep NaN.
+    ``function(x, cells)`` gives the functions of `cells` (indices) at `x`. Returns the
+    roots and whether each cell had a valid bracket (f(left) > 0 >= f(right), both
+    finite); cells without one keep NaN. The iteration starts from
+    ``[guess - near, guess + near]`` where that brackets the root too, else from
+    [left, right]; only the cells not yet solved are evaluated.
     """
+    cells = np.arange(left.size)
     a, b = left.astype(float).copy(), right.astype(float).copy()
-    fa, fb = function(a), function(b)
+    fa, fb = function(a, cells), function(b, cells)
     ok = np.isfinite(fa) & np.isfinite(fb) & (fa >= 0) & (fb <= 0)
     root = np.where(ok & (fa == 0), a, np.where(ok & (fb == 0), b, np.nan))
     active = ok & (fa != 0) & (fb != 0)
+    # a narrower bracket inside, where it brackets the root
+    inner = np.flatnonzero(active)
+    low = np.clip((guess - near)[inner], a[inner], b[inner])
+    high = np.clip((guess + near)[inner], a[inner], b[inner])
+    f_low, f_high = function(low, inner), function(high, inner)
+    narrow = (f_low > 0) & (f_high < 0) & (low < high)
+    a[inner[narrow]], fa[inner[narrow]] = low[narrow], f_low[narrow]
+    b[inner[narrow]], fb[inner[narrow]] = high[narrow], f_high[narrow]
     side = np.zeros(a.shape, dtype=int)
     for _ in range(iterations):
-        if not active.any():
+        now = np.flatnonzero(active)
+        if not now.size:
             break
-        c = np.where(active, b - fb * (b - a) / (fb - fa), a)
+        a_, b_, fa_, fb_ = a[now], b[now], fa[now], fb[now]
+        c = b_ - fb_ * (b_ - a_) / (fb_ - fa_)
         # keep c strictly inside; fall back to bisection where regula falsi degenerates
-        bad = ~np.isfinite(c) | (c <= np.minimum(a, b)) | (c >= np.maximum(a, b))
-        c = np.where(bad, (a + b) / 2.0, c)
-        fc = function(c)
-        broken = active & ~np.isfinite(fc)
-        ok &= ~broken
-        active &= ~broken
-        same_as_a = active & (fc > 0)
-        same_as_b = active & (fc < 0)
-        hit = active & (fc == 0)
-        root = np.where(hit, c, root)
-        a = np.where(same_as_a, c, a)
-        fa = np.where(same_as_a, fc, fa)
-        b = np.where(same_as_b, c, b)
-        fb = np.where(same_as_b, fc, fb)
+        bad = ~np.isfinite(c) | (c <= np.minimum(a_, b_)) | (c >= np.maximum(a_, b_))
+        c = np.where(bad, (a_ + b_) / 2.0, c)
+        fc = function(c, now)
+        broken = ~np.isfinite(fc)
+        ok[now[broken]] = False
+        going = ~broken
+        same_as_a = going & (fc > 0)
+        same_as_b = going & (fc < 0)
+        hit = going & (fc == 0)
+        root[now[hit]] = c[hit]
+        a[now[same_as_a]], fa[now[same_as_a]] = c[same_as_a], fc[same_as_a]
+        b[now[same_as_b]], fb[now[same_as_b]] = c[same_as_b], fc[same_as_b]
         # Illinois: halve the stale end's value when the same end is kept twice
-        fb = np.where(same_as_a & (side == 1), fb / 2.0, fb)
-        fa = np.where(same_as_b & (side == -1), fa / 2.0, fa)
-        side = np.where(same_as_a, 1, np.where(same_as_b, -1, side))
-        active &= ~hit
-        done = active & (np.abs(b - a) <= xtol * (1.0 + np.abs(c)))
-        root = np.where(done, (a + b) / 2.0, root)
-        active &= ~done
+        stale_b = now[same_as_a & (side[now] == 1)]
+        stale_a = now[same_as_b & (side[now] == -1)]
+        fb[stale_b] /= 2.0
+        fa[stale_a] /= 2.0
+        side[now[same_as_a]] = 1
+        side[now[same_as_b]] = -1
+        done = going & ~hit & (np.abs(b[now] - a[now]) <= xtol * (1.0 + np.abs(c)))
+        root[now[done]] = (a[now[done]] + b[now[done]]) / 2.0
+        active[now[broken | hit | done]] = False
     ok &= ~active  # not converged: no exact root
     return root, ok
 
