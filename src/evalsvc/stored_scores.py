@@ -8,9 +8,10 @@ knowledge items), whose fields take the values wherever they are in the stored o
 and each part is read off into an array in one pass.
 
 The result is what decoding into `scoring.PhaseScores` and looking every key up gives
-(`cohort.build_cohort`): a key that is missing reads NaN (for confidence_answered, 0);
-keys that are not the course's are ignored; a value that is not finite reads NaN. A
-row of some other shape (a value of the wrong type) is decoded the general way.
+(`reports.records_from` and `cohort.build_cohort`; the tests compare the two): a key
+that is missing reads NaN (for confidence_answered, 0); keys that are not the course's
+are ignored; a value that is not finite reads NaN; the same parts are required, and a
+value of the wrong type fails as it would there.
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ import numpy as np
 from evalsvc.domain.cohort import SubmissionColumns
 from evalsvc.domain.design import Design
 from evalsvc.domain.questionnaire import Course
-from evalsvc.domain.scoring import PhaseScores
 from evalsvc.storage.records import ScoreRow
 
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 """The breakdowns or answers of the many submissions that have none (read only)."""
-_decode_scores = msgspec.json.Decoder(PhaseScores).decode
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
 _decode_breakdowns = msgspec.json.Decoder(dict[str, str]).decode
 
@@ -66,72 +65,22 @@ def _scores(
     skills: tuple[str, ...], items: tuple[str, ...], texts: list[str]
 ) -> dict[str, np.ndarray]:
     decode = _scores_decoder(skills, items)
-    try:
-        decoded = list(map(decode, texts))
-    except msgspec.ValidationError:
-        decoded = [_typed_or_none(decode, text) for text in texts]
-    out: dict[str, np.ndarray] = {}
+    decoded = list(map(decode, texts))
     astuple = msgspec.structs.astuple
-    for part in _FLOAT_PARTS:
-        values = chain.from_iterable(astuple(getattr(d, part)) for d in decoded if d is not None)
-        out[part] = _rows(values, decoded, len(skills))
-    answered = chain.from_iterable(astuple(d.confidence_answered) for d in decoded if d is not None)
-    out["confidence_answered"] = _rows(answered, decoded, len(skills) - 1)
-    # True or False read 1.0 or 0.0; a missing item (None) reads NaN
-    flags = [astuple(d.correct) for d in decoded if d is not None]
-    try:
-        block = np.fromiter(chain.from_iterable(flags), dtype=float, count=len(flags) * len(items))
-    except TypeError:  # float(None)
-        block = np.array(
-            [[math.nan if flag is None else float(flag) for flag in row] for row in flags]
-        ).reshape(-1)
-    block = block.reshape(len(flags), len(items))
-    out["correct"] = _with_general_rows(block, decoded)
-    for index, text in enumerate(texts):
-        if decoded[index] is None:
-            _general_row(out, _decode_scores(text), skills, items, index)
+    out: dict[str, np.ndarray] = {}
+    for part, width in (*((p, len(skills)) for p in _FLOAT_PARTS), ("correct", len(items))):
+        # True and False read 1.0 and 0.0, a missing knowledge item (NaN) stays NaN
+        values = chain.from_iterable(astuple(getattr(d, part)) for d in decoded)
+        out[part] = np.fromiter(values, dtype=float, count=len(texts) * width)
+        out[part] = out[part].reshape(len(texts), width)
     for part in _FLOAT_PARTS:
         out[part][~np.isfinite(out[part])] = np.nan
+    answered = chain.from_iterable(astuple(d.confidence_answered) for d in decoded)
+    count = len(texts) * (len(skills) - 1)
+    out["confidence_answered"] = np.fromiter(answered, dtype=float, count=count).reshape(
+        len(texts), len(skills) - 1
+    )
     return out
-
-
-def _rows(values: Any, decoded: list[Any], width: int) -> np.ndarray:
-    present = sum(d is not None for d in decoded)
-    block = np.fromiter(values, dtype=float, count=present * width).reshape(present, width)
-    return _with_general_rows(block, decoded)
-
-
-def _with_general_rows(block: np.ndarray, decoded: list[Any]) -> np.ndarray:
-    """The typed rows in place, room (NaN) for the rows decoded the general way."""
-    if len(block) == len(decoded):
-        return block
-    out = np.full((len(decoded), block.shape[1]), np.nan)
-    out[[i for i, d in enumerate(decoded) if d is not None]] = block
-    return out
-
-
-def _typed_or_none(decode: Callable[[str], Any], text: str) -> Any:
-    try:
-        return decode(text)
-    except msgspec.ValidationError:
-        return None
-
-
-def _general_row(
-    out: dict[str, np.ndarray],
-    scores: PhaseScores,
-    skills: tuple[str, ...],
-    items: tuple[str, ...],
-    index: int,
-) -> None:
-    for part in _FLOAT_PARTS:
-        found: dict[str, float] = getattr(scores, part)
-        out[part][index] = [found.get(key, math.nan) for key in skills]
-    answered = scores.confidence_answered
-    out["confidence_answered"][index] = [answered.get(key, 0) for key in skills[:-1]]
-    out["correct"][index] = [
-        float(scores.correct[key]) if key in scores.correct else math.nan for key in items
-    ]
 
 
 @lru_cache(maxsize=64)
@@ -151,13 +100,14 @@ def _scores_decoder(skills: tuple[str, ...], items: tuple[str, ...]) -> Callable
 
     skill_values = part("SkillValues", skills, float, math.nan)
     answered = part("Answered", skills[:-1], int, 0)
-    correct = part("Correct", items, bool | None, None)
+    correct = part("Correct", items, bool, math.nan)  # NaN: not in the stored object
+    # required and optional parts as in PhaseScores, so that the same objects decode
     scores = msgspec.defstruct(
         "StoredScores",
         [
-            ("knowledge", skill_values, msgspec.field(default_factory=skill_values)),
-            ("confidence", skill_values, msgspec.field(default_factory=skill_values)),
-            ("correct", correct, msgspec.field(default_factory=correct)),
+            ("knowledge", skill_values),
+            ("confidence", skill_values),
+            ("correct", correct),
             ("dont_know", skill_values, msgspec.field(default_factory=skill_values)),
             ("confidence_answered", answered, msgspec.field(default_factory=answered)),
         ],
