@@ -191,3 +191,36 @@ def test_unique_columns_is_numpys_unique() -> None:
         distinct, group, sizes = _unique_columns(matrix)
         assert np.array_equal(distinct, unique) and np.array_equal(sizes, counts)
         assert np.array_equal(group, inverse.reshape(-1))
+
+
+def test_welch_by_group_equals_scipy_per_group() -> None:
+    from evalsvc.domain import stats
+
+    rng = np.random.default_rng(12)
+    sizes_a = [0, 1, 2, 3, 40, 300, 5, 2, 50]
+    sizes_b = [4, 0, 1, 3, 70, 20, 5, 2, 50]
+    groups_a = [np.round(rng.integers(0, 9, n) * 12.5, 10) for n in sizes_a]
+    groups_b = [np.round(rng.integers(0, 9, n) * 12.5, 10) for n in sizes_b]
+    groups_a[6] = np.full(5, 50.0)  # one constant group: only the other's variance
+    groups_a[7], groups_b[7] = np.full(2, 25.0), np.full(2, 25.0)  # both constant
+    codes_a = np.concatenate([np.full(n, g) for g, n in enumerate(sizes_a)])
+    codes_b = np.concatenate([np.full(n, g) for g, n in enumerate(sizes_b)])
+    results = stats.welch_two_sample_by_group(
+        codes_a, np.concatenate(groups_a), codes_b, np.concatenate(groups_b), len(sizes_a)
+    )
+    for g, result in enumerate(results):
+        a, b = groups_a[g], groups_b[g]
+        assert (result.n_a, result.n_b) == (a.size, b.size)
+        if a.size < 2 or b.size < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+            assert result.t_statistic is None and result.notes
+            continue
+        oracle = sps.ttest_ind(a, b, equal_var=False) if np.ptp(a) and np.ptp(b) else None
+        if oracle is not None:
+            assert result.t_statistic == pytest.approx(oracle.statistic, rel=1e-12)
+            assert result.pvalue == pytest.approx(oracle.pvalue, abs=TOLERANCE, rel=1e-10)
+            assert result.df == pytest.approx(oracle.df, rel=1e-12)
+            interval = oracle.confidence_interval(0.95)
+            assert result.ci_low == pytest.approx(interval.low, rel=1e-10, abs=1e-12)
+        assert result.a_mean == pytest.approx(a.mean()) and result.b_sd == pytest.approx(
+            b.std(ddof=1)
+        )

@@ -131,16 +131,32 @@ def phase_count_rows(design: Design, populations: Populations) -> list[PhaseCoun
 
 
 def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list[AttritionRow]:
-    rows = []
     baseline = populations.baseline
+    rows = []
     for measure in design.measures:
         for later in populations.later_phases():
+            results: dict[tuple[str, str], list[stats.WelchTwoSample]] = {}
+            for subject in design.skills:
+                scores = populations.scores(measure.id, baseline, subject)
+                present = populations.present(measure.id, baseline, subject)
+                answered_later = populations.present(measure.id, later, subject)
+                stayed = np.flatnonzero(present & answered_later)
+                left = np.flatnonzero(present & ~answered_later)
+                for breakdown in populations.breakdowns():
+                    codes = populations.codes(breakdown.id)
+                    mine = [people[codes[people] >= 0] for people in (stayed, left)]
+                    results[(breakdown.id, subject)] = stats.welch_two_sample_by_group(
+                        codes[mine[0]],
+                        scores[mine[0]],
+                        codes[mine[1]],
+                        scores[mine[1]],
+                        len(breakdown.groups),
+                    )
             for breakdown in populations.breakdowns():
                 for subject in design.skills:
-                    scores = populations.scores(measure.id, baseline, subject)
-                    present = ~np.isnan(scores)
-                    answered_later = populations.present(measure.id, later, subject)
-                    for group, members in masks_by_group(populations, breakdown, present):
+                    for group, result in zip(
+                        breakdown.groups, results[(breakdown.id, subject)], strict=True
+                    ):
                         rows.append(
                             _attrition_row(
                                 measure.id,
@@ -149,8 +165,7 @@ def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list
                                 breakdown.id,
                                 group,
                                 subject,
-                                scores[members & answered_later],
-                                scores[members & ~answered_later],
+                                result,
                                 plan,
                             )
                         )
@@ -164,8 +179,7 @@ def _attrition_row(
     breakdown: str,
     group: str,
     subject: str,
-    completed: np.ndarray,
-    dropped: np.ndarray,
+    result: stats.WelchTwoSample,
     plan: Plan,
 ) -> AttritionRow:
     # those who stayed are the paired row's people: their figures follow that row
@@ -177,7 +191,6 @@ def _attrition_row(
             Release("attrition", measure, baseline, later, subject, breakdown, group)
         ),
     }
-    result = stats.welch_two_sample(completed, dropped)
     fields: dict[str, object] = {
         "completed_mean": result.a_mean,
         "completed_sd": result.a_sd,
@@ -198,7 +211,7 @@ def _attrition_row(
         for name in (*_PART_FIGURES[part], *_JOINT_FIGURES):
             fields[name] = None
             withheld.setdefault(name, reason)
-        n = completed.size if part == "completed" else dropped.size
+        n = result.n_a if part == "completed" else result.n_b
         who = "stayed" if part == "completed" else "dropped out"
         withheld_notes.append(f"figures of those who {who} withheld ({reason}: {n} people)")
     # a withheld part's own remarks (zero variance, say) would tell something about it
@@ -210,8 +223,8 @@ def _attrition_row(
         breakdown=breakdown,
         group=group,
         skill=subject,
-        n_completed=int(completed.size),
-        n_dropped=int(dropped.size),
+        n_completed=result.n_a,
+        n_dropped=result.n_b,
         withheld=withheld,
         notes=notes,
         **fields,  # type: ignore[arg-type]

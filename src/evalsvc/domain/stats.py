@@ -695,47 +695,63 @@ def welch_two_sample(
     group is constant, which is a legitimate case for Welch's test: only the other
     group's variance is used.
     """
-    first = np.round(_vector(a, "a"), DECIMALS)
-    second = np.round(_vector(b, "b"), DECIMALS)
-    n_a, n_b = int(first.size), int(second.size)
-    notes: list[str] = []
-    fields: dict[str, object] = {}
-    if n_a:
-        fields["a_mean"] = _float(first.mean())
-    if n_b:
-        fields["b_mean"] = _float(second.mean())
-    if n_a >= 2:
-        fields["a_sd"] = _sd(first)
-    if n_b >= 2:
-        fields["b_sd"] = _sd(second)
-    if n_a and n_b:
-        fields["difference"] = _float(first.mean() - second.mean())
-    if n_a < 2 or n_b < 2:
-        notes.append("Welch's t test needs at least two people in each group")
-        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
-    a_share = _sd(first) ** 2 / n_a  # squared standard error of each mean
-    b_share = _sd(second) ** 2 / n_b
-    standard_error_sq = a_share + b_share
-    if standard_error_sq == 0.0:
-        notes.append("both groups have zero variance: Welch's t test is undefined")
-        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
-    difference = float(first.mean() - second.mean())
-    standard_error = math.sqrt(standard_error_sq)
-    t_stat = difference / standard_error
-    # Welch-Satterthwaite degrees of freedom
-    df = standard_error_sq**2 / (a_share**2 / (n_a - 1) + b_share**2 / (n_b - 1))
-    critical = float(special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2))
-    return WelchTwoSample(
-        n_a=n_a,
-        n_b=n_b,
-        ci_low=_float(difference - critical * standard_error),
-        ci_high=_float(difference + critical * standard_error),
-        t_statistic=_float(t_stat),
-        df=_float(df),
-        pvalue=_float(min(1.0, 2.0 * special.stdtr(df, -abs(t_stat)))),
-        notes=notes,
-        **fields,  # type: ignore[arg-type]
-    )
+    first, second = _vector(a, "a"), _vector(b, "b")
+    zeros = np.zeros(first.size, dtype=np.intp), np.zeros(second.size, dtype=np.intp)
+    return welch_two_sample_by_group(zeros[0], first, zeros[1], second, 1)[0]
+
+
+def welch_two_sample_by_group(
+    codes_a: np.ndarray, a: np.ndarray, codes_b: np.ndarray, b: np.ndarray, n_groups: int
+) -> list[WelchTwoSample]:
+    """`welch_two_sample` of each group ``0 .. n_groups-1``: its values of `a` (where
+    `codes_a` is the group) against its values of `b`, all groups at once."""
+    first = np.round(np.asarray(a, dtype=float), DECIMALS)
+    second = np.round(np.asarray(b, dtype=float), DECIMALS)
+    codes_a, codes_b = np.asarray(codes_a, dtype=np.intp), np.asarray(codes_b, dtype=np.intp)
+    n_a = np.bincount(codes_a, minlength=n_groups)[:n_groups]
+    n_b = np.bincount(codes_b, minlength=n_groups)[:n_groups]
+    a_mean, a_sd = _GroupedMoments(codes_a, n_groups, n_a).mean_sd(first)
+    b_mean, b_sd = _GroupedMoments(codes_b, n_groups, n_b).mean_sd(second)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a_share = a_sd**2 / n_a  # squared standard error of each mean
+        b_share = b_sd**2 / n_b
+        standard_error_sq = a_share + b_share
+        difference = a_mean - b_mean
+        standard_error = np.sqrt(standard_error_sq)
+        t_stat = difference / standard_error
+        # Welch-Satterthwaite degrees of freedom
+        df = standard_error_sq**2 / (a_share**2 / (n_a - 1) + b_share**2 / (n_b - 1))
+        critical = special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2)
+        pvalue = np.minimum(1.0, 2.0 * special.stdtr(df, -np.abs(t_stat)))
+    out = []
+    for g in range(n_groups):
+        na, nb = int(n_a[g]), int(n_b[g])
+        notes: list[str] = []
+        fields: dict[str, object] = {}
+        if na:
+            fields["a_mean"] = _float(a_mean[g])
+        if nb:
+            fields["b_mean"] = _float(b_mean[g])
+        if na >= 2:
+            fields["a_sd"] = _float(a_sd[g])
+        if nb >= 2:
+            fields["b_sd"] = _float(b_sd[g])
+        if na and nb:
+            fields["difference"] = _float(difference[g])
+        if na < 2 or nb < 2:
+            notes.append("Welch's t test needs at least two people in each group")
+        elif standard_error_sq[g] == 0.0:
+            notes.append("both groups have zero variance: Welch's t test is undefined")
+        else:
+            fields.update(
+                ci_low=_float(difference[g] - critical[g] * standard_error[g]),
+                ci_high=_float(difference[g] + critical[g] * standard_error[g]),
+                t_statistic=_float(t_stat[g]),
+                df=_float(df[g]),
+                pvalue=_float(pvalue[g]),
+            )
+        out.append(WelchTwoSample(n_a=na, n_b=nb, notes=notes, **fields))  # type: ignore[arg-type]
+    return out
 
 
 # -- proportions -----------------------------------------------------------------------
