@@ -224,3 +224,27 @@ def test_welch_by_group_equals_scipy_per_group() -> None:
         assert result.a_mean == pytest.approx(a.mean()) and result.b_sd == pytest.approx(
             b.std(ddof=1)
         )
+
+
+def test_item_statistics_of_0_1_items_from_whole_number_sums() -> None:
+    # 0/1 items take the exact path; the same items scaled by 2 take the general one
+    # (correlations and KR-20 do not change with scale); scipy item by item.
+    from evalsvc.domain import stats
+
+    rng = np.random.default_rng(13)
+    for n, k in ((2, 2), (5, 3), (40, 8), (3000, 40)):
+        ability = rng.normal(size=(n, 1))
+        items = (rng.normal(size=(n, k)) + ability > 0).astype(float)
+        items[:, 0] = 1.0  # a constant item: undefined
+        exact = stats.item_rest_correlations(items)
+        general = stats.item_rest_correlations(items * 2)
+        assert exact[0] is None and general[0] is None
+        for j in range(1, k):
+            rest = items.sum(axis=1) - items[:, j]
+            if np.ptp(items[:, j]) == 0 or np.ptp(rest) == 0:
+                assert exact[j] is None and general[j] is None
+                continue
+            oracle = sps.pointbiserialr(items[:, j], rest).statistic
+            assert exact[j] == pytest.approx(oracle, abs=1e-12)
+            assert general[j] == pytest.approx(oracle, abs=1e-12)
+        assert stats.kr20(items).kr20 == pytest.approx(stats.kr20(items * 2).kr20, abs=1e-12)

@@ -118,3 +118,67 @@ def test_no_rows(tmp_path: Path) -> None:
     fast, general = both([])
     assert_same(fast, general)
     assert fast.size == 0
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_item_analysis_and_kr20_against_scipy(rows: list[ScoreRow], missing: bool) -> None:
+    # 0/1 items take the whole-number sums; with an item missing from some rows (NaN),
+    # the matrices item by item. Oracle: numpy and scipy on the paired people's answers.
+    from scipy import stats as sps
+
+    from evalsvc.domain.analysis import analyse
+
+    item = BUNDLED.items_by_role("knowledge")[2].id
+    if missing:
+        rows = [
+            _edit(row, lambda s: s["correct"].pop(item)) if i % 7 == 0 else row
+            for i, row in enumerate(rows)
+        ]
+    design = analysis_design(BUNDLED)
+    cohort = reports.cohort_from_rows(BUNDLED, design, rows)
+    analysis = analyse(BUNDLED, design, cohort)
+    items = BUNDLED.items_by_role("knowledge")
+    for comparison in design.comparisons:
+        first, second = comparison.from_phase, comparison.to_phase
+        people = ~np.isnan(cohort.scores[("knowledge", first)][:, -1])
+        people &= ~np.isnan(cohort.scores[("knowledge", second)][:, -1])
+        before, after = cohort.correct[first][people], cohort.correct[second][people]
+        assert np.isnan(before).any() == missing or not people.any()
+        found = {r.item: r for r in analysis.items if r.comparison == comparison.id}
+        complete = {
+            side: matrix[~np.isnan(matrix).any(axis=1)]
+            for side, matrix in (("from", before), ("to", after))
+        }
+        for j, it in enumerate(items):
+            row = found[it.id]
+            assert row.n_paired == int(people.sum())
+            if row.withheld:
+                continue
+            b = int(np.sum((before[:, j] == 0) & (after[:, j] == 1)))
+            c = int(np.sum((before[:, j] == 1) & (after[:, j] == 0)))
+            assert (row.mcnemar_b, row.mcnemar_c) == (b, c)
+            if b + c:
+                assert row.mcnemar_p == pytest.approx(sps.binomtest(min(b, c), b + c).pvalue)
+            assert row.p_from == pytest.approx(np.mean(before[:, j]), nan_ok=True)
+            for side in ("from", "to"):
+                matrix = complete[side]
+                rest = matrix.sum(axis=1) - matrix[:, j]
+                got = getattr(row, f"discrimination_{side}")
+                if np.ptp(matrix[:, j]) == 0 or np.ptp(rest) == 0:
+                    assert got is None
+                else:
+                    oracle = sps.pointbiserialr(matrix[:, j], rest).statistic
+                    assert got == pytest.approx(oracle, abs=1e-12)
+        for row in analysis.reliability:
+            if row.comparison != comparison.id or row.withheld or row.kr20 is None:
+                continue
+            matrix = before if row.phase == first else after
+            columns = [j for j, it in enumerate(items) if row.skill in (it.skill, "total")]
+            chosen = matrix[:, columns]
+            chosen = chosen[~np.isnan(chosen).any(axis=1)]
+            k = len(columns)
+            oracle = (
+                k / (k - 1) * (1 - chosen.var(axis=0, ddof=1).sum() / chosen.sum(1).var(ddof=1))
+            )
+            assert (row.n, row.k) == chosen.shape
+            assert row.kr20 == pytest.approx(oracle, abs=1e-12)

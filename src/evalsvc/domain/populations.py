@@ -7,8 +7,8 @@ planner counted. (The verifier derives the same groups with code of its own.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.questionnaire import PAIRED_ROLES, Course, Item
 from evalsvc.domain.signed_rank import DenseValues, dense_values
 from evalsvc.domain.stats import DECIMALS
+
+T = TypeVar("T")
 
 
 class PairedGains(NamedTuple):
@@ -38,6 +40,7 @@ class Populations:
         self.cohort = cohort
         self._answered: dict[tuple[str, str], np.ndarray] = {}
         self._gains: dict[tuple[str, str, str, str], PairedGains] = {}
+        self._memo: dict[tuple[str, ...], object] = {}
 
     @property
     def baseline(self) -> str:
@@ -78,6 +81,12 @@ class Populations:
             gains = dense_values(np.round(after - before, DECIMALS))
             found = self._gains[key] = PairedGains(people, before, after, gains)
         return found
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, once per key: for what several tables compute alike."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
 
     def dropped(self, measure: str, baseline: str, later: str, subject: str) -> np.ndarray:
         """People with a baseline score and none in the later phase (for this skill)."""
