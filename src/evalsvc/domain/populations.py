@@ -34,6 +34,17 @@ class PairedGains(NamedTuple):
     """The distinct rounded gains and each paired person's index into them."""
 
 
+class Cells(NamedTuple):
+    """People alike in every breakdown (agency, sex...) share a cell: a figure of any
+    group is a sum over its cells."""
+
+    of: np.ndarray
+    """Each participant's cell."""
+    groups: np.ndarray
+    """groups x cells, 1 where a cell belongs to a group; the groups in the order of
+    `Populations.breakdowns()` and their groups ("all" first)."""
+
+
 class Populations:
     def __init__(self, design: Design, cohort: Cohort) -> None:
         self.design = design
@@ -81,6 +92,26 @@ class Populations:
             gains = dense_values(np.round(after - before, DECIMALS))
             found = self._gains[key] = PairedGains(people, before, after, gains)
         return found
+
+    def cells(self) -> Cells:
+        """The cells of people alike in every breakdown, and the cells of each group."""
+
+        def compute() -> Cells:
+            key = np.zeros(self.cohort.size, dtype=np.int64)
+            strides = []
+            stride = 1
+            for breakdown in self.design.breakdowns:
+                key += (self.cohort.groups[breakdown.id] + 1) * stride  # 0: outside any group
+                strides.append(stride)
+                stride *= len(breakdown.groups) + 1
+            distinct, of = np.unique(key, return_inverse=True)
+            rows = [np.ones(distinct.size)]
+            for breakdown, stride in zip(self.design.breakdowns, strides, strict=True):
+                code = (distinct // stride) % (len(breakdown.groups) + 1) - 1
+                rows.extend(code == i for i in range(len(breakdown.groups)))
+            return Cells(of.reshape(-1), np.array(rows, dtype=float))
+
+        return self.memo(("cells",), compute)
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
         """`compute()`, once per key: for what several tables compute alike."""

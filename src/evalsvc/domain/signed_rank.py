@@ -33,6 +33,7 @@ rank-biserial correlation is (R+ - R-) / (R+ + R-).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -79,33 +80,42 @@ def signed_ranks(
 ) -> SignedRanks:
     """Rank sums of each group's non-zero differences; `codes[i]` is i's group.
 
-    Ranked from each group's counts of every distinct absolute value (a histogram: no
-    sort per group). `values` are the differences' distinct values and codes, when the
-    caller has them (`dense_values`); otherwise they are found here.
+    Ranked from each group's counts of every distinct value (a histogram: no sort per
+    group). `values` are the differences' distinct values and codes, when the caller
+    has them (`dense_values`); otherwise they are found here.
     """
     codes = np.asarray(codes, dtype=np.intp)
     differences = np.asarray(differences, dtype=float)
     if values is None:
         values = dense_values(differences)
-    magnitudes, magnitude_of = np.unique(np.abs(values.distinct), return_inverse=True)
-    width = magnitudes.size
+    width = values.distinct.size
     if n_groups * width > HISTOGRAM_MAX_CELLS:
         return _signed_ranks_sorted(codes, n_groups, differences)
-    cell = codes * width + magnitude_of.reshape(-1)[values.codes]
     size = n_groups * width
-    positive = (values.distinct > 0)[values.codes]
-    counts = np.bincount(cell, minlength=size)[:size].reshape(n_groups, width)
-    n = counts.sum(axis=1)
-    plus = np.bincount(cell, positive.astype(float), size)[:size].reshape(n_groups, width)
+    counts = np.bincount(codes * width + values.codes, minlength=size)[:size]
+    return ranks_from_counts(counts.reshape(n_groups, width), values.distinct)
+
+
+def ranks_from_counts(counts: np.ndarray, distinct: np.ndarray) -> SignedRanks:
+    """`signed_ranks` from each group's count of every distinct difference:
+    ``counts[g, v]`` differences of group g equal ``distinct[v]`` (distinct, ascending)."""
+    counts = np.asarray(counts)
+    magnitudes, magnitude_of = np.unique(np.abs(distinct), return_inverse=True)
+    width = magnitudes.size
+    fold = np.zeros((distinct.size, width))
+    fold[np.arange(distinct.size), magnitude_of.reshape(-1)] = 1.0
+    n = counts.sum(axis=1).astype(np.int64)
+    plus = counts[:, distinct > 0] @ fold[distinct > 0]
+    by_magnitude = np.rint(counts @ fold).astype(np.int64)
     if width and magnitudes[0] == 0:
-        counts[:, 0] = 0  # zero differences are dropped (zero_method='wilcox')
+        by_magnitude[:, 0] = 0  # zero differences are dropped (zero_method='wilcox')
     # each distinct magnitude's average rank within its group: those below, then the
     # middle of its own run of ties
-    below = np.cumsum(counts, axis=1) - counts
-    ranks = below + (counts + 1) / 2.0
+    below = np.cumsum(by_magnitude, axis=1) - by_magnitude
+    ranks = below + (by_magnitude + 1) / 2.0
     r_plus = (plus * ranks).sum(axis=1)
-    nonzero = counts.sum(axis=1)
-    t = counts.astype(float)
+    nonzero = by_magnitude.sum(axis=1)
+    t = by_magnitude.astype(float)
     return SignedRanks(
         n=n,
         n_nonzero=nonzero,
@@ -113,7 +123,7 @@ def signed_ranks(
         # the ranks of a group add up to m(m+1)/2 (tied ones share their sum)
         r_minus=nonzero * (nonzero + 1) / 2.0 - r_plus,
         tie_term=(t**3 - t).sum(axis=1),
-        has_ties=(counts > 1).any(axis=1),
+        has_ties=(by_magnitude > 1).any(axis=1),
     )
 
 
@@ -195,6 +205,58 @@ def signed_rank_tests(
     codes = np.asarray(codes, dtype=np.intp)
     differences = np.asarray(differences, dtype=float)
     ranks = signed_ranks(codes, n_groups, differences, values)
+    order: np.ndarray | None = None
+
+    def differences_of(g: int) -> np.ndarray:
+        nonlocal order
+        if order is None:
+            order = np.argsort(codes, kind="stable")
+        start = int(np.sum(ranks.n[:g]))
+        return differences[order[start : start + int(ranks.n[g])]]
+
+    return tests_from_ranks(ranks, differences_of, wanted)
+
+
+def signed_rank_tests_of_cells(
+    cells: np.ndarray,
+    groups: np.ndarray,
+    differences: np.ndarray,
+    values: DenseValues,
+    wanted: np.ndarray | None = None,
+) -> SignedRankTests:
+    """The test of every group, each group a set of cells of people.
+
+    `cells[i]` is person i's cell; ``groups[g, c]`` is 1 where cell c is in group g.
+    Each cell's counts of every distinct difference are added up into its groups'; with
+    too many cells and distinct differences for that, each group's people are ranked
+    by sorting.
+    """
+    n_groups, n_cells = groups.shape
+    width = values.distinct.size
+    if max(n_cells, n_groups) * width > HISTOGRAM_MAX_CELLS:
+        member_g, member_c = np.nonzero(groups)
+        by_cell = np.argsort(cells, kind="stable")
+        starts = np.searchsorted(cells[by_cell], np.arange(n_cells + 1))
+        people = [by_cell[starts[c] : starts[c + 1]] for c in member_c]
+        chosen = np.concatenate(people) if people else np.zeros(0, dtype=np.intp)
+        codes = np.repeat(member_g, [p.size for p in people])
+        return signed_rank_tests(codes, n_groups, differences[chosen], wanted)
+    size = n_cells * width
+    by_cell = np.bincount(cells * width + values.codes, minlength=size)[:size]
+    counts = groups @ by_cell.reshape(n_cells, width).astype(float)
+    ranks = ranks_from_counts(counts, values.distinct)
+    whole = np.rint(counts).astype(np.int64)
+    return tests_from_ranks(ranks, lambda g: np.repeat(values.distinct, whole[g]), wanted)
+
+
+def tests_from_ranks(
+    ranks: SignedRanks,
+    differences_of: Callable[[int], np.ndarray],
+    wanted: np.ndarray | None = None,
+) -> SignedRankTests:
+    """The tests from the rank sums; `differences_of(g)` gives group g's differences,
+    for the permutation test of small groups."""
+    n_groups = ranks.n.size
     method = methods(ranks)
     tested = ranks.n_nonzero > 0
     if wanted is not None:
@@ -211,13 +273,9 @@ def signed_rank_tests(
     )
     for g in np.flatnonzero(method == "exact"):
         pvalue[g] = _exact_pvalue(int(ranks.n_nonzero[g]), float(ranks.r_plus[g]))
-    permutation = np.flatnonzero(method == "permutation")
-    if permutation.size:
-        order = np.argsort(codes, kind="stable")
-        starts = np.cumsum(ranks.n) - ranks.n
-        for g in permutation:
-            mine = differences[order[starts[g] : starts[g] + ranks.n[g]]]
-            pvalue[g] = _permutation_pvalue(mine[mine != 0])
+    for g in np.flatnonzero(method == "permutation"):
+        mine = differences_of(int(g))
+        pvalue[g] = _permutation_pvalue(mine[mine != 0])
 
     with np.errstate(invalid="ignore", divide="ignore"):
         biserial = (ranks.r_plus - ranks.r_minus) / (ranks.r_plus + ranks.r_minus)

@@ -46,8 +46,8 @@ from evalsvc.domain.signed_rank import (
     dense_values,
     methods,
     signed_rank_tests,
+    signed_rank_tests_of_cells,
     signed_ranks,
-    stable_order,
 )
 
 DECIMALS = 10
@@ -283,23 +283,55 @@ def paired_by_group(
 
     `codes[i]` is person i's group; scores must be finite. Every statistic is computed
     for all groups together: means, standard deviations, t tests, intervals and effect
-    sizes by numpy reductions over the group codes, the signed-rank test from one sort
-    of all groups' differences (`signed_rank`). Groups whose `wanted` is False get
-    their count only. `gain_values`: the distinct rounded gains and each person's
-    index into them (`signed_rank.dense_values`), when the caller already has them.
+    sizes by numpy reductions over the group codes, the signed-rank test from each
+    group's counts of the distinct gains (`signed_rank`). Groups whose `wanted` is
+    False get their count only. `gain_values`: the distinct rounded gains and each
+    person's index into them (`signed_rank.dense_values`), when the caller has them.
     """
-    codes = np.asarray(codes, dtype=np.intp)
+    return paired_by_cells(
+        codes,
+        n_groups,
+        None,
+        from_scores,
+        to_scores,
+        max_score=max_score,
+        wanted=wanted,
+        gain_values=gain_values,
+    )
+
+
+def paired_by_cells(
+    cells: np.ndarray,
+    n_cells: int,
+    groups: np.ndarray | None,
+    from_scores: np.ndarray,
+    to_scores: np.ndarray,
+    *,
+    max_score: float | None = None,
+    wanted: np.ndarray | None = None,
+    gain_values: DenseValues | None = None,
+) -> list[Paired]:
+    """`paired_by_group` of groups that share people: each person is in one cell
+    (`cells[i]`, ``0 .. n_cells-1``), each group is a set of cells (``groups[g, c]``
+    is 1 where cell c belongs to group g; None: the cells are the groups).
+
+    A person in several groups (everyone in "all", an agency and a sex, say) is
+    summed once, into their cell; the cells' sums, deviations, counts and counts of
+    each distinct gain are then added up per group (`_GroupedMoments`).
+    """
+    cells = np.asarray(cells, dtype=np.intp)
     before = np.asarray(from_scores, dtype=float)
     after = np.asarray(to_scores, dtype=float)
     gains = np.round(after - before, DECIMALS)
-    n = np.bincount(codes, minlength=n_groups)[:n_groups]
-    groups = _GroupedMoments(codes, n_groups, n)
-    before_mean, before_sd = groups.mean_sd(before)
-    after_mean, after_sd = groups.mean_sd(after)
-    gain_mean, gain_sd = groups.mean_sd(gains)
-    improved = groups.count(gains > 0)
-    unchanged = groups.count(gains == 0)
-    declined = groups.count(gains < 0)
+    moments = _GroupedMoments(cells, n_cells, groups)
+    n = moments.n
+    n_groups = int(n.size)
+    before_mean, before_sd = moments.mean_sd(before)
+    after_mean, after_sd = moments.mean_sd(after)
+    gain_mean, gain_sd = moments.mean_sd(gains)
+    improved = moments.count(gains > 0)
+    unchanged = moments.count(gains == 0)
+    declined = moments.count(gains < 0)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         df = n - 1
@@ -321,10 +353,14 @@ def paired_by_group(
     normalized = individual = at_maximum = None
     if max_score is not None:
         normalized, individual, at_maximum = _normalized_gains(
-            groups, before, after, before_mean, after_mean, max_score
+            moments, before, after, before_mean, after_mean, max_score
         )
 
-    signed = signed_rank_tests(codes, n_groups, gains, wanted, gain_values)
+    if groups is None:
+        signed = signed_rank_tests(cells, n_groups, gains, wanted, gain_values)
+    else:
+        values = gain_values if gain_values is not None else dense_values(gains)
+        signed = signed_rank_tests_of_cells(cells, groups, gains, values, wanted)
     results = []
     for g in range(n_groups):
         notes: list[str] = []
@@ -419,43 +455,69 @@ def _effect_intervals(
 
 
 class _GroupedMoments:
-    """Per-group sums over people, two-pass for the standard deviations."""
+    """Sums over groups of people, two-pass for the standard deviations.
 
-    def __init__(self, codes: np.ndarray, n_groups: int, n: np.ndarray) -> None:
+    Each person is in one cell (`codes`). A group is a cell (`groups` None) or a set of
+    cells (``groups[g, c]`` is 1 where cell c is in group g): then each person is
+    summed once, into their cell, and the cells' sums are added up per group, their
+    squared deviations combined as Chan, Golub & LeVeque (1979) do:
+    ``M2 = Σ_c (M2_c + n_c · (mean_c - mean)²)``.
+    """
+
+    def __init__(self, codes: np.ndarray, n_cells: int, groups: np.ndarray | None = None) -> None:
         self.codes = codes
-        self.n_groups = n_groups
-        self.n = n
-        self.order = stable_order(codes, n_groups)
-        self.starts = np.searchsorted(codes[self.order], np.arange(n_groups))
+        self.n_cells = n_cells
+        self.groups = groups
+        self.cell_n = np.bincount(codes, minlength=n_cells)[:n_cells]
+        self.n = self.cell_n if groups is None else self._count(self.cell_n)
+
+    def _count(self, per_cell: np.ndarray) -> np.ndarray:
+        if self.groups is None:
+            return per_cell
+        return np.rint(self.groups @ per_cell).astype(np.int64)
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes, weights=values, minlength=self.n_groups)[: self.n_groups]
+        per_cell = np.bincount(self.codes, weights=values, minlength=self.n_cells)
+        per_cell = per_cell[: self.n_cells]
+        return per_cell if self.groups is None else self.groups @ per_cell
 
     def count(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes[mask], minlength=self.n_groups)[: self.n_groups]
+        return self._count(np.bincount(self.codes[mask], minlength=self.n_cells)[: self.n_cells])
 
     def mean_sd(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Means and sample standard deviations; a constant group's is exactly 0."""
+        cell_n, n = self.cell_n, self.n
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = self.sum(values) / self.n
-            deviations = values - mean[self.codes] if values.size else values
-            variance = self.sum(deviations * deviations) / (self.n - 1)
-        sd = np.sqrt(np.where(self.n >= 2, variance, np.nan))
+            cell_sum = np.bincount(self.codes, weights=values, minlength=self.n_cells)
+            cell_mean = cell_sum[: self.n_cells] / cell_n
+            deviations = values - cell_mean[self.codes] if values.size else values
+            squares = deviations * deviations
+            cell_m2 = np.bincount(self.codes, weights=squares, minlength=self.n_cells)
+            cell_m2 = cell_m2[: self.n_cells]
+            if self.groups is None:
+                mean, m2 = cell_mean, cell_m2
+            else:
+                mean = (self.groups @ cell_sum[: self.n_cells]) / n
+                occupied = cell_n > 0
+                shift = np.where(occupied, cell_mean, 0.0)[None, :] - mean[:, None]
+                parts = np.where(occupied[None, :], cell_m2 + cell_n * shift**2, 0.0)
+                m2 = (self.groups * parts).sum(axis=1)
+            variance = m2 / (n - 1)
+        sd = np.sqrt(np.where(n >= 2, variance, np.nan))
         sd[self._constant(values)] = 0.0
-        sd[self.n < 2] = np.nan
+        sd[n < 2] = np.nan
         return mean, sd
 
     def _constant(self, values: np.ndarray) -> np.ndarray:
-        present = self.n > 0
-        constant = np.zeros(self.n_groups, dtype=bool)
-        if not values.size:
-            return constant
-        ordered = values[self.order]
-        starts = self.starts[present]
-        low = np.minimum.reduceat(ordered, starts)
-        high = np.maximum.reduceat(ordered, starts)
-        constant[present] = low == high
-        return constant
+        low = np.full(self.n_cells, np.inf)
+        high = np.full(self.n_cells, -np.inf)
+        np.minimum.at(low, self.codes, values)
+        np.maximum.at(high, self.codes, values)
+        if self.groups is not None:
+            member = self.groups > 0
+            low = np.where(member, low[None, :], np.inf).min(axis=1, initial=np.inf)
+            high = np.where(member, high[None, :], -np.inf).max(axis=1, initial=-np.inf)
+        return (self.n > 0) & (low == high)
 
 
 def _normalized_gains(
@@ -710,8 +772,8 @@ def welch_two_sample_by_group(
     codes_a, codes_b = np.asarray(codes_a, dtype=np.intp), np.asarray(codes_b, dtype=np.intp)
     n_a = np.bincount(codes_a, minlength=n_groups)[:n_groups]
     n_b = np.bincount(codes_b, minlength=n_groups)[:n_groups]
-    a_mean, a_sd = _GroupedMoments(codes_a, n_groups, n_a).mean_sd(first)
-    b_mean, b_sd = _GroupedMoments(codes_b, n_groups, n_b).mean_sd(second)
+    a_mean, a_sd = _GroupedMoments(codes_a, n_groups).mean_sd(first)
+    b_mean, b_sd = _GroupedMoments(codes_b, n_groups).mean_sd(second)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a_share = a_sd**2 / n_a  # squared standard error of each mean
         b_share = b_sd**2 / n_b

@@ -161,57 +161,67 @@ def _fill(
     groups, each with every skill and the total, Holm-adjusted in their families."""
     first, second = comparison.from_phase, comparison.to_phase
     max_score = measure.maximum if measure.normalized_gain else None
-    # Every group of every breakdown and skill in one call: the groups' paired people
-    # laid end to end (each person once per breakdown and skill), each with the index
-    # of its cell, and the index of their gain among the distinct gains of them all.
-    cells: list[_Cell] = []
+    # Every group of every breakdown and skill in one call. Each person is in one cell
+    # per skill (the people alike in every breakdown, `Populations.cells`); a group of
+    # a skill is a set of those cells. The gains are indexed into the distinct gains of
+    # all skills together.
+    cells = populations.cells()
+    n_groups, n_cells = cells.groups.shape
+    skills = design.skills
+    groups = np.kron(np.eye(len(skills)), cells.groups)  # skill by skill, block-diagonal
     befores: list[np.ndarray] = []
     afters: list[np.ndarray] = []
     cell_codes: list[np.ndarray] = []
     gain_codes: list[np.ndarray] = []
     distinct: list[np.ndarray] = []
-    for subject in design.skills:
+    n_from: list[np.ndarray] = []
+    n_to: list[np.ndarray] = []
+    for s, subject in enumerate(skills):
         paired = populations.paired_gains(measure.id, first, second, subject)
-        has_before = populations.present(measure.id, first, subject)
-        has_after = populations.present(measure.id, second, subject)
-        for breakdown in populations.breakdowns():
-            codes = populations.codes(breakdown.id)
-            size = len(breakdown.groups)
-            group_of = codes[paired.people]
-            known = group_of >= 0
-            befores.append(paired.before[known])
-            afters.append(paired.after[known])
-            cell_codes.append(group_of[known] + len(cells))
-            gain_codes.append(paired.values.codes[known] + sum(map(len, distinct)))
-            n_from = np.bincount(codes[has_before & (codes >= 0)], minlength=size)[:size]
-            n_to = np.bincount(codes[has_after & (codes >= 0)], minlength=size)[:size]
-            for i, group in enumerate(breakdown.groups):
-                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
-                counts = int(n_from[i]), int(n_to[i])
-                cells.append(_Cell(breakdown, group, subject, release, *counts))
+        befores.append(paired.before)
+        afters.append(paired.after)
+        cell_codes.append(cells.of[paired.people] + s * n_cells)
+        gain_codes.append(paired.values.codes + sum(map(len, distinct)))
         distinct.append(paired.values.distinct)
+        for phase, counts in ((first, n_from), (second, n_to)):
+            present = populations.present(measure.id, phase, subject)
+            per_cell = np.bincount(cells.of[present], minlength=n_cells)[:n_cells]
+            counts.append(np.rint(cells.groups @ per_cell).astype(np.int64))
     codes_all = np.concatenate(cell_codes)
     before, after = np.concatenate(befores), np.concatenate(afters)
-    # one ascending list of distinct gains for all skills
     every_gain = np.concatenate(distinct)
     unique_gains, position = np.unique(every_gain, return_inverse=True)
     gains = DenseValues(unique_gains, position.reshape(-1)[np.concatenate(gain_codes)])
-    wanted = np.array([plan.reason(cell.release) is None for cell in cells], dtype=bool)
-    results = stats.paired_by_group(
+    listed: list[_Cell] = []
+    for s, subject in enumerate(skills):
+        g = 0
+        for breakdown in populations.breakdowns():
+            for group in breakdown.groups:
+                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
+                counts = int(n_from[s][g]), int(n_to[s][g])
+                listed.append(_Cell(breakdown, group, subject, release, *counts))
+                g += 1
+    wanted = np.array([plan.reason(cell.release) is None for cell in listed], dtype=bool)
+    results = stats.paired_by_cells(
         codes_all,
-        len(cells),
+        len(skills) * n_cells,
+        groups,
         before,
         after,
         max_score=max_score,
         wanted=wanted,
         gain_values=gains,
     )
+    passes: list[dict[str, object]] = [{}] * len(listed)
+    if pass_mark is not None and measure.id == "knowledge":
+        s = skills.index(TOTAL)
+        window = slice(s * n_groups, (s + 1) * n_groups)
+        passes[window] = _pass_views(
+            codes_all, groups[window], before, after, pass_mark, len(skills) * n_cells
+        )
     computed: dict[tuple[str, str, str], tuple[_Cell, stats.Paired, dict[str, object]]] = {}
-    for c, (cell, result) in enumerate(zip(cells, results, strict=True)):
-        fields = _published_fields(result)
-        if pass_mark is not None and measure.id == "knowledge" and cell.subject == TOTAL:
-            members = codes_all == c
-            fields.update(_pass_view(before[members], after[members], pass_mark))
+    for cell, result, passed in zip(listed, results, passes, strict=True):
+        fields = {**_published_fields(result), **passed}
         computed[(cell.breakdown.id, cell.group, cell.subject)] = (cell, result, fields)
 
     ordered = [
@@ -269,25 +279,45 @@ def _published_fields(result: stats.Paired) -> dict[str, object]:
     return {name: getattr(result, name) for name in stats.PAIRED_FIGURES}
 
 
-def _pass_view(before: np.ndarray, after: np.ndarray, pass_mark: float) -> dict[str, object]:
-    n = before.size
-    if n == 0:
-        return {}
+def _pass_views(
+    cells: np.ndarray,
+    groups: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    pass_mark: float,
+    n_cells: int,
+) -> list[dict[str, object]]:
+    """The pass-mark figures of each group (a set of cells of people)."""
     # scores are rounded like gains so that 70.0000000001 and 69.9999999999 agree
     passed_before = np.round(before, stats.DECIMALS) >= pass_mark
     passed_after = np.round(after, stats.DECIMALS) >= pass_mark
-    fields: dict[str, object] = {}
-    for prefix, passed in (("pass_from", passed_before), ("pass_to", passed_after)):
-        count = int(np.count_nonzero(passed))
-        fields[f"{prefix}_share"] = count / n
-        interval = stats.wilson_interval(count, n)
-        if interval is not None:
-            fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
-    gained = int(np.count_nonzero(~passed_before & passed_after))
-    lost = int(np.count_nonzero(passed_before & ~passed_after))
-    fields["pass_gained"], fields["pass_lost"] = gained, lost
-    fields["pass_mcnemar_p"] = stats.mcnemar_exact(gained, lost)
-    return fields
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        per_cell = np.bincount(cells[mask], minlength=n_cells)[:n_cells]
+        return np.rint(groups @ per_cell).astype(np.int64)
+
+    people = count(np.ones(cells.size, dtype=bool))
+    counted = {
+        "pass_from": count(passed_before),
+        "pass_to": count(passed_after),
+        "pass_gained": count(~passed_before & passed_after),
+        "pass_lost": count(passed_before & ~passed_after),
+    }
+    out = []
+    for g, n in enumerate(people.tolist()):
+        fields: dict[str, object] = {}
+        if n:
+            for prefix in ("pass_from", "pass_to"):
+                passing = int(counted[prefix][g])
+                fields[f"{prefix}_share"] = passing / n
+                interval = stats.wilson_interval(passing, n)
+                if interval is not None:
+                    fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
+            gained, lost = int(counted["pass_gained"][g]), int(counted["pass_lost"][g])
+            fields["pass_gained"], fields["pass_lost"] = gained, lost
+            fields["pass_mcnemar_p"] = stats.mcnemar_exact(gained, lost)
+        out.append(fields)
+    return out
 
 
 def _withheld_note(reason: Reason, n: int) -> str:
