@@ -248,3 +248,21 @@ def test_item_statistics_of_0_1_items_from_whole_number_sums() -> None:
             assert exact[j] == pytest.approx(oracle, abs=1e-12)
             assert general[j] == pytest.approx(oracle, abs=1e-12)
         assert stats.kr20(items).kr20 == pytest.approx(stats.kr20(items * 2).kr20, abs=1e-12)
+
+
+def test_dense_values_are_numpys_unique() -> None:
+    rng = np.random.default_rng(14)
+    arrays = [
+        np.round(rng.integers(-8, 9, 100_000) * 12.5, 10),  # few values: found in a sample
+        np.round(rng.normal(size=50_000), 10),  # many: all sorted
+        np.r_[np.zeros(5000), 1e-3],  # one value the sample misses
+        np.r_[np.zeros(3000), -np.zeros(3000), np.ones(3000)],
+        np.zeros(0),
+        np.array([2.5, -2.5, 2.5]),
+    ]
+    for values in arrays:
+        found = signed_rank.dense_values(values)
+        distinct, inverse = np.unique(values, return_inverse=True)
+        assert np.array_equal(found.distinct, distinct)
+        assert np.array_equal(found.codes, inverse.reshape(-1))
+        assert np.array_equal(found.distinct[found.codes], values)

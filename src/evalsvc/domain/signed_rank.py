@@ -135,8 +135,20 @@ class DenseValues(NamedTuple):
 
 
 def dense_values(values: np.ndarray) -> DenseValues:
+    """``np.unique(values, return_inverse=True)``. Scores and gains take few distinct
+    values: those of a sample are looked up first, and only if some value is not among
+    them are all values sorted."""
+    values = np.asarray(values, dtype=float)
+    if values.size > 4 * _SAMPLE:
+        candidates = np.unique(values[:: values.size // _SAMPLE])
+        codes = np.minimum(np.searchsorted(candidates, values), candidates.size - 1)
+        if np.array_equal(candidates[codes], values):  # every value is a sampled one
+            return DenseValues(candidates, codes)
     distinct, codes = np.unique(values, return_inverse=True)
     return DenseValues(distinct, codes.reshape(-1))
+
+
+_SAMPLE = 512
 
 
 HISTOGRAM_MAX_CELLS = 4_000_000
@@ -243,10 +255,15 @@ def signed_rank_tests_of_cells(
         return signed_rank_tests(codes, n_groups, differences[chosen], wanted)
     size = n_cells * width
     by_cell = np.bincount(cells * width + values.codes, minlength=size)[:size]
-    counts = groups @ by_cell.reshape(n_cells, width).astype(float)
+    by_cell = by_cell.reshape(n_cells, width)
+    # each group's counts: the sum of its cells' (groups are sparse: add them directly)
+    member_g, member_c = np.nonzero(groups)
+    counts = np.zeros((n_groups, width), dtype=np.int64)
+    if member_g.size:
+        starts = np.flatnonzero(np.r_[True, member_g[1:] != member_g[:-1]])
+        counts[member_g[starts]] = np.add.reduceat(by_cell[member_c], starts, axis=0)
     ranks = ranks_from_counts(counts, values.distinct)
-    whole = np.rint(counts).astype(np.int64)
-    return tests_from_ranks(ranks, lambda g: np.repeat(values.distinct, whole[g]), wanted)
+    return tests_from_ranks(ranks, lambda g: np.repeat(values.distinct, counts[g]), wanted)
 
 
 def tests_from_ranks(

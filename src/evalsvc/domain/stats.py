@@ -555,9 +555,9 @@ def noncentral_t_intervals(
     finite: ``[max(t - h, -z - 1), t]`` and ``[t, t + h]`` with
     ``h = 10·√(1 + t²/(2 df))``, ten standard errors of the noncentrality estimate.
     All cells are solved together by a vectorised Illinois (regula falsi) iteration
-    to an absolute 1e-12, starting inside those brackets where a narrower one around
-    Johnson & Welch's normal approximation holds the root. Where a bracket end is not
-    finite or does not bracket the root (|t| in the tens of thousands with df = 1, say),
+    to an absolute 1e-12, starting from a narrow bracket around Johnson & Welch's normal
+    approximation where that holds the root, else from those. Where neither bracket
+    has finite ends around the root (|t| in the tens of thousands with df = 1, say),
     the cell gets the asymptotic interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1
     -- for d_z this is Hedges & Olkin's (1985) large-sample variance 1/n + d²/(2n) --
     and its method says "asymptotic".
@@ -617,26 +617,24 @@ def _solve_decreasing(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roots of decreasing functions in [left, right], all cells at once (Illinois).
 
-    ``function(x, cells)`` gives the functions of `cells` (indices) at `x`. Returns the
-    roots and whether each cell had a valid bracket (f(left) > 0 >= f(right), both
-    finite); cells without one keep NaN. The iteration starts from
-    ``[guess - near, guess + near]`` where that brackets the root too, else from
-    [left, right]; only the cells not yet solved are evaluated.
+    ``function(x, cells)`` gives the functions of `cells` (indices) at `x`. The
+    iteration starts from ``[guess - near, guess + near]`` (within [left, right]) where
+    that brackets the root, else from [left, right]. Returns the roots and whether each
+    cell had a valid bracket (f > 0 at its left end, f < 0 or 0 at its right end, both
+    finite); cells without one keep NaN. Only the cells not yet solved are evaluated.
     """
     cells = np.arange(left.size)
-    a, b = left.astype(float).copy(), right.astype(float).copy()
+    a = np.clip(guess - near, left, right)
+    b = np.clip(guess + near, left, right)
     fa, fb = function(a, cells), function(b, cells)
+    narrow = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0) & (a < b)
+    # elsewhere the whole bracket
+    wide = np.flatnonzero(~narrow)
+    a[wide], b[wide] = left[wide], right[wide]
+    fa[wide], fb[wide] = function(a[wide], wide), function(b[wide], wide)
     ok = np.isfinite(fa) & np.isfinite(fb) & (fa >= 0) & (fb <= 0)
     root = np.where(ok & (fa == 0), a, np.where(ok & (fb == 0), b, np.nan))
     active = ok & (fa != 0) & (fb != 0)
-    # a narrower bracket inside, where it brackets the root
-    inner = np.flatnonzero(active)
-    low = np.clip((guess - near)[inner], a[inner], b[inner])
-    high = np.clip((guess + near)[inner], a[inner], b[inner])
-    f_low, f_high = function(low, inner), function(high, inner)
-    narrow = (f_low > 0) & (f_high < 0) & (low < high)
-    a[inner[narrow]], fa[inner[narrow]] = low[narrow], f_low[narrow]
-    b[inner[narrow]], fb[inner[narrow]] = high[narrow], f_high[narrow]
     side = np.zeros(a.shape, dtype=int)
     for _ in range(iterations):
         now = np.flatnonzero(active)

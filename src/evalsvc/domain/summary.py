@@ -129,8 +129,9 @@ def summary_rows(
 ) -> list[SummaryRow]:
     rows: list[SummaryRow] = []
     for measure in design.measures:
+        computed = _compute(measure, design, populations, plan, pass_mark)
         for comparison in design.comparisons:
-            rows.extend(_fill(measure, comparison, design, populations, plan, pass_mark))
+            rows.extend(_rows(measure, comparison, design, populations, plan, pass_mark, computed))
     return rows
 
 
@@ -149,62 +150,64 @@ class _Cell(NamedTuple):
     n_to: int
 
 
-def _fill(
+_Computed = dict[tuple[str, str, str, str], tuple[_Cell, stats.Paired, dict[str, object]]]
+"""(comparison, breakdown, group, skill) -> the cell, its statistics and figures."""
+
+
+def _compute(
     measure: Measure,
-    comparison: Comparison,
     design: Design,
     populations: Populations,
     plan: Plan,
     pass_mark: float | None,
-) -> list[SummaryRow]:
-    """The rows of one measure and comparison: the "all" row, then each breakdown's
-    groups, each with every skill and the total, Holm-adjusted in their families."""
-    first, second = comparison.from_phase, comparison.to_phase
+) -> _Computed:
+    """The statistics of every comparison, group and skill of one measure, in one call.
+
+    Each person is in one cell per comparison and skill (the people alike in every
+    breakdown, `Populations.cells`); a group is a set of those cells, in a block of
+    its own per comparison and skill. The gains are indexed into the distinct gains
+    of all blocks together.
+    """
     max_score = measure.maximum if measure.normalized_gain else None
-    # Every group of every breakdown and skill in one call. Each person is in one cell
-    # per skill (the people alike in every breakdown, `Populations.cells`); a group of
-    # a skill is a set of those cells. The gains are indexed into the distinct gains of
-    # all skills together.
     cells = populations.cells()
     n_groups, n_cells = cells.groups.shape
-    skills = design.skills
-    groups = np.kron(np.eye(len(skills)), cells.groups)  # skill by skill, block-diagonal
+    blocks = [(c, s) for c in design.comparisons for s in design.skills]
+    groups = np.kron(np.eye(len(blocks)), cells.groups)  # block-diagonal
     befores: list[np.ndarray] = []
     afters: list[np.ndarray] = []
     cell_codes: list[np.ndarray] = []
     gain_codes: list[np.ndarray] = []
     distinct: list[np.ndarray] = []
-    n_from: list[np.ndarray] = []
-    n_to: list[np.ndarray] = []
-    for s, subject in enumerate(skills):
+    listed: list[_Cell] = []
+    for b, (comparison, subject) in enumerate(blocks):
+        first, second = comparison.from_phase, comparison.to_phase
         paired = populations.paired_gains(measure.id, first, second, subject)
         befores.append(paired.before)
         afters.append(paired.after)
-        cell_codes.append(cells.of[paired.people] + s * n_cells)
+        cell_codes.append(cells.of[paired.people] + b * n_cells)
         gain_codes.append(paired.values.codes + sum(map(len, distinct)))
         distinct.append(paired.values.distinct)
-        for phase, counts in ((first, n_from), (second, n_to)):
-            present = populations.present(measure.id, phase, subject)
-            per_cell = np.bincount(cells.of[present], minlength=n_cells)[:n_cells]
-            counts.append(np.rint(cells.groups @ per_cell).astype(np.int64))
-    codes_all = np.concatenate(cell_codes)
-    before, after = np.concatenate(befores), np.concatenate(afters)
-    every_gain = np.concatenate(distinct)
-    unique_gains, position = np.unique(every_gain, return_inverse=True)
-    gains = DenseValues(unique_gains, position.reshape(-1)[np.concatenate(gain_codes)])
-    listed: list[_Cell] = []
-    for s, subject in enumerate(skills):
+        n_from, n_to = (
+            np.rint(cells.groups @ np.bincount(cells.of[present], minlength=n_cells)[:n_cells])
+            for present in (
+                populations.present(measure.id, phase, subject) for phase in (first, second)
+            )
+        )
         g = 0
         for breakdown in populations.breakdowns():
             for group in breakdown.groups:
                 release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
-                counts = int(n_from[s][g]), int(n_to[s][g])
+                counts = int(n_from[g]), int(n_to[g])
                 listed.append(_Cell(breakdown, group, subject, release, *counts))
                 g += 1
+    codes_all = np.concatenate(cell_codes)
+    before, after = np.concatenate(befores), np.concatenate(afters)
+    unique_gains, position = np.unique(np.concatenate(distinct), return_inverse=True)
+    gains = DenseValues(unique_gains, position.reshape(-1)[np.concatenate(gain_codes)])
     wanted = np.array([plan.reason(cell.release) is None for cell in listed], dtype=bool)
     results = stats.paired_by_cells(
         codes_all,
-        len(skills) * n_cells,
+        len(blocks) * n_cells,
         groups,
         before,
         after,
@@ -214,18 +217,35 @@ def _fill(
     )
     passes: list[dict[str, object]] = [{}] * len(listed)
     if pass_mark is not None and measure.id == "knowledge":
-        s = skills.index(TOTAL)
-        window = slice(s * n_groups, (s + 1) * n_groups)
-        passes[window] = _pass_views(
-            codes_all, groups[window], before, after, pass_mark, len(skills) * n_cells
-        )
-    computed: dict[tuple[str, str, str], tuple[_Cell, stats.Paired, dict[str, object]]] = {}
-    for cell, result, passed in zip(listed, results, passes, strict=True):
-        fields = {**_published_fields(result), **passed}
-        computed[(cell.breakdown.id, cell.group, cell.subject)] = (cell, result, fields)
+        for b, (_, subject) in enumerate(blocks):
+            if subject == TOTAL:
+                window = slice(b * n_groups, (b + 1) * n_groups)
+                passes[window] = _pass_views(
+                    codes_all, groups[window], before, after, pass_mark, len(blocks) * n_cells
+                )
+    computed: _Computed = {}
+    for b, (comparison, _) in enumerate(blocks):
+        for i in range(b * n_groups, (b + 1) * n_groups):
+            cell, result = listed[i], results[i]
+            fields = {**_published_fields(result), **passes[i]}
+            key = (comparison.id, cell.breakdown.id, cell.group, cell.subject)
+            computed[key] = (cell, result, fields)
+    return computed
 
+
+def _rows(
+    measure: Measure,
+    comparison: Comparison,
+    design: Design,
+    populations: Populations,
+    plan: Plan,
+    pass_mark: float | None,
+    computed: _Computed,
+) -> list[SummaryRow]:
+    """The rows of one measure and comparison: the "all" row, then each breakdown's
+    groups, each with every skill and the total, Holm-adjusted in their families."""
     ordered = [
-        computed[(breakdown.id, group, subject)]
+        computed[(comparison.id, breakdown.id, group, subject)]
         for breakdown in populations.breakdowns()
         for group in breakdown.groups
         for subject in design.skills
@@ -244,8 +264,8 @@ def _fill(
             SummaryRow(
                 measure=measure.id,
                 comparison=comparison.id,
-                from_phase=first,
-                to_phase=second,
+                from_phase=comparison.from_phase,
+                to_phase=comparison.to_phase,
                 breakdown=cell.breakdown.id,
                 group=cell.group,
                 skill=cell.subject,
@@ -303,6 +323,7 @@ def _pass_views(
         "pass_gained": count(~passed_before & passed_after),
         "pass_lost": count(passed_before & ~passed_after),
     }
+    mcnemar = stats.mcnemar_exact_many(counted["pass_gained"], counted["pass_lost"])
     out = []
     for g, n in enumerate(people.tolist()):
         fields: dict[str, object] = {}
@@ -313,9 +334,9 @@ def _pass_views(
                 interval = stats.wilson_interval(passing, n)
                 if interval is not None:
                     fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
-            gained, lost = int(counted["pass_gained"][g]), int(counted["pass_lost"][g])
-            fields["pass_gained"], fields["pass_lost"] = gained, lost
-            fields["pass_mcnemar_p"] = stats.mcnemar_exact(gained, lost)
+            fields["pass_gained"] = int(counted["pass_gained"][g])
+            fields["pass_lost"] = int(counted["pass_lost"][g])
+            fields["pass_mcnemar_p"] = None if np.isnan(mcnemar[g]) else float(mcnemar[g])
         out.append(fields)
     return out
 
