@@ -132,31 +132,33 @@ def phase_count_rows(design: Design, populations: Populations) -> list[PhaseCoun
 
 def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list[AttritionRow]:
     baseline = populations.baseline
+    cells = populations.cells()
+    n_cells = cells.groups.shape[1]
     rows = []
     for measure in design.measures:
         for later in populations.later_phases():
-            results: dict[tuple[str, str], list[stats.WelchTwoSample]] = {}
+            # every group of every breakdown at once: the people of each cell, added up
+            results: dict[tuple[str, str, str], stats.WelchTwoSample] = {}
             for subject in design.skills:
                 scores = populations.scores(measure.id, baseline, subject)
                 present = populations.present(measure.id, baseline, subject)
                 answered_later = populations.present(measure.id, later, subject)
                 stayed = np.flatnonzero(present & answered_later)
                 left = np.flatnonzero(present & ~answered_later)
-                for breakdown in populations.breakdowns():
-                    codes = populations.codes(breakdown.id)
-                    mine = [people[codes[people] >= 0] for people in (stayed, left)]
-                    results[(breakdown.id, subject)] = stats.welch_two_sample_by_group(
-                        codes[mine[0]],
-                        scores[mine[0]],
-                        codes[mine[1]],
-                        scores[mine[1]],
-                        len(breakdown.groups),
-                    )
+                found = stats.welch_two_sample_by_group(
+                    cells.of[stayed],
+                    scores[stayed],
+                    cells.of[left],
+                    scores[left],
+                    n_cells,
+                    cells.groups,
+                )
+                keys = [(b.id, g) for b in populations.breakdowns() for g in b.groups]
+                for (breakdown, group), result in zip(keys, found, strict=True):
+                    results[(breakdown, group, subject)] = result
             for breakdown in populations.breakdowns():
                 for subject in design.skills:
-                    for group, result in zip(
-                        breakdown.groups, results[(breakdown.id, subject)], strict=True
-                    ):
+                    for group in breakdown.groups:
                         rows.append(
                             _attrition_row(
                                 measure.id,
@@ -165,7 +167,7 @@ def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list
                                 breakdown.id,
                                 group,
                                 subject,
-                                result,
+                                results[(breakdown.id, group, subject)],
                                 plan,
                             )
                         )

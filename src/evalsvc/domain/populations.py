@@ -72,8 +72,15 @@ class Populations:
         return self.cohort.groups[breakdown]
 
     def present(self, measure: str, phase: str, subject: str) -> np.ndarray:
-        column = self.design.skills.index(subject)
-        return ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+        """Who has the score (read only: computed once)."""
+
+        def compute() -> np.ndarray:
+            column = self.design.skills.index(subject)
+            found = ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+            found.flags.writeable = False
+            return found
+
+        return self.memo(("present", measure, phase, subject), compute)
 
     def scores(self, measure: str, phase: str, subject: str) -> np.ndarray:
         return self.cohort.scores[(measure, phase)][:, self.design.skills.index(subject)]
@@ -159,13 +166,15 @@ def summarised_items(course: Course) -> dict[str, tuple[Item, ...]]:
 def release_counts(course: Course, design: Design, populations: Populations) -> dict[Release, int]:
     """Every release of a report with the number of people it is computed over."""
     counts: dict[Release, int] = {}
+    cells = populations.cells()
+    n_cells = cells.groups.shape[1]
+    keys = [(b.id, group) for b in populations.breakdowns() for group in b.groups]
     for release, mask in _release_masks(course, design, populations):
-        for breakdown in populations.breakdowns():
-            per_group = populations.group_counts(breakdown, mask)
-            if breakdown.id == ALL:
-                per_group = np.array([int(np.count_nonzero(mask))])
-            for group, n in zip(breakdown.groups, per_group, strict=True):
-                counts[release._replace(breakdown=breakdown.id, group=group)] = int(n)
+        # the people of each cell, added up per group ("all" is every cell)
+        per_cell = np.bincount(cells.of[mask], minlength=n_cells)[:n_cells]
+        per_group = np.rint(cells.groups @ per_cell).astype(np.int64).tolist()
+        for (breakdown, group), n in zip(keys, per_group, strict=True):
+            counts[release._replace(breakdown=breakdown, group=group)] = n
     return counts
 
 

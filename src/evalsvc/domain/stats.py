@@ -761,17 +761,27 @@ def welch_two_sample(
 
 
 def welch_two_sample_by_group(
-    codes_a: np.ndarray, a: np.ndarray, codes_b: np.ndarray, b: np.ndarray, n_groups: int
+    codes_a: np.ndarray,
+    a: np.ndarray,
+    codes_b: np.ndarray,
+    b: np.ndarray,
+    n_groups: int,
+    groups: np.ndarray | None = None,
 ) -> list[WelchTwoSample]:
     """`welch_two_sample` of each group ``0 .. n_groups-1``: its values of `a` (where
-    `codes_a` is the group) against its values of `b`, all groups at once."""
+    `codes_a` is the group) against its values of `b`, all groups at once.
+
+    With `groups`, the codes are cells (``0 .. n_groups-1``) and each group a set of
+    them (``groups[g, c]`` is 1 where cell c is in group g), as in `paired_by_cells`.
+    """
     first = np.round(np.asarray(a, dtype=float), DECIMALS)
     second = np.round(np.asarray(b, dtype=float), DECIMALS)
     codes_a, codes_b = np.asarray(codes_a, dtype=np.intp), np.asarray(codes_b, dtype=np.intp)
-    n_a = np.bincount(codes_a, minlength=n_groups)[:n_groups]
-    n_b = np.bincount(codes_b, minlength=n_groups)[:n_groups]
-    a_mean, a_sd = _GroupedMoments(codes_a, n_groups).mean_sd(first)
-    b_mean, b_sd = _GroupedMoments(codes_b, n_groups).mean_sd(second)
+    moments_a = _GroupedMoments(codes_a, n_groups, groups)
+    moments_b = _GroupedMoments(codes_b, n_groups, groups)
+    n_a, n_b = moments_a.n, moments_b.n
+    a_mean, a_sd = moments_a.mean_sd(first)
+    b_mean, b_sd = moments_b.mean_sd(second)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a_share = a_sd**2 / n_a  # squared standard error of each mean
         b_share = b_sd**2 / n_b
@@ -784,7 +794,7 @@ def welch_two_sample_by_group(
         critical = special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2)
         pvalue = np.minimum(1.0, 2.0 * special.stdtr(df, -np.abs(t_stat)))
     out = []
-    for g in range(n_groups):
+    for g in range(int(n_a.size)):
         na, nb = int(n_a[g]), int(n_b[g])
         notes: list[str] = []
         fields: dict[str, object] = {}
