@@ -182,3 +182,67 @@ def test_item_analysis_and_kr20_against_scipy(rows: list[ScoreRow], missing: boo
             )
             assert (row.n, row.k) == chosen.shape
             assert row.kr20 == pytest.approx(oracle, abs=1e-12)
+
+
+def test_answer_summaries_against_counting_by_hand(rows: list[ScoreRow]) -> None:
+    # Oracle: each group's answers listed and counted one by one.
+    from collections import Counter
+
+    from evalsvc.domain.analysis import analyse
+    from evalsvc.domain.populations import summarised_items
+    from evalsvc.domain.questionnaire import NOT_APPLICABLE, TRUE_FALSE_OPTIONS
+
+    design = analysis_design(BUNDLED)
+    cohort = reports.cohort_from_rows(BUNDLED, design, rows)
+    analysis = analyse(BUNDLED, design, cohort)
+    kinds = set()
+    by_key = {(r.phase, r.item, r.breakdown, r.group): r for r in analysis.answer_summaries}
+    for phase, items in summarised_items(BUNDLED).items():
+        for item in items:
+            if item.kind in ("short_text", "long_text"):
+                continue
+            values = [a.get(item.id) if a else None for a in cohort.answers[phase]]
+            for breakdown in ["all", *(b.id for b in design.breakdowns)]:
+                groups = ["all"] if breakdown == "all" else design.breakdown(breakdown).groups
+                for g, group in enumerate(groups):
+                    members = (
+                        np.ones(cohort.size, dtype=bool)
+                        if breakdown == "all"
+                        else cohort.groups[breakdown] == g
+                    )
+                    chosen = [
+                        v for v, m in zip(values, members, strict=True) if m and v is not None
+                    ]
+                    row = by_key[(phase, item.id, breakdown, group)]
+                    assert row.n == len(chosen)
+                    if row.withheld or not chosen:
+                        continue
+                    kinds.add(item.kind)
+                    numbers = [
+                        float(v)
+                        for v in chosen
+                        if isinstance(v, int | float) and not isinstance(v, bool)
+                    ]
+                    if item.kind in ("likert", "number"):
+                        assert row.mean == pytest.approx(np.mean(numbers) if numbers else None)
+                        if len(numbers) >= 2:
+                            assert row.sd == pytest.approx(np.std(numbers, ddof=1), abs=1e-12)
+                    if item.kind == "likert":
+                        scale = BUNDLED.scale(item.scale)
+                        assert scale is not None
+                        counts = Counter(int(x) for x in numbers)
+                        assert row.distribution == {str(p): counts[p] for p in scale.points}
+                        if item.not_applicable:
+                            assert row.n_not_applicable == chosen.count(NOT_APPLICABLE)
+                        if numbers:
+                            top = sum(x >= scale.max - 1 for x in numbers) / len(numbers)
+                            assert row.top_two_box == pytest.approx(top)
+                    if item.kind in ("single_choice", "multiple_choice", "true_false"):
+                        counts = Counter()
+                        for v in chosen:
+                            counts.update(v if isinstance(v, list) else [str(v)])
+                        options = (
+                            TRUE_FALSE_OPTIONS if item.kind == "true_false" else item.option_ids
+                        )
+                        assert row.distribution == {o: counts[o] for o in options}
+    assert {"likert", "single_choice", "multiple_choice"} <= kinds

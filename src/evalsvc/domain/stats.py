@@ -454,6 +454,13 @@ def _effect_intervals(
         fields["hedges_gz_ci_high"] = _float(j * interval[1])
 
 
+def grouped_moments(
+    codes: np.ndarray, n_cells: int, groups: np.ndarray | None = None
+) -> _GroupedMoments:
+    """Sums and standard deviations of groups of people in cells (`_GroupedMoments`)."""
+    return _GroupedMoments(np.asarray(codes, dtype=np.intp), n_cells, groups)
+
+
 class _GroupedMoments:
     """Sums over groups of people, two-pass for the standard deviations.
 
