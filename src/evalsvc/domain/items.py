@@ -135,6 +135,8 @@ def _item_sums(
         for phase, matrix in matrices.items():
             totals = matrix @ membership  # each person's total per skill (whole numbers)
             item_sums = matrix.sum(axis=0).astype(np.int64)
+            total_sums = totals.sum(axis=0)
+            total_squares = np.einsum("ij,ij->j", totals, totals)
             sums = []
             for s, skill in enumerate(design.skills):
                 columns = membership[:, s] > 0
@@ -142,8 +144,8 @@ def _item_sums(
                     stats.BinaryItemSums(
                         n=n,
                         items=item_sums[columns],
-                        total=int(totals[:, s].sum()),
-                        total_squares=int(totals[:, s] @ totals[:, s]),
+                        total=int(total_sums[s]),
+                        total_squares=int(total_squares[s]),
                         products=(matrix.T @ totals[:, s]).astype(np.int64)
                         if skill == TOTAL
                         else None,
