@@ -83,9 +83,8 @@ def answer_summaries(
     texts: list[TextAnswers] = []
     keys = [(b.id, group) for b in populations.breakdowns() for group in b.groups]
     for phase, items in summarised_items(course).items():
-        answers = populations.cohort.answers.get(phase) or []
         for item in items:
-            values = [a.get(item.id) if a is not None else None for a in answers]
+            values = populations.cohort.answer_column(phase, item.id)
             if item.kind in TEXT_KINDS:
                 texts.append(_texts(phase, item, values, course.min_cell_size))
                 continue

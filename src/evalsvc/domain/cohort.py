@@ -66,10 +66,29 @@ class Cohort:
     """Phase -> participants x knowledge items: 1.0 right, 0.0 wrong, NaN no submission."""
     answers: dict[str, list[Mapping[str, object] | None]] = field(default_factory=dict)
     """Phase -> each participant's answers to summarised items (None: no submission)."""
+    _columns: dict[str, dict[str, list[object]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def size(self) -> int:
         return int(self.numbers.size)
+
+    def answer_column(self, phase: str, item: str) -> list[object]:
+        """Each participant's answer to one summarised item in a phase (None: none).
+
+        Read off `answers` once per phase for all items (going through each
+        participant's few answers, not each item for each participant).
+        """
+        columns = self._columns.get(phase)
+        if columns is None:
+            columns = self._columns[phase] = {}
+            for i, given in enumerate(self.answers.get(phase) or ()):
+                if given:
+                    for key, value in given.items():
+                        if value is not None:
+                            columns.setdefault(key, [None] * self.size)[i] = value
+        return columns.get(item) or [None] * self.size
 
 
 class SubmissionColumns(NamedTuple):

@@ -133,10 +133,8 @@ class Populations:
     def answered(self, phase: str, item: str) -> np.ndarray:
         found = self._answered.get((phase, item))
         if found is None:
-            answers = self.cohort.answers.get(phase) or [None] * self.cohort.size
-            found = np.array(
-                [a is not None and a.get(item) is not None for a in answers], dtype=bool
-            ).reshape(-1)
+            column = self.cohort.answer_column(phase, item)
+            found = np.array([value is not None for value in column], dtype=bool).reshape(-1)
             self._answered[(phase, item)] = found
         return found
 

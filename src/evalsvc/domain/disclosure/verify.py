@@ -331,10 +331,8 @@ class Verifier:
     def _cells_of_item(self, phase: str, item: str) -> tuple[_Cells, np.ndarray]:
         found = self._answer_cells.get((phase, item))
         if found is None:
-            answers = self.cohort.answers.get(phase) or [None] * self.cohort.size
-            answered = np.array(
-                [a is not None and a.get(item) is not None for a in answers], dtype=bool
-            ).reshape(-1)
+            column = self.cohort.answer_column(phase, item)
+            answered = np.array([value is not None for value in column], dtype=bool).reshape(-1)
             parts = [self.cohort.groups[b.id][:, None] for b in self.design.breakdowns]
             key = np.hstack([*parts, answered[:, None]]).astype(float)
             found = self._answer_cells[(phase, item)] = (_Cells.from_key(key), answered)
