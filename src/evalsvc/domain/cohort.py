@@ -83,11 +83,15 @@ class Cohort:
         columns = self._columns.get(phase)
         if columns is None:
             columns = self._columns[phase] = {}
+            size = self.size
             for i, given in enumerate(self.answers.get(phase) or ()):
                 if given:
                     for key, value in given.items():
                         if value is not None:
-                            columns.setdefault(key, [None] * self.size)[i] = value
+                            column = columns.get(key)
+                            if column is None:
+                                column = columns[key] = [None] * size
+                            column[i] = value
         return columns.get(item) or [None] * self.size
 
 
