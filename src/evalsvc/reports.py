@@ -141,6 +141,12 @@ def report_from(
     )
 
 
+def _report_from_box(
+    course: Course, box: list[list[ScoreRow]], scoring_counts: dict[str, int], lang: str
+) -> CourseReport:
+    return report_from(course, box.pop(), scoring_counts, lang)
+
+
 _gc_pauses = 0
 _gc_was_enabled = True
 
@@ -191,12 +197,15 @@ class ReportCache:
                 return cached[1]
             with _gc_paused():
                 rows, scoring_counts = await load_rows(db, course)
-                # CPU-bound: off the event loop, so submissions keep flowing meanwhile
-                report = await anyio.to_thread.run_sync(
-                    report_from, course, rows, scoring_counts, key[1]
-                )
-                # gone before the collector runs again, so that it need not walk them
+                # CPU-bound: off the event loop, so submissions keep flowing meanwhile.
+                # The rows go in a box that the thread empties: a worker thread keeps its
+                # last call's arguments, and the rows must be gone before the collector
+                # resumes (it would walk every one of them).
+                box = [rows]
                 del rows
+                report = await anyio.to_thread.run_sync(
+                    _report_from_box, course, box, scoring_counts, key[1]
+                )
             self.computed += 1
             self._reports[key] = (version, report)
             return report
