@@ -136,14 +136,20 @@ class DenseValues(NamedTuple):
 
 def dense_values(values: np.ndarray) -> DenseValues:
     """``np.unique(values, return_inverse=True)``. Scores and gains take few distinct
-    values: those of a sample are looked up first, and only if some value is not among
-    them are all values sorted."""
+    values: those of a sample are looked up first, then the few the sample missed;
+    only values with many distinct ones are sorted whole."""
     values = np.asarray(values, dtype=float)
     if values.size > 4 * _SAMPLE:
         candidates = np.unique(values[:: values.size // _SAMPLE])
-        codes = np.minimum(np.searchsorted(candidates, values), candidates.size - 1)
-        if np.array_equal(candidates[codes], values):  # every value is a sampled one
-            return DenseValues(candidates, codes)
+        for _ in range(2):
+            codes = np.minimum(np.searchsorted(candidates, values), candidates.size - 1)
+            found = candidates[codes] == values
+            if found.all():  # every value is a sampled one
+                return DenseValues(candidates, codes)
+            if np.count_nonzero(~found) > values.size // 8:
+                break  # many distinct values: sort them all
+            # add the values the sample missed (a few rare ones) and look up again
+            candidates = np.union1d(candidates, values[~found])
     distinct, codes = np.unique(values, return_inverse=True)
     return DenseValues(distinct, codes.reshape(-1))
 

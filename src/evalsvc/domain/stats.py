@@ -322,7 +322,10 @@ def paired_by_cells(
     cells = np.asarray(cells, dtype=np.intp)
     before = np.asarray(from_scores, dtype=float)
     after = np.asarray(to_scores, dtype=float)
-    gains = np.round(after - before, DECIMALS)
+    if gain_values is not None:  # the rounded gains, as distinct values and indices
+        gains = gain_values.distinct[gain_values.codes]
+    else:
+        gains = np.round(after - before, DECIMALS)
     moments = _GroupedMoments(cells, n_cells, groups)
     n = moments.n
     n_groups = int(n.size)
@@ -489,7 +492,8 @@ class _GroupedMoments:
         return per_cell if self.groups is None else self.groups @ per_cell
 
     def count(self, mask: np.ndarray) -> np.ndarray:
-        return self._count(np.bincount(self.codes[mask], minlength=self.n_cells)[: self.n_cells])
+        per_cell = np.bincount(self.codes, weights=mask, minlength=self.n_cells)
+        return self._count(np.rint(per_cell[: self.n_cells]).astype(np.int64))
 
     def mean_sd(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Means and sample standard deviations; a constant group's is exactly 0."""

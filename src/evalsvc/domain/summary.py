@@ -188,10 +188,7 @@ def _compute(
         gain_codes.append(paired.values.codes + sum(map(len, distinct)))
         distinct.append(paired.values.distinct)
         n_from, n_to = (
-            np.rint(cells.groups @ np.bincount(cells.of[present], minlength=n_cells)[:n_cells])
-            for present in (
-                populations.present(measure.id, phase, subject) for phase in (first, second)
-            )
+            _present_per_group(populations, measure.id, phase, subject) for phase in (first, second)
         )
         g = 0
         for breakdown in populations.breakdowns():
@@ -231,6 +228,21 @@ def _compute(
             key = (comparison.id, cell.breakdown.id, cell.group, cell.subject)
             computed[key] = (cell, result, fields)
     return computed
+
+
+def _present_per_group(
+    populations: Populations, measure: str, phase: str, subject: str
+) -> np.ndarray:
+    """How many of each group have the score (once per phase, for every comparison)."""
+
+    def compute() -> np.ndarray:
+        cells = populations.cells()
+        n_cells = cells.groups.shape[1]
+        present = populations.present(measure, phase, subject)
+        per_cell = np.bincount(cells.of, weights=present, minlength=n_cells)[:n_cells]
+        return np.rint(cells.groups @ per_cell)
+
+    return populations.memo(("present per group", measure, phase, subject), compute)
 
 
 def _rows(
@@ -313,7 +325,7 @@ def _pass_views(
     passed_after = np.round(after, stats.DECIMALS) >= pass_mark
 
     def count(mask: np.ndarray) -> np.ndarray:
-        per_cell = np.bincount(cells[mask], minlength=n_cells)[:n_cells]
+        per_cell = np.bincount(cells, weights=mask, minlength=n_cells)[:n_cells]
         return np.rint(groups @ per_cell).astype(np.int64)
 
     people = count(np.ones(cells.size, dtype=bool))
