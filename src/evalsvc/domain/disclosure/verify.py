@@ -53,6 +53,7 @@ import numpy as np
 from evalsvc.domain.cohort import Cohort
 from evalsvc.domain.design import ALL, Design
 from evalsvc.domain.disclosure.releases import Release
+from evalsvc.domain.signed_rank import dense_values
 
 TOLERANCE = 1e-6
 """A target is determined when its distance from the published span is at most this
@@ -786,16 +787,31 @@ def _identical_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _unique_pairs(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``np.unique(pairs, axis=0, return_index, return_inverse, return_counts)`` of an
     n x 2 float array, as (inverse, index, counts): the same groups in the same
-    (ascending) order, each group's first row, without sorting rows as records."""
+    (ascending) order, each group's first row, without sorting rows as records.
+
+    Each column is replaced by its value's rank among the column's distinct values
+    (`dense_values`: order and equality kept), and the pair of ranks by one number.
+    """
     n = pairs.shape[0]
-    order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # stable: first rows stay first
-    ordered = pairs[order]
-    new = np.ones(n, dtype=bool)
-    new[1:] = (ordered[1:, 0] != ordered[:-1, 0]) | (ordered[1:, 1] != ordered[:-1, 1])
-    starts = np.flatnonzero(new)
-    group = np.empty(n, dtype=np.intp)
-    group[order] = np.cumsum(new) - 1
-    return group, order[starts], np.diff(np.append(starts, n))
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, empty
+    left, right = dense_values(pairs[:, 0]), dense_values(pairs[:, 1])
+    key = left.codes.astype(np.int64) * right.distinct.size + right.codes
+    space = left.distinct.size * right.distinct.size
+    if space > 4 * n:
+        _, first, group, sizes = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+        return group.reshape(-1), first, sizes
+    counts = np.bincount(key, minlength=space)
+    present = np.flatnonzero(counts)
+    number = np.zeros(space, dtype=np.intp)
+    number[present] = np.arange(present.size)
+    group = number[key]
+    first = np.full(present.size, n, dtype=np.intp)
+    np.minimum.at(first, group, np.arange(n))
+    return group, first, counts[present]
 
 
 def _unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
