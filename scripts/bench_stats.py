@@ -45,18 +45,20 @@ them as `evalsvc.domain.scoring` does (checked on a sample against
       token; the served numbers are compared with the in-memory ones. The cold request's
       steps are then timed in this process on the same database.
 
-2. **100,000 participants**: the report from the stored rows, in memory
-   (`reports.report_from`: decoding, the cohort, the whole analysis; median of 3), and
-   its peak memory (tracemalloc: allocations during the computation, inputs excluded; a
-   separate run). Then 100,000 submissions (the first participants, every phase they
-   answered) are written into a fresh database, and responses.csv is streamed from a
-   server started for it with an analyst token, while the server's VmRSS and VmHWM are
-   sampled from /proc/<pid>/status.
+2. **100,000 participants**: the whole analysis in memory (`analyse`, the cohort built,
+   as in 1a; median of 3), the report from the stored rows (`reports.report_from`:
+   decoding the scores, the cohort, the analysis; median of 3), and its peak memory
+   (tracemalloc: allocations during the computation, inputs excluded; a separate run).
+   Then 100,000 submissions (the first participants, every phase they answered) are
+   written into a fresh database, and responses.csv is streamed from a server started
+   for it with an analyst token, while the server's VmRSS and VmHWM are sampled from
+   /proc/<pid>/status.
 
 Exit status: 0 when everything ran and agreed; 1 when a value disagrees, a request
 fails or a count is off. The goals (at least 5x faster than pandas + scipy; the cold
-summary of 10,000 participants under 0.3 s; 100,000 participants under 2 s) are printed
-as "goal met" / "goal NOT met" and do not change the exit status.
+summary of 10,000 participants under 0.3 s; 100,000 participants under 2 s, printed for
+the analysis and for the report from stored rows) are printed as "goal met" / "goal NOT
+met" and do not change the exit status.
 """
 
 from __future__ import annotations
@@ -1342,11 +1344,19 @@ def part_100k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
     def report() -> reports.CourseReport:
         return reports.report_from(course, rows, {stored.fingerprint: len(rows)}, "en")
 
-    seconds, result = median_time(report, 3)
-    assert isinstance(result, reports.CourseReport)
+    design = analysis_design(course)
+    cohort = evalsvc_cohort(course, design, rows)
+    analysed, result = median_time(lambda: analyse(course, design, cohort), 3)
+    assert isinstance(result, Analysis)
     print(
-        f"in memory, reports.report_from (decoding, cohort, whole analysis): {seconds:.2f} s "
-        f"(median of 3; disclosure verified: {result.analysis.disclosure.verified})"
+        f"in memory, analyse (every table, the disclosure plan and verifier; the cohort "
+        f"built): {analysed:.2f} s (median of 3; disclosure verified: "
+        f"{result.disclosure.verified})"
+    )
+    seconds, _ = median_time(report, 3)
+    print(
+        f"in memory, reports.report_from from the stored rows (decoding the scores, the "
+        f"cohort, the analysis): {seconds:.2f} s (median of 3)"
     )
     steps = report_steps(course, rows, 1)
     print("    one more run, split: " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
@@ -1357,7 +1367,7 @@ def part_100k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
     peak = tracemalloc.get_traced_memory()[1] - baseline
     tracemalloc.stop()
     print(
-        f"in memory, peak memory of that computation: {peak / 2**20:.0f} MiB (tracemalloc: "
+        f"in memory, peak memory of report_from: {peak / 2**20:.0f} MiB (tracemalloc: "
         "allocations made during the computation, inputs excluded; "
         f"this process's VmHWM overall: {proc_status(os.getpid())['VmHWM'] / 1024:.0f} MiB)"
     )
@@ -1390,8 +1400,12 @@ def part_100k(tmp: Path, course: Course, surveys: Path, seed: int) -> bool:
     )
     print("goals:")
     print(
-        f"  100,000 participants under {LARGE_GOAL_SECONDS:g} s (report_from in memory): "
-        f"{seconds:.2f} s -- {verdict(seconds < LARGE_GOAL_SECONDS)}"
+        f"  100,000 participants under {LARGE_GOAL_SECONDS:g} s, the analysis in memory: "
+        f"{analysed:.2f} s -- {verdict(analysed < LARGE_GOAL_SECONDS)}"
+    )
+    print(
+        f"  the same from the stored rows, decoding included: {seconds:.2f} s -- "
+        f"{verdict(seconds < LARGE_GOAL_SECONDS)}"
     )
     ok = result_csv["status"] == 200 and result_csv["rows"] == count == wanted
     if not ok:
