@@ -142,11 +142,11 @@ class _Counted:
                     numbers.append((i, float(value)))
         elif item.kind in CHOICE_KINDS:
             self.labels = list(TRUE_FALSE_OPTIONS if item.kind == "true_false" else item.option_ids)
-            index = {option: j for j, option in enumerate(self.labels)}
+            option_index = {option: j for j, option in enumerate(self.labels)}
             for i in people:
                 value = values[i]
                 for answer in value if isinstance(value, list) else [str(value)]:
-                    j = index.get(answer) if isinstance(answer, str) else None
+                    j = option_index.get(answer) if isinstance(answer, str) else None
                     if j is not None:
                         chosen.append((i, j))
         self.distribution = self._tally(chosen, len(self.labels))

@@ -154,8 +154,8 @@ def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list
                     cells.groups,
                 )
                 keys = [(b.id, g) for b in populations.breakdowns() for g in b.groups]
-                for (breakdown, group), result in zip(keys, found, strict=True):
-                    results[(breakdown, group, subject)] = result
+                for (breakdown_id, group), result in zip(keys, found, strict=True):
+                    results[(breakdown_id, group, subject)] = result
             for breakdown in populations.breakdowns():
                 for subject in design.skills:
                     for group in breakdown.groups:

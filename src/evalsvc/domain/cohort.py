@@ -120,7 +120,7 @@ def build_cohort(course: Course, design: Design, records: Iterable[SubmissionRec
     records = list(records)
     knowledge_items = tuple(item.id for item in course.items_by_role("knowledge"))
     n = len(records)
-    scores = {
+    scores: dict[str, np.ndarray] = {
         measure.id: _matrix((getattr(r.scores, measure.id) for r in records), design.skills, n)
         for measure in design.measures
     }
@@ -150,7 +150,8 @@ def cohort_from_columns(course: Course, design: Design, columns: SubmissionColum
     # a participant's agency is the same in each of their submissions: take the first
     first_row = np.zeros(n, dtype=np.int64)
     first_row[person[::-1]] = np.arange(rows)[::-1]
-    groups = {AGENCY: _codes([columns.agency[i] for i in first_row], course.agency_ids())}
+    agencies = [columns.agency[i] for i in first_row.tolist()]
+    groups = {AGENCY: _codes(agencies, course.agency_ids())}
     for breakdown in design.breakdowns[1:]:
         chosen = _breakdown_values(columns, person, phase_of, breakdown.id, n)
         groups[breakdown.id] = _codes(chosen, breakdown.groups)

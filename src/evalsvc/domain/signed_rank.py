@@ -7,8 +7,9 @@ The same numbers as ``scipy.stats.wilcoxon(d)`` with its defaults, one call per 
   value; a value's rank is the count of smaller ones in the group plus the middle of
   its own run of ties, the average rank ``scipy.stats.rankdata`` gives tied values.
   (With very many distinct values and groups, all differences are sorted by group and
-  absolute value instead.) R+ and R- are sums of half-integers, so they are exact
-  whatever the order of summation.
+  absolute value instead.) Groups that share people (`signed_rank_tests_of_cells`)
+  add up the counts of their cells. R+ and R- are sums of half-integers, so they are
+  exact whatever the order of summation.
 * **Method.** scipy 1.17's ``method='auto'`` (`_wilcoxon_iv`, `_wilcoxon_nd` in
   scipy/stats/_wilcoxon.py): more than 50 differences, zeros counted ->
   ``asymptotic``; otherwise ``exact`` without zeros and ties among the absolute values,
@@ -24,8 +25,8 @@ The same numbers as ``scipy.stats.wilcoxon(d)`` with its defaults, one call per 
   cached per n), and scipy's p-value: ``2 * min(sf(floor R+), cdf(ceil R+))``, capped
   at 1, where cdf and sf sum the lower tail directly and the upper one as 1 minus it,
   as ``WilcoxonDistribution`` does.
-* **permutation** (zeros or ties, n <= 13): every sign pattern, as
-  `stats._signed_rank_permutation_test` does for one group.
+* **permutation** (zeros or ties, n <= 13): every sign pattern, counted at once
+  (`_permutation_pvalue`), with scipy's ``permutation_test`` p-value.
 
 The statistic is min(R+, R-), as scipy's two-sided test reports it; the matched-pairs
 rank-biserial correlation is (R+ - R-) / (R+ + R-).
@@ -123,7 +124,7 @@ def ranks_from_counts(counts: np.ndarray, distinct: np.ndarray) -> SignedRanks:
         # the ranks of a group add up to m(m+1)/2 (tied ones share their sum)
         r_minus=nonzero * (nonzero + 1) / 2.0 - r_plus,
         tie_term=(t**3 - t).sum(axis=1),
-        has_ties=(by_magnitude > 1).any(axis=1),
+        has_ties=np.asarray((by_magnitude > 1).any(axis=1)),
     )
 
 

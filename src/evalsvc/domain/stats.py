@@ -10,19 +10,27 @@ RuntimeWarning (the test suite turns warnings into errors).
 What is computed, and against what it is checked (tests/test_stats.py):
 
 * `paired_by_group` -- every paired statistic for many groups at once (the report's
-  cells): paired t test (as ``scipy.stats.ttest_rel(to, from)``: on the gains
-  ``to - from``), the Wilcoxon signed-rank test with scipy's default method choice,
-  rank-biserial correlation, Cohen's d_z with its noncentral-t interval (R:
-  effectsize::cohens_d on a paired design), d_av, Hedges' g_z with the exact gamma
-  correction, Hake's normalized gain of the class averages and the mean of the
-  individual normalized gains. `paired_comparison` is the same for one group.
+  cells; `paired_by_cells` for groups that share people, each person counted once in
+  the cell of people alike in every breakdown): paired t test (as
+  ``scipy.stats.ttest_rel(to, from)``: on the gains ``to - from``), the Wilcoxon
+  signed-rank test with scipy's default method choice, rank-biserial correlation,
+  Cohen's d_z with its noncentral-t interval (R: effectsize::cohens_d on a paired
+  design), d_av, Hedges' g_z with the exact gamma correction, Hake's normalized gain
+  of the class averages and the mean of the individual normalized gains.
+  `paired_comparison` is the same for one group.
 * `noncentral_t_intervals` -- the d_z interval, vectorised over cells, with a documented
   asymptotic fallback where the noncentral t cannot be inverted.
-* `welch_two_sample` -- Welch's t test and interval of a difference of two means.
+* `welch_two_sample` -- Welch's t test and interval of a difference of two means
+  (`welch_two_sample_by_group`: of many groups at once).
 * `wilson_interval` -- Wilson score interval of a proportion (R: prop.test, correct=FALSE).
 * `holm`, `holm_fixed_family`, `benjamini_hochberg` -- multiplicity adjustments.
-* `between_groups` -- Kruskal-Wallis and Welch's one-way ANOVA (R: ``oneway.test``).
-* `kr20`, `item_rest_correlations`, `mcnemar_exact` -- item analysis of 0/1 items.
+* `between_groups` -- Kruskal-Wallis and Welch's one-way ANOVA (R: ``oneway.test``);
+  `between_groups_counted` from each group's counts of the distinct values.
+* `kr20`, `item_rest_correlations`, `mcnemar_exact` -- item analysis of 0/1 items
+  (`BinaryItemSums`: from whole-number sums; `mcnemar_exact_many`: vectorised).
+
+Nothing here calls scipy once per group: the vectorised versions are checked against
+scipy's per-group answers in tests/test_fast_stats.py.
 
 Differences are rounded to `DECIMALS` places before testing, so that scores computed
 along different float paths (``100/3`` vs ``1/3*100``) give exactly zero or exactly
@@ -722,7 +730,8 @@ def wilcoxon_method(gains: np.ndarray) -> WilcoxonMethod:
     """
     differences = np.asarray(gains, dtype=float)
     ranks = signed_ranks(np.zeros(differences.size, dtype=np.intp), 1, differences)
-    return methods(ranks)[0]  # type: ignore[no-any-return]
+    method: WilcoxonMethod = methods(ranks)[0]
+    return method
 
 
 def _signed_rank_fields(tests: SignedRankTests, g: int, notes: list[str]) -> dict[str, object]:
