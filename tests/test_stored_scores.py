@@ -246,3 +246,16 @@ def test_answer_summaries_against_counting_by_hand(rows: list[ScoreRow]) -> None
                         )
                         assert row.distribution == {o: counts[o] for o in options}
     assert {"likert", "single_choice", "multiple_choice"} <= kinds
+
+
+def test_decoding_in_chunks_changes_nothing(rows: list[ScoreRow]) -> None:
+    from evalsvc.stored_scores import _scores
+
+    skills = analysis_design(BUNDLED).skills
+    items = tuple(item.id for item in BUNDLED.items_by_role("knowledge"))
+    texts = [row.scores_json for row in rows]
+    whole = _scores(tuple(skills), items, texts)
+    for chunk in (1, 7, len(texts) - 1):
+        parts = _scores(tuple(skills), items, texts, chunk=chunk)
+        for name, array in whole.items():
+            assert np.array_equal(parts[name], array, equal_nan=True), (chunk, name)

@@ -62,24 +62,28 @@ def _small_objects(decode: Callable[[str], Any], texts: list[str]) -> list[Any]:
 
 
 def _scores(
-    skills: tuple[str, ...], items: tuple[str, ...], texts: list[str]
+    skills: tuple[str, ...], items: tuple[str, ...], texts: list[str], chunk: int = 8192
 ) -> dict[str, np.ndarray]:
+    """Every part of every row's scores, as rows x keys arrays, a chunk of rows at a
+    time (so that the decoded objects of only one chunk are alive at once)."""
     decode = _scores_decoder(skills, items)
-    decoded = list(map(decode, texts))
+    widths = {
+        **dict.fromkeys(_FLOAT_PARTS, len(skills)),
+        "correct": len(items),
+        "confidence_answered": len(skills) - 1,
+    }
+    out = {part: np.empty((len(texts), width)) for part, width in widths.items()}
     astuple = msgspec.structs.astuple
-    out: dict[str, np.ndarray] = {}
-    for part, width in (*((p, len(skills)) for p in _FLOAT_PARTS), ("correct", len(items))):
-        # True and False read 1.0 and 0.0, a missing knowledge item (NaN) stays NaN
-        values = chain.from_iterable(astuple(getattr(d, part)) for d in decoded)
-        out[part] = np.fromiter(values, dtype=float, count=len(texts) * width)
-        out[part] = out[part].reshape(len(texts), width)
+    for start in range(0, len(texts), chunk):
+        decoded = list(map(decode, texts[start : start + chunk]))
+        rows = slice(start, start + len(decoded))
+        for part, width in widths.items():
+            # True and False read 1.0 and 0.0, a missing knowledge item (NaN) stays NaN
+            values = chain.from_iterable(astuple(getattr(d, part)) for d in decoded)
+            chunk = np.fromiter(values, dtype=float, count=len(decoded) * width)
+            out[part][rows] = chunk.reshape(len(decoded), width)
     for part in _FLOAT_PARTS:
         out[part][~np.isfinite(out[part])] = np.nan
-    answered = chain.from_iterable(astuple(d.confidence_answered) for d in decoded)
-    count = len(texts) * (len(skills) - 1)
-    out["confidence_answered"] = np.fromiter(answered, dtype=float, count=count).reshape(
-        len(texts), len(skills) - 1
-    )
     return out
 
 
