@@ -80,8 +80,8 @@ def _scores(
         for part, width in widths.items():
             # True and False read 1.0 and 0.0, a missing knowledge item (NaN) stays NaN
             values = chain.from_iterable(astuple(getattr(d, part)) for d in decoded)
-            chunk = np.fromiter(values, dtype=float, count=len(decoded) * width)
-            out[part][rows] = chunk.reshape(len(decoded), width)
+            block = np.fromiter(values, dtype=float, count=len(decoded) * width)
+            out[part][rows] = block.reshape(len(decoded), width)
     for part in _FLOAT_PARTS:
         out[part][~np.isfinite(out[part])] = np.nan
     return out
