@@ -11,18 +11,20 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
+from collections import Counter
 from collections.abc import Iterator
 
 import anyio
 import msgspec
 
 from evalsvc.domain.analysis import Analysis, analyse
-from evalsvc.domain.cohort import SubmissionRecord, build_cohort
+from evalsvc.domain.cohort import Cohort, SubmissionRecord, cohort_from_columns
 from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
 from evalsvc.storage import Database
 from evalsvc.storage.records import ScoreRow
+from evalsvc.stored_scores import submission_columns
 
 _decode_scores = msgspec.json.Decoder(PhaseScores).decode
 _decode_answers = msgspec.json.Decoder(dict[str, object]).decode
@@ -70,6 +72,8 @@ def report_language(course: Course, wanted: str | None) -> str:
 
 
 def records_from(rows: list[ScoreRow]) -> list[SubmissionRecord]:
+    """The rows decoded one by one (`cohort.build_cohort`'s input; reports decode them
+    into arrays instead, `stored_scores`)."""
     return [
         SubmissionRecord(
             participant=row.participant,
@@ -83,15 +87,27 @@ def records_from(rows: list[ScoreRow]) -> list[SubmissionRecord]:
     ]
 
 
+def cohort_from_rows(course: Course, design: Design, rows: list[ScoreRow]) -> Cohort:
+    """The cohort of a course's stored rows (what `report_from` analyses)."""
+    return cohort_from_columns(course, design, submission_columns(course, design, rows))
+
+
 async def load_rows(db: Database, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
-    return await db.score_rows(course.id), await db.scoring_counts(course.id)
+    """The course's score rows, and how many were scored under each set of rules.
+
+    The counts are taken from the rows themselves: the same submissions as
+    `Database.scoring_counts` counts, read in the same pass (a second query would read
+    every submission again, and could see a later one).
+    """
+    rows = await db.score_rows(course.id)
+    return rows, dict(Counter(row.scoring for row in rows))
 
 
 def report_from(
     course: Course, rows: list[ScoreRow], scoring_counts: dict[str, int], lang: str
 ) -> CourseReport:
     design = analysis_design(course)
-    cohort = build_cohort(course, design, records_from(rows))
+    cohort = cohort_from_rows(course, design, rows)
     fingerprint = scoring_fingerprint(course)
     names = {
         "agency": [Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
@@ -123,6 +139,12 @@ def report_from(
         ),
         analysis=analyse(course, design, cohort),
     )
+
+
+def _report_from_box(
+    course: Course, box: list[list[ScoreRow]], scoring_counts: dict[str, int], lang: str
+) -> CourseReport:
+    return report_from(course, box.pop(), scoring_counts, lang)
 
 
 _gc_pauses = 0
@@ -175,9 +197,14 @@ class ReportCache:
                 return cached[1]
             with _gc_paused():
                 rows, scoring_counts = await load_rows(db, course)
-                # CPU-bound: off the event loop, so submissions keep flowing meanwhile
+                # CPU-bound: off the event loop, so submissions keep flowing meanwhile.
+                # The rows go in a box that the thread empties: a worker thread keeps its
+                # last call's arguments, and the rows must be gone before the collector
+                # resumes (it would walk every one of them).
+                box = [rows]
+                del rows
                 report = await anyio.to_thread.run_sync(
-                    report_from, course, rows, scoring_counts, key[1]
+                    _report_from_box, course, box, scoring_counts, key[1]
                 )
             self.computed += 1
             self._reports[key] = (version, report)

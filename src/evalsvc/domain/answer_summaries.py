@@ -18,17 +18,17 @@ Figures of small groups are withheld by the plan (`disclosure.plan`).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import msgspec
 import numpy as np
 
+from evalsvc.domain import stats
 from evalsvc.domain.columns import COUNT, KEY, PEOPLE, SHARE, TEXT, VALUE, column
 from evalsvc.domain.disclosure.plan import Plan, Reason
 from evalsvc.domain.disclosure.releases import Release
-from evalsvc.domain.populations import Populations, masks_by_group, summarised_items
+from evalsvc.domain.populations import Populations, summarised_items
 from evalsvc.domain.questionnaire import (
     CHOICE_KINDS,
     NOT_APPLICABLE,
@@ -81,86 +81,127 @@ def answer_summaries(
 ) -> tuple[list[AnswerSummary], list[TextAnswers]]:
     rows: list[AnswerSummary] = []
     texts: list[TextAnswers] = []
+    keys = [(b.id, group) for b in populations.breakdowns() for group in b.groups]
     for phase, items in summarised_items(course).items():
-        answers = populations.cohort.answers.get(phase) or []
         for item in items:
-            values = [a.get(item.id) if a is not None else None for a in answers]
+            values = populations.cohort.answer_column(phase, item.id)
             if item.kind in TEXT_KINDS:
                 texts.append(_texts(phase, item, values, course.min_cell_size))
                 continue
-            answered = populations.answered(phase, item.id)
-            for breakdown in populations.breakdowns():
-                for group, members in masks_by_group(populations, breakdown, answered):
-                    release = Release("answers", "", phase, "", item.id, breakdown.id, group)
-                    chosen = [values[i] for i in np.flatnonzero(members)]
-                    rows.append(
-                        _row(course, phase, item, breakdown.id, group, chosen, plan.reason(release))
-                    )
+            counted = _Counted(course, item, values, populations)
+            for g, (breakdown, group) in enumerate(keys):
+                release = Release("answers", "", phase, "", item.id, breakdown, group)
+                rows.append(counted.row(phase, breakdown, group, g, plan.reason(release)))
     return rows, texts
 
 
-def _row(
-    course: Course,
-    phase: str,
-    item: Item,
-    breakdown: str,
-    group: str,
-    chosen: Sequence[object],
-    reason: Reason | None,
-) -> AnswerSummary:
-    row = AnswerSummary(
-        phase=phase, item=item.id, kind=item.kind, breakdown=breakdown, group=group, n=len(chosen)
-    )
-    if reason is not None:
-        return msgspec.structs.replace(
-            row,
-            withheld=dict.fromkeys(_FIGURES, reason),
-            notes=[f"figures withheld ({reason}: {len(chosen)} people)"],
+class _Counted:
+    """One item's answers in one phase, counted for every group at once.
+
+    Each person's answer is read once, into a number and the options it chose; those
+    are added up per cell of people alike in every breakdown, and the cells per group
+    (`Populations.cells`), as for the summary rows.
+    """
+
+    def __init__(
+        self, course: Course, item: Item, values: Sequence[object], populations: Populations
+    ) -> None:
+        self.item = item
+        cells = populations.cells()
+        self.cells, self.groups = cells.of, cells.groups
+        people = [i for i, value in enumerate(values) if value is not None]
+        self.n = self._count(people)
+        self.labels: list[str] = []
+        chosen: list[tuple[int, int]] = []  # (person, label) of each answer counted
+        numbers: list[tuple[int, float]] = []  # (person, number)
+        self.not_applicable: np.ndarray | None = None
+        self.top_two: np.ndarray | None = None
+        if item.kind == "likert":
+            scale = course.scale(item.scale)
+            points = list(scale.points) if scale is not None else []
+            self.labels = [str(point) for point in points]
+            index = {point: j for j, point in enumerate(points)}
+            not_applicable, top = [], []
+            for i in people:
+                value = values[i]
+                if _is_number(value):
+                    number = int(value)  # type: ignore[call-overload]
+                    numbers.append((i, float(number)))
+                    if number in index:
+                        chosen.append((i, index[number]))
+                    if points and number >= points[-1] - 1:
+                        top.append(i)
+                elif value == NOT_APPLICABLE:
+                    not_applicable.append(i)
+            self.not_applicable = self._count(not_applicable)
+            self.top_two = self._count(top) if points else None
+        elif item.kind == "number":
+            for i in people:
+                value = values[i]
+                if isinstance(value, int | float) and _is_number(value):
+                    numbers.append((i, float(value)))
+        elif item.kind in CHOICE_KINDS:
+            self.labels = list(TRUE_FALSE_OPTIONS if item.kind == "true_false" else item.option_ids)
+            option_index = {option: j for j, option in enumerate(self.labels)}
+            for i in people:
+                value = values[i]
+                for answer in value if isinstance(value, list) else [str(value)]:
+                    j = option_index.get(answer) if isinstance(answer, str) else None
+                    if j is not None:
+                        chosen.append((i, j))
+        self.distribution = self._tally(chosen, len(self.labels))
+        self.n_numbers = self._count([i for i, _ in numbers])
+        self.mean = self.sd = np.full(self.n.size, np.nan)
+        if numbers:
+            person = np.array([i for i, _ in numbers], dtype=np.intp)
+            moments = stats.grouped_moments(self.cells[person], self.groups.shape[1], self.groups)
+            self.mean, self.sd = moments.mean_sd(np.array([x for _, x in numbers]))
+
+    def _count(self, people: list[int]) -> np.ndarray:
+        n_cells = self.groups.shape[1]
+        per_cell = np.bincount(self.cells[np.array(people, dtype=np.intp)], minlength=n_cells)
+        return np.rint(self.groups @ per_cell[:n_cells]).astype(np.int64)
+
+    def _tally(self, chosen: list[tuple[int, int]], width: int) -> np.ndarray:
+        n_cells = self.groups.shape[1]
+        if not chosen or not width:
+            return np.zeros((self.groups.shape[0], width), dtype=np.int64)
+        person, label = np.array(chosen, dtype=np.intp).T
+        per_cell = np.bincount(self.cells[person] * width + label, minlength=n_cells * width)
+        per_cell = per_cell[: n_cells * width].reshape(n_cells, width)
+        return np.rint(self.groups @ per_cell).astype(np.int64)
+
+    def row(
+        self, phase: str, breakdown: str, group: str, g: int, reason: Reason | None
+    ) -> AnswerSummary:
+        item, n = self.item, int(self.n[g])
+        row = AnswerSummary(
+            phase=phase, item=item.id, kind=item.kind, breakdown=breakdown, group=group, n=n
         )
-    if not chosen:
-        return row
-    if item.kind == "likert":
-        return msgspec.structs.replace(row, **_likert(course, item, chosen))
-    if item.kind == "number":
-        numbers = [float(v) for v in chosen if isinstance(v, int | float) and _is_number(v)]
-        return msgspec.structs.replace(row, **_mean_sd(numbers))
-    if item.kind in CHOICE_KINDS:
-        options = TRUE_FALSE_OPTIONS if item.kind == "true_false" else item.option_ids
-        counts: Counter[str] = Counter()
-        for value in chosen:
-            counts.update(value if isinstance(value, list) else [str(value)])
-        return msgspec.structs.replace(
-            row, distribution={option: counts.get(option, 0) for option in options}
-        )
-    return row
-
-
-def _likert(course: Course, item: Item, chosen: Sequence[object]) -> dict[str, object]:
-    scale = course.scale(item.scale)
-    points = list(scale.points) if scale is not None else []
-    numbers = [int(v) for v in chosen if _is_number(v)]  # type: ignore[call-overload]
-    not_applicable = sum(1 for v in chosen if v == NOT_APPLICABLE)
-    counts = Counter(numbers)
-    fields: dict[str, object] = {
-        "distribution": {str(point): counts.get(point, 0) for point in points},
-        **_mean_sd([float(x) for x in numbers]),
-    }
-    if item.not_applicable:
-        fields["n_not_applicable"] = not_applicable
-    if numbers and points:
-        top = sum(1 for x in numbers if x >= points[-1] - 1)
-        fields["top_two_box"] = top / len(numbers)
-    return fields
-
-
-def _mean_sd(values: Sequence[float]) -> dict[str, object]:
-    if not values:
-        return {}
-    array = np.array(values, dtype=float)
-    fields: dict[str, object] = {"mean": float(array.mean())}
-    if array.size >= 2:
-        fields["sd"] = 0.0 if array.max() == array.min() else float(array.std(ddof=1))
-    return fields
+        if reason is not None:
+            return msgspec.structs.replace(
+                row,
+                withheld=dict.fromkeys(_FIGURES, reason),
+                notes=[f"figures withheld ({reason}: {n} people)"],
+            )
+        if not n or item.kind not in ("likert", "number", *CHOICE_KINDS):
+            return row
+        fields: dict[str, object] = {}
+        if item.kind != "number":
+            counts = self.distribution[g].tolist()
+            fields["distribution"] = dict(zip(self.labels, counts, strict=True))
+        numbers = int(self.n_numbers[g])
+        if item.kind in ("likert", "number") and numbers:
+            fields["mean"] = float(self.mean[g])
+            if numbers >= 2:
+                fields["sd"] = float(self.sd[g])
+        if item.kind == "likert":
+            if item.not_applicable:
+                assert self.not_applicable is not None
+                fields["n_not_applicable"] = int(self.not_applicable[g])
+            if numbers and self.top_two is not None:
+                fields["top_two_box"] = int(self.top_two[g]) / numbers
+        return msgspec.structs.replace(row, **fields)
 
 
 def _is_number(value: object) -> bool:

@@ -131,16 +131,34 @@ def phase_count_rows(design: Design, populations: Populations) -> list[PhaseCoun
 
 
 def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list[AttritionRow]:
-    rows = []
     baseline = populations.baseline
+    cells = populations.cells()
+    n_cells = cells.groups.shape[1]
+    rows = []
     for measure in design.measures:
         for later in populations.later_phases():
+            # every group of every breakdown at once: the people of each cell, added up
+            results: dict[tuple[str, str, str], stats.WelchTwoSample] = {}
+            for subject in design.skills:
+                scores = populations.scores(measure.id, baseline, subject)
+                present = populations.present(measure.id, baseline, subject)
+                answered_later = populations.present(measure.id, later, subject)
+                stayed = np.flatnonzero(present & answered_later)
+                left = np.flatnonzero(present & ~answered_later)
+                found = stats.welch_two_sample_by_group(
+                    cells.of[stayed],
+                    scores[stayed],
+                    cells.of[left],
+                    scores[left],
+                    n_cells,
+                    cells.groups,
+                )
+                keys = [(b.id, g) for b in populations.breakdowns() for g in b.groups]
+                for (breakdown_id, group), result in zip(keys, found, strict=True):
+                    results[(breakdown_id, group, subject)] = result
             for breakdown in populations.breakdowns():
                 for subject in design.skills:
-                    scores = populations.scores(measure.id, baseline, subject)
-                    present = ~np.isnan(scores)
-                    answered_later = populations.present(measure.id, later, subject)
-                    for group, members in masks_by_group(populations, breakdown, present):
+                    for group in breakdown.groups:
                         rows.append(
                             _attrition_row(
                                 measure.id,
@@ -149,8 +167,7 @@ def attrition_rows(design: Design, populations: Populations, plan: Plan) -> list
                                 breakdown.id,
                                 group,
                                 subject,
-                                scores[members & answered_later],
-                                scores[members & ~answered_later],
+                                results[(breakdown.id, group, subject)],
                                 plan,
                             )
                         )
@@ -164,8 +181,7 @@ def _attrition_row(
     breakdown: str,
     group: str,
     subject: str,
-    completed: np.ndarray,
-    dropped: np.ndarray,
+    result: stats.WelchTwoSample,
     plan: Plan,
 ) -> AttritionRow:
     # those who stayed are the paired row's people: their figures follow that row
@@ -177,7 +193,6 @@ def _attrition_row(
             Release("attrition", measure, baseline, later, subject, breakdown, group)
         ),
     }
-    result = stats.welch_two_sample(completed, dropped)
     fields: dict[str, object] = {
         "completed_mean": result.a_mean,
         "completed_sd": result.a_sd,
@@ -198,7 +213,7 @@ def _attrition_row(
         for name in (*_PART_FIGURES[part], *_JOINT_FIGURES):
             fields[name] = None
             withheld.setdefault(name, reason)
-        n = completed.size if part == "completed" else dropped.size
+        n = result.n_a if part == "completed" else result.n_b
         who = "stayed" if part == "completed" else "dropped out"
         withheld_notes.append(f"figures of those who {who} withheld ({reason}: {n} people)")
     # a withheld part's own remarks (zero variance, say) would tell something about it
@@ -210,8 +225,8 @@ def _attrition_row(
         breakdown=breakdown,
         group=group,
         skill=subject,
-        n_completed=int(completed.size),
-        n_dropped=int(dropped.size),
+        n_completed=result.n_a,
+        n_dropped=result.n_b,
         withheld=withheld,
         notes=notes,
         **fields,  # type: ignore[arg-type]

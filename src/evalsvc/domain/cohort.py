@@ -1,8 +1,9 @@
 """The participants of a course as arrays: what every report table computes on.
 
-`build_cohort` turns the stored submissions (`SubmissionRecord`: the participant's
-pseudonymous number and agency, the phase, the breakdown answers and the scores
-frozen at intake) into a `Cohort`: one row per participant, with
+`cohort_from_columns` turns the stored submissions (`SubmissionColumns`: the
+participants' pseudonymous numbers and agencies, the phases, the breakdown answers and
+the scores frozen at intake, in arrays; `build_cohort` takes them as
+`SubmissionRecord`s) into a `Cohort`: one row per participant, with
 
 * the group of each breakdown (agency, and every `breakdown = true` item) as codes;
 * which phases each participant answered;
@@ -13,7 +14,7 @@ frozen at intake) into a `Cohort`: one row per participant, with
 * per phase, the answers to the items that are summarised rather than scored
   (feedback, profile, follow-up application questions).
 
-Pure: the records come from storage, decoded; nothing here knows SQL or JSON.
+Pure: the submissions come from storage, decoded; nothing here knows SQL or JSON.
 """
 
 from __future__ import annotations
@@ -65,53 +66,115 @@ class Cohort:
     """Phase -> participants x knowledge items: 1.0 right, 0.0 wrong, NaN no submission."""
     answers: dict[str, list[Mapping[str, object] | None]] = field(default_factory=dict)
     """Phase -> each participant's answers to summarised items (None: no submission)."""
+    _columns: dict[str, dict[str, list[object]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def size(self) -> int:
         return int(self.numbers.size)
 
+    def answer_column(self, phase: str, item: str) -> list[object]:
+        """Each participant's answer to one summarised item in a phase (None: none).
+
+        Read off `answers` once per phase for all items (going through each
+        participant's few answers, not each item for each participant).
+        """
+        columns = self._columns.get(phase)
+        if columns is None:
+            columns = self._columns[phase] = {}
+            size = self.size
+            for i, given in enumerate(self.answers.get(phase) or ()):
+                if given:
+                    for key, value in given.items():
+                        if value is not None:
+                            column = columns.get(key)
+                            if column is None:
+                                column = columns[key] = [None] * size
+                            column[i] = value
+        return columns.get(item) or [None] * self.size
+
+
+class SubmissionColumns(NamedTuple):
+    """Many stored submissions, one row each, in any order: what a cohort is built from.
+
+    `stored_scores.submission_columns` decodes them from storage straight into these
+    arrays; `build_cohort` arranges `SubmissionRecord`s the same way.
+    """
+
+    participant: np.ndarray
+    """Pseudonymous numbers (int)."""
+    agency: Sequence[str]
+    phase: Sequence[str]
+    scores: Mapping[str, np.ndarray]
+    """Measure -> rows x design.skills (skills, then total); NaN where absent."""
+    confidence_answered: np.ndarray
+    """rows x skills (no total): self-assessment items answered; 0 where absent."""
+    correct: np.ndarray
+    """rows x knowledge items: 1.0 right, 0.0 wrong, NaN absent."""
+    breakdowns: Sequence[Mapping[str, str]]
+    answers: Sequence[Mapping[str, object]]
+
 
 def build_cohort(course: Course, design: Design, records: Iterable[SubmissionRecord]) -> Cohort:
-    by_person: dict[int, dict[str, SubmissionRecord]] = {}
-    agency_of: dict[int, str] = {}
-    for record in records:
-        by_person.setdefault(record.participant, {})[record.phase] = record
-        agency_of.setdefault(record.participant, record.agency)
-    numbers = np.array(sorted(by_person), dtype=np.int64)
-    people = [by_person[int(number)] for number in numbers]
-    n = len(people)
+    records = list(records)
+    knowledge_items = tuple(item.id for item in course.items_by_role("knowledge"))
+    n = len(records)
+    scores: dict[str, np.ndarray] = {
+        measure.id: _matrix((getattr(r.scores, measure.id) for r in records), design.skills, n)
+        for measure in design.measures
+    }
+    answered = _matrix((r.scores.confidence_answered for r in records), design.skills[:-1], n)
+    columns = SubmissionColumns(
+        participant=np.array([r.participant for r in records], dtype=np.int64),
+        agency=[r.agency for r in records],
+        phase=[r.phase for r in records],
+        scores=scores,
+        confidence_answered=np.nan_to_num(answered, nan=0.0),
+        correct=_matrix((r.scores.correct for r in records), knowledge_items, n),
+        breakdowns=[r.breakdowns for r in records],
+        answers=[r.answers for r in records],
+    )
+    return cohort_from_columns(course, design, columns)
 
-    groups = {AGENCY: _codes([agency_of[int(x)] for x in numbers], course.agency_ids())}
+
+def cohort_from_columns(course: Course, design: Design, columns: SubmissionColumns) -> Cohort:
+    """One row per participant (ascending numbers), each phase's submission in its row."""
+    participants = np.asarray(columns.participant, dtype=np.int64)
+    numbers, person = np.unique(participants, return_inverse=True)
+    person = person.reshape(-1)
+    n, rows = int(numbers.size), int(person.size)
+    phase_index = {phase: i for i, phase in enumerate(design.phases)}
+    phase_of = np.array([phase_index.get(p, -1) for p in columns.phase], dtype=np.int64)
+
+    # a participant's agency is the same in each of their submissions: take the first
+    first_row = np.zeros(n, dtype=np.int64)
+    first_row[person[::-1]] = np.arange(rows)[::-1]
+    agencies = [columns.agency[i] for i in first_row.tolist()]
+    groups = {AGENCY: _codes(agencies, course.agency_ids())}
     for breakdown in design.breakdowns[1:]:
-        chosen = [_breakdown_value(phases, breakdown.id, course.phase_ids()) for phases in people]
+        chosen = _breakdown_values(columns, person, phase_of, breakdown.id, n)
         groups[breakdown.id] = _codes(chosen, breakdown.groups)
 
     skills = design.skills[:-1]
-    knowledge_items = tuple(item.id for item in course.items_by_role("knowledge"))
+    fixed_weights = _fixed_weights(course, skills)
     submitted: dict[str, np.ndarray] = {}
     scores: dict[tuple[str, str], np.ndarray] = {}
     weights: dict[tuple[str, str], np.ndarray] = {}
     correct: dict[str, np.ndarray] = {}
     answers: dict[str, list[Mapping[str, object] | None]] = {}
-    fixed_weights = _fixed_weights(course, skills)
-    for phase in design.phases:
-        records_of_phase = [phases.get(phase) for phases in people]
-        submitted[phase] = np.array([r is not None for r in records_of_phase], dtype=bool)
-        phase_scores = [r.scores if r is not None else None for r in records_of_phase]
+    for index, phase in enumerate(design.phases):
+        mine = np.flatnonzero(phase_of == index)
+        who = person[mine]
+        submitted[phase] = np.zeros(n, dtype=bool)
+        submitted[phase][who] = True
         for measure in design.measures:
-            matrix = _matrix(
-                (getattr(s, measure.id) if s is not None else None for s in phase_scores),
-                design.skills,
-                n,
-            )
+            matrix = np.full((n, len(design.skills)), np.nan)
+            matrix[who] = columns.scores[measure.id][mine]
             scores[(measure.id, phase)] = matrix
             if measure.id == "confidence":
-                counts = _matrix(
-                    (s.confidence_answered if s is not None else None for s in phase_scores),
-                    skills,
-                    n,
-                )
-                counts = np.nan_to_num(counts, nan=0.0)
+                counts = np.zeros((n, len(skills)))
+                counts[who] = columns.confidence_answered[mine]
                 counts[np.isnan(matrix[:, :-1])] = 0.0
                 totals = counts.sum(axis=1, keepdims=True)
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -119,10 +182,12 @@ def build_cohort(course: Course, design: Design, records: Iterable[SubmissionRec
             else:
                 present = ~np.isnan(matrix[:, :-1])
                 weights[(measure.id, phase)] = np.where(present, fixed_weights[measure.id], 0.0)
-        correct[phase] = _matrix(
-            (s.correct if s is not None else None for s in phase_scores), knowledge_items, n
-        )
-        answers[phase] = [r.answers if r is not None else None for r in records_of_phase]
+        correct[phase] = np.full((n, columns.correct.shape[1]), np.nan)
+        correct[phase][who] = columns.correct[mine]
+        phase_answers: list[Mapping[str, object] | None] = [None] * n
+        for row, someone in zip(mine.tolist(), who.tolist(), strict=True):
+            phase_answers[someone] = columns.answers[row]
+        answers[phase] = phase_answers
     return Cohort(
         numbers=numbers,
         groups=groups,
@@ -134,13 +199,18 @@ def build_cohort(course: Course, design: Design, records: Iterable[SubmissionRec
     )
 
 
-def _breakdown_value(phases: Mapping[str, SubmissionRecord], item_id: str, order: Sequence[str]):
-    """The earliest phase's answer to a breakdown item, else `NOT_STATED`."""
-    for phase in order:
-        record = phases.get(phase)
-        if record is not None and item_id in record.breakdowns:
-            return record.breakdowns[item_id]
-    return NOT_STATED
+def _breakdown_values(
+    columns: SubmissionColumns, person: np.ndarray, phase_of: np.ndarray, item_id: str, n: int
+) -> list[str]:
+    """Each participant's answer to a breakdown item in their earliest phase (in the
+    course's order) that has one, else `NOT_STATED`."""
+    chosen: list[str] = [NOT_STATED] * n
+    answered = [i for i, given in enumerate(columns.breakdowns) if item_id in given]
+    # latest phase first, so that the earliest one's answer is written last
+    for row in sorted(answered, key=lambda i: -int(phase_of[i])):
+        if phase_of[row] >= 0:
+            chosen[int(person[row])] = columns.breakdowns[row][item_id]
+    return chosen
 
 
 def _codes(values: Sequence[str], ids: Sequence[str]) -> np.ndarray:

@@ -10,7 +10,9 @@ KR-20 of -7.9). A KR-20 below 0 that remains is flagged as such.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 import numpy as np
@@ -98,6 +100,65 @@ def _reason(plan: Plan, comparison: Comparison) -> Reason | None:
     return plan.reason(release)
 
 
+class _ItemSums(NamedTuple):
+    """A comparison's paired people's knowledge items, summed (all 0/1, none missing):
+    per phase `stats.BinaryItemSums` over all items and over each skill's items (in
+    `design.skills` order), and per item how many were right in both phases."""
+
+    n: int
+    phases: dict[str, tuple[stats.BinaryItemSums, ...]]
+    """phase -> sums per skill, then over all items (with the products)."""
+    both: np.ndarray
+
+
+def _item_sums(
+    course: Course, design: Design, populations: Populations, comparison: Comparison
+) -> _ItemSums | None:
+    """Computed once for the item rows and the reliability rows; None when an answer
+    is missing or not 0/1 (then they go through the matrices, item by item)."""
+
+    def compute() -> _ItemSums | None:
+        people = _paired_people(populations, comparison)
+        matrices = {
+            phase: populations.cohort.correct[phase][people]
+            for phase in (comparison.from_phase, comparison.to_phase)
+        }
+        if any(not np.array_equal(m, m.astype(bool)) for m in matrices.values()):
+            return None  # NaN (a missing item) or another value
+        items = course.items_by_role("knowledge")
+        membership = np.array(
+            [[skill in (item.skill, TOTAL) for skill in design.skills] for item in items],
+            dtype=float,
+        )
+        n = int(np.count_nonzero(people))
+        phases = {}
+        for phase, matrix in matrices.items():
+            totals = matrix @ membership  # each person's total per skill (whole numbers)
+            item_sums = matrix.sum(axis=0).astype(np.int64)
+            total_sums = totals.sum(axis=0)
+            total_squares = np.einsum("ij,ij->j", totals, totals)
+            sums = []
+            for s, skill in enumerate(design.skills):
+                columns = membership[:, s] > 0
+                sums.append(
+                    stats.BinaryItemSums(
+                        n=n,
+                        items=item_sums[columns],
+                        total=int(total_sums[s]),
+                        total_squares=int(total_squares[s]),
+                        products=(matrix.T @ totals[:, s]).astype(np.int64)
+                        if skill == TOTAL
+                        else None,
+                    )
+                )
+            phases[phase] = tuple(sums)
+        before, after = matrices.values()
+        both = np.einsum("ij,ij->j", before, after).astype(np.int64)
+        return _ItemSums(n=n, phases=phases, both=both)
+
+    return populations.memo(("item sums", comparison.id), compute)
+
+
 def item_rows(
     course: Course, design: Design, populations: Populations, plan: Plan
 ) -> list[ItemRow]:
@@ -107,16 +168,33 @@ def item_rows(
     rows = []
     for comparison in design.comparisons:
         people = _paired_people(populations, comparison)
-        before = populations.cohort.correct[comparison.from_phase][people]
-        after = populations.cohort.correct[comparison.to_phase][people]
         n = int(np.count_nonzero(people))
         reason = _reason(plan, comparison)
         enough = n >= course.min_n_reliability
         nothing: list[float | None] = [None] * len(items)
-        discrimination = {
-            "from": _discriminations(before) if enough else nothing,
-            "to": _discriminations(after) if enough else nothing,
-        }
+        sums = _item_sums(course, design, populations, comparison)
+        if sums is not None:
+            before = sums.phases[comparison.from_phase][-1]
+            after = sums.phases[comparison.to_phase][-1]
+            discrimination = {
+                "from": before.item_rest_correlations() if enough else nothing,
+                "to": after.item_rest_correlations() if enough else nothing,
+            }
+            # right after and not before: all right after, less those right both times
+            gained, lost = after.items - sums.both, before.items - sums.both
+            shares = (before.items / n, after.items / n) if n else None
+        else:
+            from_matrix = populations.cohort.correct[comparison.from_phase][people]
+            to_matrix = populations.cohort.correct[comparison.to_phase][people]
+            discrimination = {
+                "from": _discriminations(from_matrix) if enough and reason is None else nothing,
+                "to": _discriminations(to_matrix) if enough and reason is None else nothing,
+            }
+            gained = np.count_nonzero((from_matrix == 0) & (to_matrix == 1), axis=0)
+            lost = np.count_nonzero((from_matrix == 1) & (to_matrix == 0), axis=0)
+            shares = (from_matrix.mean(axis=0), to_matrix.mean(axis=0)) if n else None
+        # every item's McNemar test at once
+        mcnemar = stats.mcnemar_exact_many(gained, lost)
         for j, item in enumerate(items):
             row = ItemRow(
                 comparison=comparison.id,
@@ -135,50 +213,39 @@ def item_rows(
                     )
                 )
                 continue
-            rows.append(_item_row(row, before[:, j], after[:, j], discrimination, j, n, course))
+            if shares is None:
+                rows.append(msgspec.structs.replace(row, notes=["no paired participants"]))
+                continue
+            notes: list[str] = []
+            p = None if np.isnan(mcnemar[j]) else float(mcnemar[j])
+            if p is None:
+                notes.append("nobody changed: McNemar's test is undefined")
+            if n < course.min_n_reliability:
+                notes.append(
+                    f"discrimination needs min_n_reliability {course.min_n_reliability} "
+                    f"people; there are {n}"
+                )
+            rows.append(
+                msgspec.structs.replace(
+                    row,
+                    p_from=float(shares[0][j]),
+                    p_to=float(shares[1][j]),
+                    discrimination_from=discrimination["from"][j],
+                    discrimination_to=discrimination["to"][j],
+                    mcnemar_b=int(gained[j]),
+                    mcnemar_c=int(lost[j]),
+                    mcnemar_p=p,
+                    notes=notes,
+                )
+            )
     return rows
 
 
 def _discriminations(matrix: np.ndarray) -> list[float | None]:
-    complete = matrix[~np.isnan(matrix).any(axis=1)]
+    complete = _complete_rows(matrix)
     if complete.shape[0] < 2:
         return [None] * matrix.shape[1]
     return stats.item_rest_correlations(complete)
-
-
-def _item_row(
-    row: ItemRow,
-    before: np.ndarray,
-    after: np.ndarray,
-    discrimination: dict[str, list[float | None]],
-    j: int,
-    n: int,
-    course: Course,
-) -> ItemRow:
-    notes: list[str] = []
-    if n == 0:
-        return msgspec.structs.replace(row, notes=["no paired participants"])
-    b = int(np.count_nonzero((before == 0) & (after == 1)))
-    c = int(np.count_nonzero((before == 1) & (after == 0)))
-    p = stats.mcnemar_exact(b, c)
-    if p is None:
-        notes.append("nobody changed: McNemar's test is undefined")
-    if n < course.min_n_reliability:
-        notes.append(
-            f"discrimination needs min_n_reliability {course.min_n_reliability} people; "
-            f"there are {n}"
-        )
-    return msgspec.structs.replace(
-        row,
-        p_from=float(np.mean(before)),
-        p_to=float(np.mean(after)),
-        discrimination_from=discrimination["from"][j],
-        discrimination_to=discrimination["to"][j],
-        mcnemar_b=b,
-        mcnemar_c=c,
-        mcnemar_p=p,
-        notes=notes,
-    )
 
 
 def reliability_rows(
@@ -192,45 +259,53 @@ def reliability_rows(
     for comparison in design.comparisons:
         people = _paired_people(populations, comparison)
         reason = _reason(plan, comparison)
+        sums = _item_sums(course, design, populations, comparison)
         for phase in (comparison.from_phase, comparison.to_phase):
-            matrix = populations.cohort.correct[phase][people]
-            for skill in design.skills:
+            matrix = populations.cohort.correct[phase][people] if sums is None else None
+            for s, skill in enumerate(design.skills):
+                row = ReliabilityRow(comparison=comparison.id, phase=phase, skill=skill, n=0, k=0)
+                if sums is not None:
+                    skill_sums = sums.phases[phase][s]
+                    row = msgspec.structs.replace(row, n=sums.n, k=int(skill_sums.items.size))
+                    rows.append(_reliability_row(row, reason, course, skill_sums.kr20))
+                    continue
+                assert matrix is not None
                 columns = [j for j, item in enumerate(items) if skill in (item.skill, TOTAL)]
-                rows.append(
-                    _reliability_row(
-                        comparison.id, phase, skill, matrix[:, columns], reason, course
-                    )
-                )
+                complete = _complete_rows(matrix[:, columns])
+                row = msgspec.structs.replace(row, n=int(complete.shape[0]), k=len(columns))
+                rows.append(_reliability_row(row, reason, course, partial(stats.kr20, complete)))
     return rows
 
 
 def _reliability_row(
-    comparison: str,
-    phase: str,
-    skill: str,
-    matrix: np.ndarray,
+    row: ReliabilityRow,
     reason: Reason | None,
     course: Course,
+    kr20: Callable[[], stats.Kr20],
 ) -> ReliabilityRow:
-    complete = matrix[~np.isnan(matrix).any(axis=1)] if matrix.size else matrix
-    n, k = int(complete.shape[0]), int(matrix.shape[1])
-    row = ReliabilityRow(comparison=comparison, phase=phase, skill=skill, n=n, k=k)
     if reason is not None:
         return msgspec.structs.replace(
             row,
             withheld={"kr20": reason},
             notes=[f"withheld with the knowledge all row ({reason})"],
         )
-    if n < course.min_n_reliability:
+    if row.n < course.min_n_reliability:
         return msgspec.structs.replace(
             row,
             notes=[
-                f"KR-20 needs min_n_reliability {course.min_n_reliability} people; there are {n}"
+                f"KR-20 needs min_n_reliability {course.min_n_reliability} people; "
+                f"there are {row.n}"
             ],
         )
-    result = stats.kr20(complete)
+    result = kr20()
     flag = "negative" if result.kr20 is not None and result.kr20 < 0 else None
     notes = list(result.notes)
     if flag:
         notes.append("KR-20 is negative: these items do not hang together for these people")
     return msgspec.structs.replace(row, kr20=result.kr20, kr20_flag=flag, notes=notes)
+
+
+def _complete_rows(matrix: np.ndarray) -> np.ndarray:
+    """The rows without a missing answer (usually all of them: then no copy)."""
+    missing = np.isnan(matrix).any(axis=1)
+    return matrix[~missing] if missing.any() else matrix

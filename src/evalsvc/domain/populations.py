@@ -7,7 +7,8 @@ planner counted. (The verifier derives the same groups with code of its own.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -15,6 +16,33 @@ from evalsvc.domain.cohort import UNKNOWN_GROUP, Cohort
 from evalsvc.domain.design import ALL, Breakdown, Design
 from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.questionnaire import PAIRED_ROLES, Course, Item
+from evalsvc.domain.signed_rank import DenseValues, dense_values
+from evalsvc.domain.stats import DECIMALS
+
+T = TypeVar("T")
+
+
+class PairedGains(NamedTuple):
+    """The people with a score in both phases of a comparison (for one measure and
+    skill), their scores, and their gains rounded as the statistics round them."""
+
+    people: np.ndarray
+    """Whether each participant is paired."""
+    before: np.ndarray
+    after: np.ndarray
+    values: DenseValues
+    """The distinct rounded gains and each paired person's index into them."""
+
+
+class Cells(NamedTuple):
+    """People alike in every breakdown (agency, sex...) share a cell: a figure of any
+    group is a sum over its cells."""
+
+    of: np.ndarray
+    """Each participant's cell."""
+    groups: np.ndarray
+    """groups x cells, 1 where a cell belongs to a group; the groups in the order of
+    `Populations.breakdowns()` and their groups ("all" first)."""
 
 
 class Populations:
@@ -22,6 +50,8 @@ class Populations:
         self.design = design
         self.cohort = cohort
         self._answered: dict[tuple[str, str], np.ndarray] = {}
+        self._gains: dict[tuple[str, str, str, str], PairedGains] = {}
+        self._memo: dict[tuple[str, ...], object] = {}
 
     @property
     def baseline(self) -> str:
@@ -42,14 +72,59 @@ class Populations:
         return self.cohort.groups[breakdown]
 
     def present(self, measure: str, phase: str, subject: str) -> np.ndarray:
-        column = self.design.skills.index(subject)
-        return ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+        """Who has the score (read only: computed once)."""
+
+        def compute() -> np.ndarray:
+            column = self.design.skills.index(subject)
+            found = ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+            found.flags.writeable = False
+            return found
+
+        return self.memo(("present", measure, phase, subject), compute)
 
     def scores(self, measure: str, phase: str, subject: str) -> np.ndarray:
         return self.cohort.scores[(measure, phase)][:, self.design.skills.index(subject)]
 
     def paired(self, measure: str, first: str, second: str, subject: str) -> np.ndarray:
         return self.present(measure, first, subject) & self.present(measure, second, subject)
+
+    def paired_gains(self, measure: str, first: str, second: str, subject: str) -> PairedGains:
+        """Computed once, for the summary rows and the comparisons between groups."""
+        key = (measure, first, second, subject)
+        found = self._gains.get(key)
+        if found is None:
+            people = self.paired(measure, first, second, subject)
+            before = self.scores(measure, first, subject)[people]
+            after = self.scores(measure, second, subject)[people]
+            gains = dense_values(np.round(after - before, DECIMALS))
+            found = self._gains[key] = PairedGains(people, before, after, gains)
+        return found
+
+    def cells(self) -> Cells:
+        """The cells of people alike in every breakdown, and the cells of each group."""
+
+        def compute() -> Cells:
+            key = np.zeros(self.cohort.size, dtype=np.int64)
+            strides = []
+            stride = 1
+            for breakdown in self.design.breakdowns:
+                key += (self.cohort.groups[breakdown.id] + 1) * stride  # 0: outside any group
+                strides.append(stride)
+                stride *= len(breakdown.groups) + 1
+            distinct, of = np.unique(key, return_inverse=True)
+            rows = [np.ones(distinct.size)]
+            for breakdown, stride in zip(self.design.breakdowns, strides, strict=True):
+                code = (distinct // stride) % (len(breakdown.groups) + 1) - 1
+                rows.extend(code == i for i in range(len(breakdown.groups)))
+            return Cells(of.reshape(-1), np.array(rows, dtype=float))
+
+        return self.memo(("cells",), compute)
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, once per key: for what several tables compute alike."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
 
     def dropped(self, measure: str, baseline: str, later: str, subject: str) -> np.ndarray:
         """People with a baseline score and none in the later phase (for this skill)."""
@@ -58,10 +133,8 @@ class Populations:
     def answered(self, phase: str, item: str) -> np.ndarray:
         found = self._answered.get((phase, item))
         if found is None:
-            answers = self.cohort.answers.get(phase) or [None] * self.cohort.size
-            found = np.array(
-                [a is not None and a.get(item) is not None for a in answers], dtype=bool
-            ).reshape(-1)
+            column = self.cohort.answer_column(phase, item)
+            found = np.array([value is not None for value in column], dtype=bool).reshape(-1)
             self._answered[(phase, item)] = found
         return found
 
@@ -91,13 +164,15 @@ def summarised_items(course: Course) -> dict[str, tuple[Item, ...]]:
 def release_counts(course: Course, design: Design, populations: Populations) -> dict[Release, int]:
     """Every release of a report with the number of people it is computed over."""
     counts: dict[Release, int] = {}
+    cells = populations.cells()
+    n_cells = cells.groups.shape[1]
+    keys = [(b.id, group) for b in populations.breakdowns() for group in b.groups]
     for release, mask in _release_masks(course, design, populations):
-        for breakdown in populations.breakdowns():
-            per_group = populations.group_counts(breakdown, mask)
-            if breakdown.id == ALL:
-                per_group = np.array([int(np.count_nonzero(mask))])
-            for group, n in zip(breakdown.groups, per_group, strict=True):
-                counts[release._replace(breakdown=breakdown.id, group=group)] = int(n)
+        # the people of each cell, added up per group ("all" is every cell)
+        per_cell = np.bincount(cells.of[mask], minlength=n_cells)[:n_cells]
+        per_group = np.rint(cells.groups @ per_cell).astype(np.int64).tolist()
+        for (breakdown, group), n in zip(keys, per_group, strict=True):
+            counts[release._replace(breakdown=breakdown, group=group)] = n
     return counts
 
 

@@ -10,19 +10,27 @@ RuntimeWarning (the test suite turns warnings into errors).
 What is computed, and against what it is checked (tests/test_stats.py):
 
 * `paired_by_group` -- every paired statistic for many groups at once (the report's
-  cells): paired t test (as ``scipy.stats.ttest_rel(to, from)``: on the gains
-  ``to - from``), the Wilcoxon signed-rank test with scipy's default method choice,
-  rank-biserial correlation, Cohen's d_z with its noncentral-t interval (R:
-  effectsize::cohens_d on a paired design), d_av, Hedges' g_z with the exact gamma
-  correction, Hake's normalized gain of the class averages and the mean of the
-  individual normalized gains. `paired_comparison` is the same for one group.
+  cells; `paired_by_cells` for groups that share people, each person counted once in
+  the cell of people alike in every breakdown): paired t test (as
+  ``scipy.stats.ttest_rel(to, from)``: on the gains ``to - from``), the Wilcoxon
+  signed-rank test with scipy's default method choice, rank-biserial correlation,
+  Cohen's d_z with its noncentral-t interval (R: effectsize::cohens_d on a paired
+  design), d_av, Hedges' g_z with the exact gamma correction, Hake's normalized gain
+  of the class averages and the mean of the individual normalized gains.
+  `paired_comparison` is the same for one group.
 * `noncentral_t_intervals` -- the d_z interval, vectorised over cells, with a documented
   asymptotic fallback where the noncentral t cannot be inverted.
-* `welch_two_sample` -- Welch's t test and interval of a difference of two means.
+* `welch_two_sample` -- Welch's t test and interval of a difference of two means
+  (`welch_two_sample_by_group`: of many groups at once).
 * `wilson_interval` -- Wilson score interval of a proportion (R: prop.test, correct=FALSE).
 * `holm`, `holm_fixed_family`, `benjamini_hochberg` -- multiplicity adjustments.
-* `between_groups` -- Kruskal-Wallis and Welch's one-way ANOVA (R: ``oneway.test``).
-* `kr20`, `item_rest_correlations`, `mcnemar_exact` -- item analysis of 0/1 items.
+* `between_groups` -- Kruskal-Wallis and Welch's one-way ANOVA (R: ``oneway.test``);
+  `between_groups_counted` from each group's counts of the distinct values.
+* `kr20`, `item_rest_correlations`, `mcnemar_exact` -- item analysis of 0/1 items
+  (`BinaryItemSums`: from whole-number sums; `mcnemar_exact_many`: vectorised).
+
+Nothing here calls scipy once per group: the vectorised versions are checked against
+scipy's per-group answers in tests/test_fast_stats.py.
 
 Differences are rounded to `DECIMALS` places before testing, so that scores computed
 along different float paths (``100/3`` vs ``1/3*100``) give exactly zero or exactly
@@ -32,24 +40,28 @@ tied gains instead of roundoff noise that breaks ties and zero checks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 import numpy as np
 from scipy import special, stats
 
 from evalsvc.domain.columns import DF, EFFECT, GAIN, MEASURE, PEOPLE, STATISTIC, TEXT, P, column
+from evalsvc.domain.signed_rank import (
+    DenseValues,
+    SignedRankTests,
+    dense_values,
+    methods,
+    signed_rank_tests,
+    signed_rank_tests_of_cells,
+    signed_ranks,
+)
 
 DECIMALS = 10
 """Gains and scores are rounded to this many decimals before tests (see module doc)."""
 
 CONFIDENCE_LEVEL = 0.95
-
-_WILCOXON_EXACT_MAX_N = 50
-"""scipy's method='auto' goes asymptotic above this many differences (zeros included)."""
-_WILCOXON_PERMUTATION_MAX_N = 13
-"""With ties or zeros, scipy enumerates all 2**n sign flips up to this n."""
 
 WilcoxonMethod = Literal["exact", "permutation", "asymptotic"]
 """The method scipy used for the signed-rank p-value (see `wilcoxon_method`)."""
@@ -273,26 +285,64 @@ def paired_by_group(
     *,
     max_score: float | None = None,
     wanted: np.ndarray | None = None,
+    gain_values: DenseValues | None = None,
 ) -> list[Paired]:
     """`Paired` statistics of each group ``0 .. n_groups-1`` of paired people.
 
-    `codes[i]` is person i's group; scores must be finite. Means, standard deviations,
-    t tests, intervals and effect sizes are computed for all groups together (numpy
-    reductions over the group codes); the signed-rank test, which needs each group's
-    own ranks, group by group. Groups whose `wanted` is False get their count only.
+    `codes[i]` is person i's group; scores must be finite. Every statistic is computed
+    for all groups together: means, standard deviations, t tests, intervals and effect
+    sizes by numpy reductions over the group codes, the signed-rank test from each
+    group's counts of the distinct gains (`signed_rank`). Groups whose `wanted` is
+    False get their count only. `gain_values`: the distinct rounded gains and each
+    person's index into them (`signed_rank.dense_values`), when the caller has them.
     """
-    codes = np.asarray(codes, dtype=np.intp)
+    return paired_by_cells(
+        codes,
+        n_groups,
+        None,
+        from_scores,
+        to_scores,
+        max_score=max_score,
+        wanted=wanted,
+        gain_values=gain_values,
+    )
+
+
+def paired_by_cells(
+    cells: np.ndarray,
+    n_cells: int,
+    groups: np.ndarray | None,
+    from_scores: np.ndarray,
+    to_scores: np.ndarray,
+    *,
+    max_score: float | None = None,
+    wanted: np.ndarray | None = None,
+    gain_values: DenseValues | None = None,
+) -> list[Paired]:
+    """`paired_by_group` of groups that share people: each person is in one cell
+    (`cells[i]`, ``0 .. n_cells-1``), each group is a set of cells (``groups[g, c]``
+    is 1 where cell c belongs to group g; None: the cells are the groups).
+
+    A person in several groups (everyone in "all", an agency and a sex, say) is
+    summed once, into their cell; the cells' sums, deviations, counts and counts of
+    each distinct gain are then added up per group (`_GroupedMoments`).
+    """
+    cells = np.asarray(cells, dtype=np.intp)
     before = np.asarray(from_scores, dtype=float)
     after = np.asarray(to_scores, dtype=float)
-    gains = np.round(after - before, DECIMALS)
-    n = np.bincount(codes, minlength=n_groups)[:n_groups]
-    groups = _GroupedMoments(codes, n_groups, n)
-    before_mean, before_sd = groups.mean_sd(before)
-    after_mean, after_sd = groups.mean_sd(after)
-    gain_mean, gain_sd = groups.mean_sd(gains)
-    improved = groups.count(gains > 0)
-    unchanged = groups.count(gains == 0)
-    declined = groups.count(gains < 0)
+    if gain_values is not None:  # the rounded gains, as distinct values and indices
+        gains = gain_values.distinct[gain_values.codes]
+    else:
+        gains = np.round(after - before, DECIMALS)
+    moments = _GroupedMoments(cells, n_cells, groups)
+    n = moments.n
+    n_groups = int(n.size)
+    before_mean, before_sd = moments.mean_sd(before)
+    after_mean, after_sd = moments.mean_sd(after)
+    gain_mean, gain_sd = moments.mean_sd(gains)
+    improved = moments.count(gains > 0)
+    unchanged = moments.count(gains == 0)
+    declined = moments.count(gains < 0)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         df = n - 1
@@ -314,10 +364,14 @@ def paired_by_group(
     normalized = individual = at_maximum = None
     if max_score is not None:
         normalized, individual, at_maximum = _normalized_gains(
-            groups, before, after, before_mean, after_mean, max_score
+            moments, before, after, before_mean, after_mean, max_score
         )
 
-    ordered_gains = gains[groups.order]
+    if groups is None:
+        signed = signed_rank_tests(cells, n_groups, gains, wanted, gain_values)
+    else:
+        values = gain_values if gain_values is not None else dense_values(gains)
+        signed = signed_rank_tests_of_cells(cells, groups, gains, values, wanted)
     results = []
     for g in range(n_groups):
         notes: list[str] = []
@@ -376,8 +430,7 @@ def paired_by_group(
                 cohens_dz=_float(d_z[g]),
             )
             _effect_intervals(fields, notes, dz_low[g], dz_high[g], dz_method[g], correction[g])
-        start = groups.starts[g]
-        fields.update(_wilcoxon(ordered_gains[start : start + count], notes))
+        fields.update(_signed_rank_fields(signed, g, notes))
         results.append(Paired(n_paired=count, notes=notes, **fields))  # type: ignore[arg-type]
     return results
 
@@ -412,44 +465,78 @@ def _effect_intervals(
         fields["hedges_gz_ci_high"] = _float(j * interval[1])
 
 
-class _GroupedMoments:
-    """Per-group sums over people, two-pass for the standard deviations."""
+def grouped_moments(
+    codes: np.ndarray, n_cells: int, groups: np.ndarray | None = None
+) -> _GroupedMoments:
+    """Sums and standard deviations of groups of people in cells (`_GroupedMoments`)."""
+    return _GroupedMoments(np.asarray(codes, dtype=np.intp), n_cells, groups)
 
-    def __init__(self, codes: np.ndarray, n_groups: int, n: np.ndarray) -> None:
+
+class _GroupedMoments:
+    """Sums over groups of people, two-pass for the standard deviations.
+
+    Each person is in one cell (`codes`). A group is a cell (`groups` None) or a set of
+    cells (``groups[g, c]`` is 1 where cell c is in group g): then each person is
+    summed once, into their cell, and the cells' sums are added up per group, their
+    squared deviations combined as Chan, Golub & LeVeque (1979) do:
+    ``M2 = Σ_c (M2_c + n_c · (mean_c - mean)²)``.
+    """
+
+    def __init__(self, codes: np.ndarray, n_cells: int, groups: np.ndarray | None = None) -> None:
         self.codes = codes
-        self.n_groups = n_groups
-        self.n = n
-        self.order = np.argsort(codes, kind="stable")
-        self.starts = np.searchsorted(codes[self.order], np.arange(n_groups))
+        self.n_cells = n_cells
+        self.groups = groups
+        self.cell_n = np.bincount(codes, minlength=n_cells)[:n_cells]
+        self.n = self.cell_n if groups is None else self._count(self.cell_n)
+
+    def _count(self, per_cell: np.ndarray) -> np.ndarray:
+        if self.groups is None:
+            return per_cell
+        return np.rint(self.groups @ per_cell).astype(np.int64)
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes, weights=values, minlength=self.n_groups)[: self.n_groups]
+        per_cell = np.bincount(self.codes, weights=values, minlength=self.n_cells)
+        per_cell = per_cell[: self.n_cells]
+        return per_cell if self.groups is None else self.groups @ per_cell
 
     def count(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes[mask], minlength=self.n_groups)[: self.n_groups]
+        per_cell = np.bincount(self.codes, weights=mask, minlength=self.n_cells)
+        return self._count(np.rint(per_cell[: self.n_cells]).astype(np.int64))
 
     def mean_sd(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Means and sample standard deviations; a constant group's is exactly 0."""
+        cell_n, n = self.cell_n, self.n
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = self.sum(values) / self.n
-            deviations = values - mean[self.codes] if values.size else values
-            variance = self.sum(deviations * deviations) / (self.n - 1)
-        sd = np.sqrt(np.where(self.n >= 2, variance, np.nan))
+            cell_sum = np.bincount(self.codes, weights=values, minlength=self.n_cells)
+            cell_mean = cell_sum[: self.n_cells] / cell_n
+            deviations = values - cell_mean[self.codes] if values.size else values
+            squares = deviations * deviations
+            cell_m2 = np.bincount(self.codes, weights=squares, minlength=self.n_cells)
+            cell_m2 = cell_m2[: self.n_cells]
+            if self.groups is None:
+                mean, m2 = cell_mean, cell_m2
+            else:
+                mean = (self.groups @ cell_sum[: self.n_cells]) / n
+                occupied = cell_n > 0
+                shift = np.where(occupied, cell_mean, 0.0)[None, :] - mean[:, None]
+                parts = np.where(occupied[None, :], cell_m2 + cell_n * shift**2, 0.0)
+                m2 = (self.groups * parts).sum(axis=1)
+            variance = m2 / (n - 1)
+        sd = np.sqrt(np.where(n >= 2, variance, np.nan))
         sd[self._constant(values)] = 0.0
-        sd[self.n < 2] = np.nan
+        sd[n < 2] = np.nan
         return mean, sd
 
     def _constant(self, values: np.ndarray) -> np.ndarray:
-        present = self.n > 0
-        constant = np.zeros(self.n_groups, dtype=bool)
-        if not values.size:
-            return constant
-        ordered = values[self.order]
-        starts = self.starts[present]
-        low = np.minimum.reduceat(ordered, starts)
-        high = np.maximum.reduceat(ordered, starts)
-        constant[present] = low == high
-        return constant
+        low = np.full(self.n_cells, np.inf)
+        high = np.full(self.n_cells, -np.inf)
+        np.minimum.at(low, self.codes, values)
+        np.maximum.at(high, self.codes, values)
+        if self.groups is not None:
+            member = self.groups > 0
+            low = np.where(member, low[None, :], np.inf).min(axis=1, initial=np.inf)
+            high = np.where(member, high[None, :], -np.inf).max(axis=1, initial=-np.inf)
+        return (self.n > 0) & (low == high)
 
 
 def _normalized_gains(
@@ -487,11 +574,12 @@ def noncentral_t_intervals(
     finite: ``[max(t - h, -z - 1), t]`` and ``[t, t + h]`` with
     ``h = 10·√(1 + t²/(2 df))``, ten standard errors of the noncentrality estimate.
     All cells are solved together by a vectorised Illinois (regula falsi) iteration
-    to an absolute 1e-12. Where a bracket end is not finite or does not bracket the
-    root (|t| in the tens of thousands with df = 1, say), the cell gets the asymptotic
-    interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1 -- for d_z this is Hedges &
-    Olkin's (1985) large-sample variance 1/n + d²/(2n) -- and its method says
-    "asymptotic".
+    to an absolute 1e-12, starting from a narrow bracket around Johnson & Welch's normal
+    approximation where that holds the root, else from those. Where neither bracket
+    has finite ends around the root (|t| in the tens of thousands with df = 1, say),
+    the cell gets the asymptotic interval ``t ± z·√(1 + t²/(2n))`` instead, n = df + 1
+    -- for d_z this is Hedges & Olkin's (1985) large-sample variance 1/n + d²/(2n) --
+    and its method says "asymptotic".
     Cells whose t is not finite give NaN bounds and method "".
     """
     t_obs = np.atleast_1d(np.asarray(t_obs, dtype=float))
@@ -503,14 +591,25 @@ def noncentral_t_intervals(
     t_abs = np.where(valid, np.abs(t_obs), 0.0)
     d = np.where(valid, df, 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        half = 10.0 * np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        error = np.sqrt(1.0 + t_abs**2 / (2.0 * d))
+        half = 10.0 * error
+        # where the roots nearly are (Johnson & Welch's normal approximation), and how
+        # far off that can be, wider for few degrees of freedom: a first, narrow bracket
+        centre = t_abs * (1.0 - 1.0 / (4.0 * d))
+        near = error * (0.005 + 1.0 / np.sqrt(d))
+
+        def below(target: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+            return lambda ncp, cells: special.nctdtr(d[cells], ncp, t_abs[cells]) - target
+
         low_abs, low_ok = _solve_decreasing(
-            lambda ncp: special.nctdtr(d, ncp, t_abs) - (1.0 - tail),
+            below(1.0 - tail),
             np.maximum(t_abs - half, -z - 1.0),
             t_abs,
+            centre - z * error,
+            near,
         )
         high_abs, high_ok = _solve_decreasing(
-            lambda ncp: special.nctdtr(d, ncp, t_abs) - tail, t_abs, t_abs + half
+            below(tail), t_abs, t_abs + half, centre + z * error, near
         )
         spread = z * np.sqrt(1.0 + t_abs**2 / (2.0 * (d + 1.0)))
     exact = valid & low_ok & high_ok
@@ -527,46 +626,64 @@ def noncentral_t_intervals(
 
 
 def _solve_decreasing(
-    function, left: np.ndarray, right: np.ndarray, xtol: float = 1e-12, iterations: int = 200
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+    guess: np.ndarray,
+    near: np.ndarray,
+    xtol: float = 1e-12,
+    iterations: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roots of decreasing functions in [left, right], all cells at once (Illinois).
 
-    Returns the roots and whether each cell had a valid bracket (f(left) > 0 >= f(right),
-    both finite). Cells without one keep NaN.
+    ``function(x, cells)`` gives the functions of `cells` (indices) at `x`. The
+    iteration starts from ``[guess - near, guess + near]`` (within [left, right]) where
+    that brackets the root, else from [left, right]. Returns the roots and whether each
+    cell had a valid bracket (f > 0 at its left end, f < 0 or 0 at its right end, both
+    finite); cells without one keep NaN. Only the cells not yet solved are evaluated.
     """
-    a, b = left.astype(float).copy(), right.astype(float).copy()
-    fa, fb = function(a), function(b)
+    cells = np.arange(left.size)
+    a = np.clip(guess - near, left, right)
+    b = np.clip(guess + near, left, right)
+    fa, fb = function(a, cells), function(b, cells)
+    narrow = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0) & (a < b)
+    # elsewhere the whole bracket
+    wide = np.flatnonzero(~narrow)
+    a[wide], b[wide] = left[wide], right[wide]
+    fa[wide], fb[wide] = function(a[wide], wide), function(b[wide], wide)
     ok = np.isfinite(fa) & np.isfinite(fb) & (fa >= 0) & (fb <= 0)
     root = np.where(ok & (fa == 0), a, np.where(ok & (fb == 0), b, np.nan))
     active = ok & (fa != 0) & (fb != 0)
     side = np.zeros(a.shape, dtype=int)
     for _ in range(iterations):
-        if not active.any():
+        now = np.flatnonzero(active)
+        if not now.size:
             break
-        c = np.where(active, b - fb * (b - a) / (fb - fa), a)
+        a_, b_, fa_, fb_ = a[now], b[now], fa[now], fb[now]
+        c = b_ - fb_ * (b_ - a_) / (fb_ - fa_)
         # keep c strictly inside; fall back to bisection where regula falsi degenerates
-        bad = ~np.isfinite(c) | (c <= np.minimum(a, b)) | (c >= np.maximum(a, b))
-        c = np.where(bad, (a + b) / 2.0, c)
-        fc = function(c)
-        broken = active & ~np.isfinite(fc)
-        ok &= ~broken
-        active &= ~broken
-        same_as_a = active & (fc > 0)
-        same_as_b = active & (fc < 0)
-        hit = active & (fc == 0)
-        root = np.where(hit, c, root)
-        a = np.where(same_as_a, c, a)
-        fa = np.where(same_as_a, fc, fa)
-        b = np.where(same_as_b, c, b)
-        fb = np.where(same_as_b, fc, fb)
+        bad = ~np.isfinite(c) | (c <= np.minimum(a_, b_)) | (c >= np.maximum(a_, b_))
+        c = np.where(bad, (a_ + b_) / 2.0, c)
+        fc = function(c, now)
+        broken = ~np.isfinite(fc)
+        ok[now[broken]] = False
+        going = ~broken
+        same_as_a = going & (fc > 0)
+        same_as_b = going & (fc < 0)
+        hit = going & (fc == 0)
+        root[now[hit]] = c[hit]
+        a[now[same_as_a]], fa[now[same_as_a]] = c[same_as_a], fc[same_as_a]
+        b[now[same_as_b]], fb[now[same_as_b]] = c[same_as_b], fc[same_as_b]
         # Illinois: halve the stale end's value when the same end is kept twice
-        fb = np.where(same_as_a & (side == 1), fb / 2.0, fb)
-        fa = np.where(same_as_b & (side == -1), fa / 2.0, fa)
-        side = np.where(same_as_a, 1, np.where(same_as_b, -1, side))
-        active &= ~hit
-        done = active & (np.abs(b - a) <= xtol * (1.0 + np.abs(c)))
-        root = np.where(done, (a + b) / 2.0, root)
-        active &= ~done
+        stale_b = now[same_as_a & (side[now] == 1)]
+        stale_a = now[same_as_b & (side[now] == -1)]
+        fb[stale_b] /= 2.0
+        fa[stale_a] /= 2.0
+        side[now[same_as_a]] = 1
+        side[now[same_as_b]] = -1
+        done = going & ~hit & (np.abs(b[now] - a[now]) <= xtol * (1.0 + np.abs(c)))
+        root[now[done]] = (a[now[done]] + b[now[done]]) / 2.0
+        active[now[broken | hit | done]] = False
     ok &= ~active  # not converged: no exact root
     return root, ok
 
@@ -607,67 +724,27 @@ def wilcoxon_method(gains: np.ndarray) -> WilcoxonMethod:
     more than 50 differences (zeros counted) -> 'asymptotic'; otherwise 'exact' when
     there are no zeros and no ties among |d|; with zeros or ties, an exhaustive
     'permutation' test when n <= 13 (2**13 < 9999 resamples), else 'asymptotic'.
-    `_wilcoxon` then runs exactly that method (scipy's 'exact'/'asymptotic', our fast
-    equivalent of its permutation test), so the name we report is what was computed;
-    the tests compare every branch with scipy's default call.
+    `signed_rank.signed_rank_tests` computes exactly that method for every group, so the
+    name we report is what was computed; the tests compare every branch with scipy's
+    default call.
     """
-    n = gains.size
-    if n > _WILCOXON_EXACT_MAX_N:
-        return "asymptotic"
-    nonzero = np.abs(gains[gains != 0])
-    has_zeros = nonzero.size < n
-    has_ties = np.unique(nonzero).size < nonzero.size
-    if not (has_zeros or has_ties):
-        return "exact"
-    if n <= _WILCOXON_PERMUTATION_MAX_N:
-        return "permutation"
-    return "asymptotic"
+    differences = np.asarray(gains, dtype=float)
+    ranks = signed_ranks(np.zeros(differences.size, dtype=np.intp), 1, differences)
+    method: WilcoxonMethod = methods(ranks)[0]
+    return method
 
 
-def _wilcoxon(gains: np.ndarray, notes: list[str]) -> dict[str, object]:
-    """Signed-rank test (zeros dropped, as R and scipy do) and rank-biserial r."""
-    nonzero = gains[gains != 0]
-    if nonzero.size == 0:
+def _signed_rank_fields(tests: SignedRankTests, g: int, notes: list[str]) -> dict[str, object]:
+    """Group g's signed-rank test (zeros dropped, as R and scipy do) and rank-biserial r."""
+    if not tests.method[g]:
         notes.append("all gains are zero: the Wilcoxon signed-rank test is undefined")
         return {}
-    method = wilcoxon_method(gains)
-    try:
-        if method == "permutation":
-            statistic, pvalue = _signed_rank_permutation_test(nonzero)
-        else:
-            result = stats.wilcoxon(gains, method=method)
-            statistic, pvalue = float(result.statistic), float(result.pvalue)
-    except _NUMERIC_FAILURES as exc:
-        notes.append(f"the Wilcoxon signed-rank test failed for these gains ({exc})")
-        return {"rank_biserial": rank_biserial(nonzero)}
     return {
-        "wilcoxon_statistic": _float(statistic),
-        "wilcoxon_pvalue": _float(pvalue),
-        "wilcoxon_method": method,
-        "rank_biserial": rank_biserial(nonzero),
+        "wilcoxon_statistic": _float(tests.statistic[g]),
+        "wilcoxon_pvalue": _float(tests.pvalue[g]),
+        "wilcoxon_method": str(tests.method[g]),
+        "rank_biserial": _float(tests.rank_biserial[g]),
     }
-
-
-def _signed_rank_permutation_test(nonzero: np.ndarray) -> tuple[float, float]:
-    """(min(R+, R-), two-sided p) over all 2**m sign assignments of the m ranks.
-
-    The same numbers as scipy's ``wilcoxon(d, method=PermutationMethod())`` with
-    exhaustive enumeration (checked in the tests), ~100x faster: scipy calls its
-    statistic once per sign pattern in Python. Zeros are left out; each of their sign
-    flips would only repeat every pattern, which leaves the proportions unchanged.
-    The p-value is scipy.stats.permutation_test's: 2 * min(P(null <= obs),
-    P(null >= obs)), capped at 1, comparing with a relative tolerance of 100 eps.
-    """
-    ranks = stats.rankdata(np.abs(nonzero))
-    m = ranks.size
-    observed = float(ranks[nonzero > 0].sum())
-    plus_signs = (np.arange(2**m)[:, np.newaxis] >> np.arange(m)) & 1
-    null = plus_signs @ ranks
-    tolerance = abs(observed) * np.finfo(float).eps * 100
-    p_less = np.mean(null <= observed + tolerance)
-    p_greater = np.mean(null >= observed - tolerance)
-    statistic = min(observed, float(ranks.sum()) - observed)
-    return statistic, min(1.0, 2.0 * float(min(p_less, p_greater)))
 
 
 def rank_biserial(differences: Sequence[float] | np.ndarray) -> float | None:
@@ -698,47 +775,73 @@ def welch_two_sample(
     group is constant, which is a legitimate case for Welch's test: only the other
     group's variance is used.
     """
-    first = np.round(_vector(a, "a"), DECIMALS)
-    second = np.round(_vector(b, "b"), DECIMALS)
-    n_a, n_b = int(first.size), int(second.size)
-    notes: list[str] = []
-    fields: dict[str, object] = {}
-    if n_a:
-        fields["a_mean"] = _float(first.mean())
-    if n_b:
-        fields["b_mean"] = _float(second.mean())
-    if n_a >= 2:
-        fields["a_sd"] = _sd(first)
-    if n_b >= 2:
-        fields["b_sd"] = _sd(second)
-    if n_a and n_b:
-        fields["difference"] = _float(first.mean() - second.mean())
-    if n_a < 2 or n_b < 2:
-        notes.append("Welch's t test needs at least two people in each group")
-        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
-    a_share = _sd(first) ** 2 / n_a  # squared standard error of each mean
-    b_share = _sd(second) ** 2 / n_b
-    standard_error_sq = a_share + b_share
-    if standard_error_sq == 0.0:
-        notes.append("both groups have zero variance: Welch's t test is undefined")
-        return WelchTwoSample(n_a=n_a, n_b=n_b, notes=notes, **fields)  # type: ignore[arg-type]
-    difference = float(first.mean() - second.mean())
-    standard_error = math.sqrt(standard_error_sq)
-    t_stat = difference / standard_error
-    # Welch-Satterthwaite degrees of freedom
-    df = standard_error_sq**2 / (a_share**2 / (n_a - 1) + b_share**2 / (n_b - 1))
-    critical = float(special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2))
-    return WelchTwoSample(
-        n_a=n_a,
-        n_b=n_b,
-        ci_low=_float(difference - critical * standard_error),
-        ci_high=_float(difference + critical * standard_error),
-        t_statistic=_float(t_stat),
-        df=_float(df),
-        pvalue=_float(min(1.0, 2.0 * special.stdtr(df, -abs(t_stat)))),
-        notes=notes,
-        **fields,  # type: ignore[arg-type]
-    )
+    first, second = _vector(a, "a"), _vector(b, "b")
+    zeros = np.zeros(first.size, dtype=np.intp), np.zeros(second.size, dtype=np.intp)
+    return welch_two_sample_by_group(zeros[0], first, zeros[1], second, 1)[0]
+
+
+def welch_two_sample_by_group(
+    codes_a: np.ndarray,
+    a: np.ndarray,
+    codes_b: np.ndarray,
+    b: np.ndarray,
+    n_groups: int,
+    groups: np.ndarray | None = None,
+) -> list[WelchTwoSample]:
+    """`welch_two_sample` of each group ``0 .. n_groups-1``: its values of `a` (where
+    `codes_a` is the group) against its values of `b`, all groups at once.
+
+    With `groups`, the codes are cells (``0 .. n_groups-1``) and each group a set of
+    them (``groups[g, c]`` is 1 where cell c is in group g), as in `paired_by_cells`.
+    """
+    first = np.round(np.asarray(a, dtype=float), DECIMALS)
+    second = np.round(np.asarray(b, dtype=float), DECIMALS)
+    codes_a, codes_b = np.asarray(codes_a, dtype=np.intp), np.asarray(codes_b, dtype=np.intp)
+    moments_a = _GroupedMoments(codes_a, n_groups, groups)
+    moments_b = _GroupedMoments(codes_b, n_groups, groups)
+    n_a, n_b = moments_a.n, moments_b.n
+    a_mean, a_sd = moments_a.mean_sd(first)
+    b_mean, b_sd = moments_b.mean_sd(second)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a_share = a_sd**2 / n_a  # squared standard error of each mean
+        b_share = b_sd**2 / n_b
+        standard_error_sq = a_share + b_share
+        difference = a_mean - b_mean
+        standard_error = np.sqrt(standard_error_sq)
+        t_stat = difference / standard_error
+        # Welch-Satterthwaite degrees of freedom
+        df = standard_error_sq**2 / (a_share**2 / (n_a - 1) + b_share**2 / (n_b - 1))
+        critical = special.stdtrit(df, 0.5 + CONFIDENCE_LEVEL / 2)
+        pvalue = np.minimum(1.0, 2.0 * special.stdtr(df, -np.abs(t_stat)))
+    out = []
+    for g in range(int(n_a.size)):
+        na, nb = int(n_a[g]), int(n_b[g])
+        notes: list[str] = []
+        fields: dict[str, object] = {}
+        if na:
+            fields["a_mean"] = _float(a_mean[g])
+        if nb:
+            fields["b_mean"] = _float(b_mean[g])
+        if na >= 2:
+            fields["a_sd"] = _float(a_sd[g])
+        if nb >= 2:
+            fields["b_sd"] = _float(b_sd[g])
+        if na and nb:
+            fields["difference"] = _float(difference[g])
+        if na < 2 or nb < 2:
+            notes.append("Welch's t test needs at least two people in each group")
+        elif standard_error_sq[g] == 0.0:
+            notes.append("both groups have zero variance: Welch's t test is undefined")
+        else:
+            fields.update(
+                ci_low=_float(difference[g] - critical[g] * standard_error[g]),
+                ci_high=_float(difference[g] + critical[g] * standard_error[g]),
+                t_statistic=_float(t_stat[g]),
+                df=_float(df[g]),
+                pvalue=_float(pvalue[g]),
+            )
+        out.append(WelchTwoSample(n_a=na, n_b=nb, notes=notes, **fields))  # type: ignore[arg-type]
+    return out
 
 
 # -- proportions -----------------------------------------------------------------------
@@ -834,55 +937,93 @@ def between_groups(groups: Sequence[Sequence[float] | np.ndarray]) -> BetweenGro
 
     Groups with fewer than two values are left out of both tests (Welch's weights need
     a variance per group). Kruskal-Wallis is undefined when all values are equal;
-    Welch's ANOVA when any group has zero variance.
+    Welch's ANOVA when any group has zero variance. See `between_groups_counted`.
     """
     arrays = [np.round(_vector(g, "group"), DECIMALS) for g in groups]
-    usable = [a for a in arrays if a.size >= 2]
+    pooled = np.concatenate(arrays) if arrays else np.zeros(0)
+    values = dense_values(pooled)
+    width = values.distinct.size
+    group = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
+    size = len(arrays) * width
+    counts = np.bincount(group * width + values.codes, minlength=size)[:size]
+    return between_groups_counted(counts.reshape(len(arrays), width), values.distinct)
+
+
+def between_groups_counted(counts: np.ndarray, values: np.ndarray) -> BetweenGroups:
+    """`between_groups` from each group's count of every value: ``counts[g, v]`` people
+    of group g have ``values[v]`` (distinct, ascending, rounded to `DECIMALS`).
+
+    Kruskal-Wallis is scipy's ``kruskal`` expression by expression: average ranks of the
+    pooled values (here: those below plus the middle of the value's ties), H from the
+    groups' rank sums (exact: sums of half-integers) in the groups' order, scipy's tie
+    correction, ``chdtrc(k - 1, H)``. Welch's one-way ANOVA is Welch (1951), as
+    ``scipy.stats.f_oneway(..., equal_var=False)`` computes it, and ``fdtrc`` for p;
+    its means and variances add up the counted values, so they may differ from numpy's
+    sums over the raw values in the last bits (the tests compare with scipy).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    sizes = counts.sum(axis=1)
+    usable = counts[sizes >= 2]
     notes: list[str] = []
-    if len(usable) < len(arrays):
-        notes.append(f"{len(arrays) - len(usable)} group(s) with fewer than two values left out")
-    if len(usable) < 2:
+    if usable.shape[0] < counts.shape[0]:
+        notes.append(
+            f"{counts.shape[0] - usable.shape[0]} group(s) with fewer than two values left out"
+        )
+    k = usable.shape[0]
+    if k < 2:
         notes.append("fewer than two groups with at least two values: no comparison")
-        return BetweenGroups(n_groups=len(usable), notes=notes)
+        return BetweenGroups(n_groups=k, notes=notes)
 
     fields: dict[str, object] = {}
-    if _is_constant(np.concatenate(usable)):
+    pooled = usable.sum(axis=0)
+    if np.count_nonzero(pooled) <= 1:
         notes.append("all values are equal: Kruskal-Wallis is undefined")
     else:
-        try:
-            kruskal = stats.kruskal(*usable)
-            fields["kruskal_h"] = _float(kruskal.statistic)
-            fields["kruskal_pvalue"] = _float(kruskal.pvalue)
-        except _NUMERIC_FAILURES as exc:
-            notes.append(f"Kruskal-Wallis failed for these values ({exc})")
-
-    if any(_is_constant(a) for a in usable):
+        fields.update(_kruskal_counted(usable, pooled))
+    if np.any(np.count_nonzero(usable, axis=1) == 1):
         notes.append("a group has zero variance: Welch's ANOVA is undefined")
     else:
-        try:
-            fields.update(_welch_anova(usable))
-        except _NUMERIC_FAILURES as exc:
-            notes.append(f"Welch's ANOVA failed for these values ({exc})")
-    return BetweenGroups(n_groups=len(usable), notes=notes, **fields)  # type: ignore[arg-type]
+        fields.update(_welch_anova_counted(usable, values))
+    return BetweenGroups(n_groups=k, notes=notes, **fields)  # type: ignore[arg-type]
 
 
-def _welch_anova(groups: list[np.ndarray]) -> dict[str, float | None]:
-    """Welch (1951) F test; groups must each have n >= 2 and non-zero variance.
-
-    F and p come from ``scipy.stats.f_oneway(..., equal_var=False)`` (scipy >= 1.16);
-    scipy does not return the degrees of freedom, so the denominator df is computed
-    here with Welch's formula (R: oneway.test(var.equal = FALSE) prints both).
-    """
-    result = stats.f_oneway(*groups, equal_var=False)
-    k = len(groups)
-    sizes = np.array([g.size for g in groups], dtype=float)
-    weights = sizes / np.array([np.var(g, ddof=1) for g in groups])
-    spread = np.sum((1.0 - weights / weights.sum()) ** 2 / (sizes - 1.0))
+def _kruskal_counted(counts: np.ndarray, pooled: np.ndarray) -> dict[str, float | None]:
+    total = int(pooled.sum())
+    ranks = np.cumsum(pooled) - pooled + (pooled + 1) / 2.0
+    rank_sums = counts @ ranks
+    t = pooled.astype(float)
+    ties = 1 - np.sum(t**3 - t) / (total**3 - total)
+    ssbn = sum(float(r) ** 2 / int(n) for r, n in zip(rank_sums, counts.sum(axis=1), strict=True))
+    h = 12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)
+    h /= ties
     return {
-        "welch_f": _float(result.statistic),
+        "kruskal_h": _float(h),
+        "kruskal_pvalue": _float(special.chdtrc(float(counts.shape[0] - 1), h)),
+    }
+
+
+def _welch_anova_counted(counts: np.ndarray, values: np.ndarray) -> dict[str, float | None]:
+    """Welch (1951) F test; every group has n >= 2 and non-zero variance.
+
+    scipy does not return the denominator df, so it is given here too (R:
+    oneway.test(var.equal = FALSE) prints both).
+    """
+    k = counts.shape[0]
+    sizes = counts.sum(axis=1).astype(float)
+    means = (counts @ values) / sizes
+    variances = (counts * (values[None, :] - means[:, None]) ** 2).sum(axis=1) / (sizes - 1)
+    weights = sizes / variances
+    total_weight = weights.sum()
+    grand = (weights @ means) / total_weight
+    numerator = (weights @ (means - grand) ** 2) / (k - 1)
+    spread = np.sum((1.0 - weights / total_weight) ** 2 / (sizes - 1.0))
+    f = numerator / (1 + 2 * (k - 2) / (k**2 - 1) * spread)
+    df2 = (k**2 - 1) / (3.0 * spread)
+    return {
+        "welch_f": _float(f),
         "welch_df1": float(k - 1),
-        "welch_df2": _float((k**2 - 1) / (3.0 * spread)),
-        "welch_pvalue": _float(result.pvalue),
+        "welch_df2": _float(df2),
+        "welch_pvalue": _float(special.fdtrc(float(k - 1), df2, f)),
     }
 
 
@@ -903,9 +1044,13 @@ def kr20(matrix: Sequence[Sequence[float]] | np.ndarray) -> Kr20:
 
     Item and total variances both use ddof=1; their ratio equals the one with
     population variances (p·q), so this is Cronbach's alpha on 0/1 items. Mixing the
-    two (Σ p·q over a sample variance) is a common spreadsheet error.
+    two (Σ p·q over a sample variance) is a common spreadsheet error. For 0/1 items the
+    variances come from whole-number sums, exactly (`BinaryItemSums`).
     """
     scores = _item_matrix(matrix)
+    sums = BinaryItemSums.of(scores)
+    if sums is not None:
+        return sums.kr20()
     n, k = int(scores.shape[0]), int(scores.shape[1])
     if k < 2:
         return Kr20(n=n, k=k, notes=["KR-20 needs at least two items"])
@@ -913,10 +1058,13 @@ def kr20(matrix: Sequence[Sequence[float]] | np.ndarray) -> Kr20:
         return Kr20(n=n, k=k, notes=["KR-20 needs at least two participants"])
     totals = scores.sum(axis=1)
     if _is_constant(totals):
-        return Kr20(n=n, k=k, notes=["every participant has the same total: KR-20 is undefined"])
+        return Kr20(n=n, k=k, notes=[_SAME_TOTAL])
     item_variance = float(np.var(scores, axis=0, ddof=1).sum())
     total_variance = float(np.var(totals, ddof=1))
     return Kr20(n=n, k=k, kr20=_float(k / (k - 1) * (1.0 - item_variance / total_variance)))
+
+
+_SAME_TOTAL = "every participant has the same total: KR-20 is undefined"
 
 
 def item_rest_correlations(matrix: Sequence[Sequence[float]] | np.ndarray) -> list[float | None]:
@@ -925,12 +1073,16 @@ def item_rest_correlations(matrix: Sequence[Sequence[float]] | np.ndarray) -> li
     The rest score leaves the item out, so an item is not correlated with itself.
     None where the item or its rest score is constant (the correlation is undefined).
     The point-biserial r is Pearson's r with a 0/1 variable; computed for all items
-    at once, it equals scipy.stats.pointbiserialr item by item (see the tests).
+    at once, it equals scipy.stats.pointbiserialr item by item (see the tests). For
+    0/1 items it comes from whole-number sums (`BinaryItemSums`).
     """
     scores = _item_matrix(matrix)
     n, k = scores.shape
     if n < 2:
         return [None] * k
+    sums = BinaryItemSums.of(scores)
+    if sums is not None:
+        return sums.item_rest_correlations()
     rest = scores.sum(axis=1, keepdims=True) - scores
     item_dev = scores - scores.mean(axis=0)
     rest_dev = rest - rest.mean(axis=0)
@@ -947,6 +1099,69 @@ def item_rest_correlations(matrix: Sequence[Sequence[float]] | np.ndarray) -> li
     return result
 
 
+class BinaryItemSums(NamedTuple):
+    """The sums KR-20 and the item-rest correlations need, for 0/1 items answered by n
+    people, each person's total T being the sum of the items: per item Σx (which is
+    Σx²), and over people ΣT and ΣT²; for the correlations also Σx·T per item.
+
+    They are whole numbers, exact as floats (far below 2**53) and combined as integers:
+    n(n-1) times a variance is n·Σx² - (Σx)², and n times a sum of products
+    n·Σxy - Σx·Σy, so that only KR-20 and r themselves are rounded.
+    """
+
+    n: int
+    items: np.ndarray
+    total: int
+    total_squares: int
+    products: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, scores: np.ndarray) -> BinaryItemSums | None:
+        """The sums of a matrix, rows people, columns items; None unless it is all 0/1."""
+        if not np.array_equal(scores, scores.astype(bool)):
+            return None
+        totals = scores.sum(axis=1)
+        return cls(
+            n=int(scores.shape[0]),
+            items=scores.sum(axis=0).astype(np.int64),
+            total=int(totals.sum()),
+            total_squares=int(totals @ totals),
+            products=(scores.T @ totals).astype(np.int64),
+        )
+
+    def kr20(self) -> Kr20:
+        n, k = self.n, int(self.items.size)
+        if k < 2:
+            return Kr20(n=n, k=k, notes=["KR-20 needs at least two items"])
+        if n < 2:
+            return Kr20(n=n, k=k, notes=["KR-20 needs at least two participants"])
+        total_variance = n * self.total_squares - self.total * self.total
+        if total_variance == 0:
+            return Kr20(n=n, k=k, notes=[_SAME_TOTAL])
+        item_variance = int(np.sum(n * self.items - self.items * self.items))
+        return Kr20(n=n, k=k, kr20=_float(k / (k - 1) * (1.0 - item_variance / total_variance)))
+
+    def item_rest_correlations(self) -> list[float | None]:
+        assert self.products is not None
+        n, items = self.n, self.items
+        if n < 2:
+            return [None] * int(items.size)
+        rest = self.total - items
+        # Σ(T - x)² = ΣT² - 2Σx·T + Σx², with x² = x
+        rest_squares = self.total_squares - 2 * self.products + items
+        item_ss = n * items - items * items
+        rest_ss = n * rest_squares - rest * rest
+        covariance = n * (self.products - items) - items * rest
+        result: list[float | None] = []
+        for j in range(int(items.size)):
+            if item_ss[j] == 0 or rest_ss[j] == 0:
+                result.append(None)
+            else:
+                r = float(covariance[j]) / math.sqrt(float(item_ss[j]) * float(rest_ss[j]))
+                result.append(_float(min(1.0, max(-1.0, r))))
+        return result
+
+
 def item_rest_correlation(matrix: Sequence[Sequence[float]] | np.ndarray, j: int) -> float | None:
     """`item_rest_correlations` of item `j` alone."""
     return item_rest_correlations(matrix)[j]
@@ -961,6 +1176,27 @@ def mcnemar_exact(b: int, c: int) -> float | None:
     """
     if b < 0 or c < 0:
         raise ValueError("b and c are counts")
-    if b + c == 0:
-        return None
-    return _float(stats.binomtest(min(b, c), b + c, 0.5).pvalue)
+    return _float(mcnemar_exact_many(np.array([b]), np.array([c]))[0])
+
+
+def mcnemar_exact_many(b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """`mcnemar_exact` of many pairs of counts at once; NaN where b + c = 0.
+
+    scipy's two-sided ``binomtest(k, n, 0.5)`` with k = min(b, c), n = b + c: 1 when
+    k = n/2; otherwise the binomial pmf is symmetric, so the terms on the far side of
+    the mode that are no likelier than P(k) (scipy's search, with its relative
+    tolerance of 1e-7) are those from n - k up, and p = cdf(k) + sf(n - k - 1), capped
+    at 1, with the same `binom.cdf` and `binom.sf` calls (checked against binomtest in
+    the tests).
+    """
+    b = np.asarray(b, dtype=np.int64)
+    c = np.asarray(c, dtype=np.int64)
+    k, n = np.minimum(b, c), b + c
+    out = np.full(k.shape, np.nan)
+    tail = (n > 0) & (2 * k != n)
+    out[(n > 0) & (2 * k == n)] = 1.0
+    if tail.any():
+        kt, nt = k[tail], n[tail]
+        p = stats.binom.cdf(kt, nt, 0.5) + stats.binom.sf(nt - kt - 1, nt, 0.5)
+        out[tail] = np.minimum(1.0, p)
+    return out

@@ -17,7 +17,7 @@ adjusted p-value depends on what is withheld.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 import numpy as np
@@ -30,6 +30,7 @@ from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.populations import Populations
 from evalsvc.domain.questionnaire import NOT_STATED
 from evalsvc.domain.scoring import TOTAL
+from evalsvc.domain.signed_rank import DenseValues
 
 _Key = Annotated[str, column("which row this is", KEY)]
 
@@ -128,30 +129,10 @@ def summary_rows(
 ) -> list[SummaryRow]:
     rows: list[SummaryRow] = []
     for measure in design.measures:
+        computed = _compute(measure, design, populations, plan, pass_mark)
         for comparison in design.comparisons:
-            block: list[SummaryRow] = []
-            for breakdown in populations.breakdowns():
-                for group in breakdown.groups:
-                    for subject in design.skills:
-                        block.append(_placeholder(measure, comparison, breakdown, group, subject))
-            rows.extend(_fill(measure, comparison, design, populations, plan, pass_mark, block))
+            rows.extend(_rows(measure, comparison, design, populations, plan, pass_mark, computed))
     return rows
-
-
-def _placeholder(
-    measure: Measure, comparison: Comparison, breakdown: Breakdown, group: str, subject: str
-) -> SummaryRow:
-    return SummaryRow(
-        measure=measure.id,
-        comparison=comparison.id,
-        from_phase=comparison.from_phase,
-        to_phase=comparison.to_phase,
-        breakdown=breakdown.id,
-        group=group,
-        skill=subject,
-        n_from=0,
-        n_to=0,
-    )
 
 
 def release_of(row: SummaryRow) -> Release:
@@ -160,86 +141,157 @@ def release_of(row: SummaryRow) -> Release:
     )
 
 
-def _fill(
+class _Cell(NamedTuple):
+    breakdown: Breakdown
+    group: str
+    subject: str
+    release: Release
+    n_from: int
+    n_to: int
+
+
+_Computed = dict[tuple[str, str, str, str], tuple[_Cell, stats.Paired, dict[str, object]]]
+"""(comparison, breakdown, group, skill) -> the cell, its statistics and figures."""
+
+
+def _compute(
+    measure: Measure,
+    design: Design,
+    populations: Populations,
+    plan: Plan,
+    pass_mark: float | None,
+) -> _Computed:
+    """The statistics of every comparison, group and skill of one measure, in one call.
+
+    Each person is in one cell per comparison and skill (the people alike in every
+    breakdown, `Populations.cells`); a group is a set of those cells, in a block of
+    its own per comparison and skill. The gains are indexed into the distinct gains
+    of all blocks together.
+    """
+    max_score = measure.maximum if measure.normalized_gain else None
+    cells = populations.cells()
+    n_groups, n_cells = cells.groups.shape
+    blocks = [(c, s) for c in design.comparisons for s in design.skills]
+    groups = np.kron(np.eye(len(blocks)), cells.groups)  # block-diagonal
+    befores: list[np.ndarray] = []
+    afters: list[np.ndarray] = []
+    cell_codes: list[np.ndarray] = []
+    gain_codes: list[np.ndarray] = []
+    distinct: list[np.ndarray] = []
+    listed: list[_Cell] = []
+    for b, (comparison, subject) in enumerate(blocks):
+        first, second = comparison.from_phase, comparison.to_phase
+        paired = populations.paired_gains(measure.id, first, second, subject)
+        befores.append(paired.before)
+        afters.append(paired.after)
+        cell_codes.append(cells.of[paired.people] + b * n_cells)
+        gain_codes.append(paired.values.codes + sum(map(len, distinct)))
+        distinct.append(paired.values.distinct)
+        n_from, n_to = (
+            _present_per_group(populations, measure.id, phase, subject) for phase in (first, second)
+        )
+        g = 0
+        for breakdown in populations.breakdowns():
+            for group in breakdown.groups:
+                release = Release("paired", measure.id, first, second, subject, breakdown.id, group)
+                counts = int(n_from[g]), int(n_to[g])
+                listed.append(_Cell(breakdown, group, subject, release, *counts))
+                g += 1
+    codes_all = np.concatenate(cell_codes)
+    before, after = np.concatenate(befores), np.concatenate(afters)
+    unique_gains, position = np.unique(np.concatenate(distinct), return_inverse=True)
+    gains = DenseValues(unique_gains, position.reshape(-1)[np.concatenate(gain_codes)])
+    wanted = np.array([plan.reason(cell.release) is None for cell in listed], dtype=bool)
+    results = stats.paired_by_cells(
+        codes_all,
+        len(blocks) * n_cells,
+        groups,
+        before,
+        after,
+        max_score=max_score,
+        wanted=wanted,
+        gain_values=gains,
+    )
+    passes: list[dict[str, object]] = [{}] * len(listed)
+    if pass_mark is not None and measure.id == "knowledge":
+        for b, (_, subject) in enumerate(blocks):
+            if subject == TOTAL:
+                window = slice(b * n_groups, (b + 1) * n_groups)
+                passes[window] = _pass_views(
+                    codes_all, groups[window], before, after, pass_mark, len(blocks) * n_cells
+                )
+    computed: _Computed = {}
+    for b, (comparison, _) in enumerate(blocks):
+        for i in range(b * n_groups, (b + 1) * n_groups):
+            cell, result = listed[i], results[i]
+            fields = {**_published_fields(result), **passes[i]}
+            key = (comparison.id, cell.breakdown.id, cell.group, cell.subject)
+            computed[key] = (cell, result, fields)
+    return computed
+
+
+def _present_per_group(
+    populations: Populations, measure: str, phase: str, subject: str
+) -> np.ndarray:
+    """How many of each group have the score (once per phase, for every comparison)."""
+
+    def compute() -> np.ndarray:
+        cells = populations.cells()
+        n_cells = cells.groups.shape[1]
+        present = populations.present(measure, phase, subject)
+        per_cell = np.bincount(cells.of, weights=present, minlength=n_cells)[:n_cells]
+        return np.rint(cells.groups @ per_cell)
+
+    return populations.memo(("present per group", measure, phase, subject), compute)
+
+
+def _rows(
     measure: Measure,
     comparison: Comparison,
     design: Design,
     populations: Populations,
     plan: Plan,
     pass_mark: float | None,
-    placeholders: list[SummaryRow],
+    computed: _Computed,
 ) -> list[SummaryRow]:
-    """The statistics of one measure and comparison, every group and skill."""
-    first, second = comparison.from_phase, comparison.to_phase
-    max_score = measure.maximum if measure.normalized_gain else None
-    # Every cell of this measure and comparison in one call: the cells' people are
-    # laid end to end, each with the index of its cell.
-    cells: list[tuple[str, str, str]] = []
-    releases: list[Release] = []
-    cell_codes: list[np.ndarray] = []
-    befores: list[np.ndarray] = []
-    afters: list[np.ndarray] = []
-    n_from: list[int] = []
-    n_to: list[int] = []
-    for subject in design.skills:
-        before = populations.scores(measure.id, first, subject)
-        after = populations.scores(measure.id, second, subject)
-        has_before, has_after = ~np.isnan(before), ~np.isnan(after)
-        paired = has_before & has_after
-        for breakdown in populations.breakdowns():
-            codes = populations.codes(breakdown.id)
-            known = codes >= 0
-            size = len(breakdown.groups)
-            in_pairs = paired & known
-            cell_codes.append(codes[in_pairs] + len(cells))
-            befores.append(before[in_pairs])
-            afters.append(after[in_pairs])
-            n_from.extend(np.bincount(codes[has_before & known], minlength=size)[:size])
-            n_to.extend(np.bincount(codes[has_after & known], minlength=size)[:size])
-            for group in breakdown.groups:
-                cells.append((breakdown.id, group, subject))
-                releases.append(
-                    Release("paired", measure.id, first, second, subject, breakdown.id, group)
-                )
-    codes_all = np.concatenate(cell_codes) if cell_codes else np.zeros(0, dtype=np.int64)
-    before_all = np.concatenate(befores) if befores else np.zeros(0)
-    after_all = np.concatenate(afters) if afters else np.zeros(0)
-    reasons = [plan.reason(release) for release in releases]
-    computed = stats.paired_by_group(
-        codes_all,
-        len(cells),
-        before_all,
-        after_all,
-        max_score=max_score,
-        wanted=np.array([reason is None for reason in reasons], dtype=bool),
-    )
-    results: dict[tuple[str, str, str], SummaryRow] = {}
-    for index, (breakdown_id, group, subject) in enumerate(cells):
-        fields = _published_fields(computed[index])
-        if pass_mark is not None and measure.id == "knowledge" and subject == TOTAL:
-            members = codes_all == index
-            fields.update(_pass_view(before_all[members], after_all[members], pass_mark))
-        reason = reasons[index]
-        notes = list(computed[index].notes)
+    """The rows of one measure and comparison: the "all" row, then each breakdown's
+    groups, each with every skill and the total, Holm-adjusted in their families."""
+    ordered = [
+        computed[(comparison.id, breakdown.id, group, subject)]
+        for breakdown in populations.breakdowns()
+        for group in breakdown.groups
+        for subject in design.skills
+    ]
+    holm = _holm(ordered, plan)
+    rows = []
+    for (cell, result, fields), (p_holm, family) in zip(ordered, holm, strict=True):
+        reason = plan.reason(cell.release)
+        notes = list(result.notes)
         withheld: dict[str, Reason] = {}
         if reason is not None:
             fields = {}
-            notes = [_withheld_note(reason, computed[index].n_paired)]
-            withheld = dict.fromkeys(_figures(measure, subject, pass_mark), reason)
-        results[(breakdown_id, group, subject)] = msgspec.structs.replace(
-            placeholders[0],
-            breakdown=breakdown_id,
-            group=group,
-            skill=subject,
-            n_paired=computed[index].n_paired,
-            n_from=int(n_from[index]),
-            n_to=int(n_to[index]),
-            notes=notes,
-            withheld=withheld,
-            **fields,
+            notes = [_withheld_note(reason, result.n_paired)]
+            withheld = dict.fromkeys(_figures(measure, cell.subject, pass_mark), reason)
+        rows.append(
+            SummaryRow(
+                measure=measure.id,
+                comparison=comparison.id,
+                from_phase=comparison.from_phase,
+                to_phase=comparison.to_phase,
+                breakdown=cell.breakdown.id,
+                group=cell.group,
+                skill=cell.subject,
+                n_paired=result.n_paired,
+                n_from=cell.n_from,
+                n_to=cell.n_to,
+                notes=notes,
+                withheld=withheld,
+                p_holm=None if reason is not None else p_holm,
+                holm_family=family,
+                **fields,  # type: ignore[arg-type]
+            )
         )
-    ordered = [results[(row.breakdown, row.group, row.skill)] for row in placeholders]
-    return _with_holm(ordered, design)
+    return rows
 
 
 def _figures(measure: Measure, subject: str, pass_mark: float | None) -> tuple[str, ...]:
@@ -259,25 +311,46 @@ def _published_fields(result: stats.Paired) -> dict[str, object]:
     return {name: getattr(result, name) for name in stats.PAIRED_FIGURES}
 
 
-def _pass_view(before: np.ndarray, after: np.ndarray, pass_mark: float) -> dict[str, object]:
-    n = before.size
-    if n == 0:
-        return {}
+def _pass_views(
+    cells: np.ndarray,
+    groups: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    pass_mark: float,
+    n_cells: int,
+) -> list[dict[str, object]]:
+    """The pass-mark figures of each group (a set of cells of people)."""
     # scores are rounded like gains so that 70.0000000001 and 69.9999999999 agree
     passed_before = np.round(before, stats.DECIMALS) >= pass_mark
     passed_after = np.round(after, stats.DECIMALS) >= pass_mark
-    fields: dict[str, object] = {}
-    for prefix, passed in (("pass_from", passed_before), ("pass_to", passed_after)):
-        count = int(np.count_nonzero(passed))
-        fields[f"{prefix}_share"] = count / n
-        interval = stats.wilson_interval(count, n)
-        if interval is not None:
-            fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
-    gained = int(np.count_nonzero(~passed_before & passed_after))
-    lost = int(np.count_nonzero(passed_before & ~passed_after))
-    fields["pass_gained"], fields["pass_lost"] = gained, lost
-    fields["pass_mcnemar_p"] = stats.mcnemar_exact(gained, lost)
-    return fields
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        per_cell = np.bincount(cells, weights=mask, minlength=n_cells)[:n_cells]
+        return np.rint(groups @ per_cell).astype(np.int64)
+
+    people = count(np.ones(cells.size, dtype=bool))
+    counted = {
+        "pass_from": count(passed_before),
+        "pass_to": count(passed_after),
+        "pass_gained": count(~passed_before & passed_after),
+        "pass_lost": count(passed_before & ~passed_after),
+    }
+    mcnemar = stats.mcnemar_exact_many(counted["pass_gained"], counted["pass_lost"])
+    out = []
+    for g, n in enumerate(people.tolist()):
+        fields: dict[str, object] = {}
+        if n:
+            for prefix in ("pass_from", "pass_to"):
+                passing = int(counted[prefix][g])
+                fields[f"{prefix}_share"] = passing / n
+                interval = stats.wilson_interval(passing, n)
+                if interval is not None:
+                    fields[f"{prefix}_ci_low"], fields[f"{prefix}_ci_high"] = interval
+            fields["pass_gained"] = int(counted["pass_gained"][g])
+            fields["pass_lost"] = int(counted["pass_lost"][g])
+            fields["pass_mcnemar_p"] = None if np.isnan(mcnemar[g]) else float(mcnemar[g])
+        out.append(fields)
+    return out
 
 
 def _withheld_note(reason: Reason, n: int) -> str:
@@ -289,21 +362,24 @@ def _withheld_note(reason: Reason, n: int) -> str:
     )
 
 
-def _with_holm(rows: list[SummaryRow], design: Design) -> list[SummaryRow]:
-    """Holm within the families fixed by the design (see the module docstring)."""
+def _holm(
+    cells: Sequence[tuple[_Cell, stats.Paired, dict[str, object]]], plan: Plan
+) -> list[tuple[float | None, str]]:
+    """Holm within the families fixed by the design (see the module docstring):
+    each cell's adjusted p-value and family."""
     families: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        name = "confirmatory" if row.breakdown == ALL else f"exploratory:{row.breakdown}"
+    for index, (cell, _, _) in enumerate(cells):
+        name = "confirmatory" if cell.breakdown.id == ALL else f"exploratory:{cell.breakdown.id}"
         families.setdefault(name, []).append(index)
-    out = list(rows)
+    out: list[tuple[float | None, str]] = [(None, "")] * len(cells)
     for name, members in families.items():
-        adjusted = stats.holm_fixed_family(
-            [rows[i].t_pvalue if not rows[i].withheld else None for i in members], len(members)
-        )
+        known = [
+            None if plan.reason(cells[i][0].release) is not None else cells[i][1].t_pvalue
+            for i in members
+        ]
+        adjusted = stats.holm_fixed_family(known, len(members))
         for i, p in zip(members, adjusted, strict=True):
-            out[i] = msgspec.structs.replace(
-                rows[i], p_holm=None if rows[i].withheld else p, holm_family=name
-            )
+            out[i] = (p, name)
     return out
 
 
@@ -328,21 +404,27 @@ def group_comparisons(
         for comparison in design.comparisons:
             for breakdown in design.breakdowns:
                 codes = populations.codes(breakdown.id)
+                size = len(breakdown.groups)
                 for subject in design.skills:
-                    before = populations.scores(measure.id, comparison.from_phase, subject)
-                    after = populations.scores(measure.id, comparison.to_phase, subject)
-                    paired = ~np.isnan(before) & ~np.isnan(after)
+                    paired = populations.paired_gains(
+                        measure.id, comparison.from_phase, comparison.to_phase, subject
+                    )
+                    # how many of each group have each distinct gain
+                    group_of = codes[paired.people]
+                    known = group_of >= 0
+                    width = paired.values.distinct.size
+                    cell = group_of[known] * width + paired.values.codes[known]
+                    counts = np.bincount(cell, minlength=size * width)[: size * width]
                     groups = [
                         (i, g)
                         for i, g in enumerate(breakdown.groups)
                         if g != NOT_STATED
                         and (measure.id, comparison.id, breakdown.id, g, subject) in shown
                     ]
-                    gains = [
-                        after[paired & (codes == i)] - before[paired & (codes == i)]
-                        for i, _ in groups
-                    ]
-                    result = stats.between_groups(gains)
+                    result = stats.between_groups_counted(
+                        counts.reshape(size, width)[[i for i, _ in groups]],
+                        paired.values.distinct,
+                    )
                     notes = list(result.notes)
                     left_out = [
                         g for g in breakdown.groups if g not in {name for _, name in groups}

@@ -55,6 +55,7 @@ import numpy as np
 from evalsvc.domain.cohort import Cohort
 from evalsvc.domain.design import ALL, Design
 from evalsvc.domain.disclosure.releases import Release
+from evalsvc.domain.signed_rank import dense_values
 
 TOLERANCE = 1e-6
 """A target is determined when its distance from the published span is at most this
@@ -118,6 +119,8 @@ class Verifier:
         self._score_cells: dict[str, _Cells] = {}
         self._answer_cells: dict[tuple[str, str], tuple[_Cells, np.ndarray]] = {}
         self._separable_cache: dict[tuple[str, tuple[str, ...], bool], bool] = {}
+        self._member_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._present_cache: dict[tuple[str, str, str], np.ndarray] = {}
 
     def register(self, releases: Iterable[Release]) -> None:
         for release in releases:
@@ -179,14 +182,29 @@ class Verifier:
 
     # -- people and cells ----------------------------------------------------------------
     def _members(self, breakdown: str, group: str) -> np.ndarray:
-        if breakdown == ALL:
-            return np.ones(self.cohort.size, dtype=bool)
-        groups = self.design.breakdown(breakdown).groups
-        return self.cohort.groups[breakdown] == groups.index(group)
+        """The people of a group (read only: computed once)."""
+        key = (breakdown, group)
+        found = self._member_cache.get(key)
+        if found is None:
+            if breakdown == ALL:
+                found = np.ones(self.cohort.size, dtype=bool)
+            else:
+                groups = self.design.breakdown(breakdown).groups
+                found = self.cohort.groups[breakdown] == groups.index(group)
+            found.flags.writeable = False
+            self._member_cache[key] = found
+        return found
 
     def _present(self, measure: str, phase: str, subject: str) -> np.ndarray:
-        column = self.design.skills.index(subject)
-        return ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+        """Who has the score (read only: computed once)."""
+        key = (measure, phase, subject)
+        found = self._present_cache.get(key)
+        if found is None:
+            column = self.design.skills.index(subject)
+            found = ~np.isnan(self.cohort.scores[(measure, phase)][:, column])
+            found.flags.writeable = False
+            self._present_cache[key] = found
+        return found
 
     def _cells_of(self, measure: str) -> _Cells:
         cells = self._score_cells.get(measure)
@@ -317,10 +335,8 @@ class Verifier:
     def _cells_of_item(self, phase: str, item: str) -> tuple[_Cells, np.ndarray]:
         found = self._answer_cells.get((phase, item))
         if found is None:
-            answers = self.cohort.answers.get(phase) or [None] * self.cohort.size
-            answered = np.array(
-                [a is not None and a.get(item) is not None for a in answers], dtype=bool
-            ).reshape(-1)
+            column = self.cohort.answer_column(phase, item)
+            answered = np.array([value is not None for value in column], dtype=bool).reshape(-1)
             parts = [self.cohort.groups[b.id][:, None] for b in self.design.breakdowns]
             key = np.hstack([*parts, answered[:, None]]).astype(float)
             found = self._answer_cells[(phase, item)] = (_Cells.from_key(key), answered)
@@ -429,7 +445,7 @@ class _Vectors:
         before, after = self._presence(first), self._presence(second)
         for subject in self.verifier.design.skills:
             present = self.verifier._present(self.measure, first, subject)
-            present &= self.verifier._present(self.measure, second, subject)
+            present = present & self.verifier._present(self.measure, second, subject)
             ids = self._small(present)
             if subject in self.skills:
                 slot = np.full(ids.shape, self.skills.index(subject))
@@ -678,7 +694,7 @@ class _Span:
     singular: np.ndarray
 
     def __init__(self, matrix: np.ndarray) -> None:
-        unique, group, sizes = np.unique(matrix.T, axis=0, return_inverse=True, return_counts=True)
+        unique, group, sizes = _unique_columns(matrix)
         self.group = group.reshape(-1)
         self.sizes = sizes.astype(float)
         self._order = np.argsort(self.group, kind="stable")
@@ -771,13 +787,56 @@ def _identical_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     rows = np.ascontiguousarray(rows, dtype=float)
     projections = np.random.default_rng(20240312).standard_normal((rows.shape[1], 2))
     hashed = rows @ projections
-    _, first, group, sizes = np.unique(
-        hashed, axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    group = group.reshape(-1)
+    group, first, sizes = _unique_pairs(hashed)
     if not np.array_equal(rows, rows[first[group]]):
         _, first, group, sizes = np.unique(
             rows, axis=0, return_index=True, return_inverse=True, return_counts=True
         )
         group = group.reshape(-1)
     return group, first, sizes
+
+
+def _unique_pairs(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(pairs, axis=0, return_index, return_inverse, return_counts)`` of an
+    n x 2 float array, as (inverse, index, counts): the same groups in the same
+    (ascending) order, each group's first row, without sorting rows as records.
+
+    Each column is replaced by its value's rank among the column's distinct values
+    (`dense_values`: order and equality kept), and the pair of ranks by one number.
+    """
+    n = pairs.shape[0]
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, empty
+    left, right = dense_values(pairs[:, 0]), dense_values(pairs[:, 1])
+    key = left.codes.astype(np.int64) * right.distinct.size + right.codes
+    space = left.distinct.size * right.distinct.size
+    if space > 4 * n:
+        _, first, group, sizes = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+        return group.reshape(-1), first, sizes
+    counts = np.bincount(key, minlength=space)
+    present = np.flatnonzero(counts)
+    number = np.zeros(space, dtype=np.intp)
+    number[present] = np.arange(present.size)
+    group = number[key]
+    first = np.full(present.size, n, dtype=np.intp)
+    np.minimum.at(first, group, np.arange(n))
+    return group, first, counts[present]
+
+
+def _unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(matrix.T, axis=0, return_inverse=True, return_counts=True)``: the
+    distinct columns (as rows, in ascending order), each column's group, group sizes.
+
+    Columns are grouped as `_identical_rows` groups rows (hashed, then confirmed), and
+    only the distinct ones are sorted; any collision falls back to np.unique.
+    """
+    columns = np.ascontiguousarray(matrix.T, dtype=float)
+    group, first, sizes = _identical_rows(columns)
+    distinct = columns[first]
+    order = np.lexsort(distinct.T[::-1])  # ascending, first element first, as np.unique
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return distinct[order], rank[group], sizes[order]
