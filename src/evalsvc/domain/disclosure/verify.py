@@ -672,7 +672,7 @@ def _determined_pairs(
     base = residual[:, None] + residual[None, :]
     pair_norm = norms[:, None] + norms[None, :]
     neither = np.triu(np.ones((count, count), dtype=bool), 1) & ~(alone[:, None] | alone[None, :])
-    found = []
+    found: list[tuple[int, int, int]] = []
     for sign, wanted in (
         (1, (sizes[:, None] + sizes[None, :]) < k),
         (-1, (sizes[:, None] == 1) & (sizes[None, :] == 1)),
