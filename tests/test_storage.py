@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from evalsvc.app import create_app
 from evalsvc.errors import StorageUnavailable
 from evalsvc.storage import Database
-from evalsvc.storage.sqlite import MIGRATIONS
+from evalsvc.storage.migrations import MIGRATIONS
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.anyio

@@ -21,7 +21,7 @@ from evalsvc.domain.cohort import SubmissionRecord, build_cohort
 from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
-from evalsvc.storage import Database
+from evalsvc.storage import Storage
 from evalsvc.storage.records import ScoreRow
 
 _decode_scores = msgspec.json.Decoder(PhaseScores).decode
@@ -83,7 +83,7 @@ def records_from(rows: list[ScoreRow]) -> list[SubmissionRecord]:
     ]
 
 
-async def load_rows(db: Database, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
+async def load_rows(db: Storage, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
     return await db.score_rows(course.id), await db.scoring_counts(course.id)
 
 
@@ -166,7 +166,7 @@ class ReportCache:
         self.computed = 0
         """How many reports were computed (not served from the cache)."""
 
-    async def report(self, db: Database, course: Course, lang: str | None) -> CourseReport:
+    async def report(self, db: Storage, course: Course, lang: str | None) -> CourseReport:
         key = (course.id, report_language(course, lang))
         async with self._locks.setdefault(key, asyncio.Lock()):
             version = await db.data_version(course.id)

@@ -1,0 +1,764 @@
+"""PostgreSQL storage: the server engine, for a programme's central server.
+
+Any number of `evalsvc serve` instances may share one database. Nothing a
+decision depends on lives in a process: duplicates, conflicts and idempotency are
+decided by the database's constraints inside each writing transaction (unique
+keys, INSERT ... ON CONFLICT), never by reading first and inserting after in
+Python; participant ids come from an identity column and per-course numbers from
+a counter row that the inserting transaction holds until its COMMIT.
+
+Submissions are committed in groups (storage/group_commit.py): each of a few
+writer tasks takes the queued submissions, stores them with a constant number of
+set-wise statements in one transaction, and acknowledges them after COMMIT. Other
+writes (codes, tokens, sessions) are rare and run in their own transactions.
+
+When the server is unreachable, restarting or refusing connections, every
+operation raises StorageUnavailable (503, Retry-After) and nothing is
+acknowledged; the pool reconnects by itself once the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from evalsvc.domain.access import Scope
+from evalsvc.errors import Conflict, RequestError, StorageUnavailable, Unprocessable
+from evalsvc.storage import migrations
+from evalsvc.storage.group_commit import GroupCommit, Job, Outcome, fail, settle
+from evalsvc.storage.records import (
+    IssuedCode,
+    KeyFacts,
+    MigrationInput,
+    NewSubmission,
+    ResponseRow,
+    Rewritten,
+    ScoreRow,
+    SharedSubmission,
+    StoredAnswers,
+    StoredSubmission,
+    TokenRecord,
+    utc_now,
+)
+from evalsvc.storage.sqlite import KEY_FINGERPRINT, token_record
+
+log = logging.getLogger(__name__)
+
+CONNECT_SECONDS = 5.0
+"""How long to wait for a new connection before answering 503."""
+ACQUIRE_SECONDS = 10.0
+"""How long a request waits for a free pooled connection before answering 503."""
+COMMAND_SECONDS = 60.0
+"""The longest one statement may run (a hung server answers 503, not never)."""
+RETRIES = 3
+"""Attempts at a batch that PostgreSQL aborted to break a deadlock between writers."""
+MIGRATION_LOCK = 0x6576_616C_7376_63
+"""pg_advisory_xact_lock key: instances starting together migrate one at a time."""
+
+UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""What asyncpg raises when the database cannot serve: a refused or lost connection,
+a server shutting down or starting, a full disk, a timeout, a statement that failed."""
+
+
+def redacted(url: str) -> str:
+    """The address without its password, for messages and logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ""
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}{host}"))
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, asyncpg.DiskFullError):
+        return "the database disk is full; nothing was stored, please retry later"
+    if isinstance(exc, asyncpg.TooManyConnectionsError | TimeoutError):
+        return "the database is busy; nothing was stored, please retry"
+    if isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError,
+    ):
+        return "the database server cannot be reached; nothing was stored, please retry"
+    return "the database cannot store data right now; nothing was stored, please retry"
+
+
+def _count(status: str) -> int:
+    """The row count of a command status such as 'INSERT 0 3' or 'UPDATE 1'."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class _Rows:
+    """The data steps' view of the submissions, on the migrating transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def submissions_of(self, course: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        migrations.check_columns(columns)
+        rows = await self.conn.fetch(
+            f"SELECT id, {', '.join(columns)} FROM submissions WHERE course = $1 ORDER BY id",
+            course,
+        )
+        return [tuple(row) for row in rows]
+
+    async def update_submissions(
+        self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        migrations.check_columns(columns)
+        if not rows:
+            return
+        assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(columns, 1))
+        await self.conn.executemany(
+            f"UPDATE submissions SET {assignments} WHERE id = ${len(columns) + 1}", rows
+        )
+
+    async def bump_versions(self, courses: Iterable[str]) -> None:
+        await _bump_versions(self.conn, courses)
+
+
+class PostgresStorage:
+    """Storage in a PostgreSQL database (see the module's docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_max: int = 256,
+        pool_size: int = 10,
+        writers: int = 2,
+        ack_before_commit: bool = False,
+    ) -> None:
+        self.url = url
+        self.location = redacted(url)
+        self.pool_size = pool_size
+        # Only for the durability test's negative control: acknowledges too early.
+        self._ack_before_commit = ack_before_commit
+        self._pool: asyncpg.Pool | None = None
+        self.group_commit = GroupCommit(
+            self._commit_batch, batch_max=batch_max, writers=writers, name="evalsvc-pg-writer"
+        )
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def open(self, migration_input: MigrationInput | None = None) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url,
+                min_size=1,
+                max_size=self.pool_size,
+                timeout=CONNECT_SECONDS,
+                command_timeout=COMMAND_SECONDS,
+            )
+            async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn:
+                await self._migrate(conn, migration_input or MigrationInput())
+        except UNAVAILABLE as exc:
+            await self.close()
+            raise StorageUnavailable(f"cannot open database {self.location}: {exc}") from exc
+        except BaseException:
+            await self.close()
+            raise
+        self.group_commit.start()
+
+    async def close(self, drain_seconds: float = 10.0) -> None:
+        await self.group_commit.stop(drain_seconds)
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), timeout=drain_seconds)
+            except (TimeoutError, *UNAVAILABLE):
+                pool.terminate()
+
+    async def _migrate(self, conn: asyncpg.Connection, given: MigrationInput) -> None:
+        """Each version in its own transaction, under an advisory lock, after
+        reading the version again: several instances may start at once."""
+        total = len(migrations.MIGRATIONS)
+        while True:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations"
+                    " (version integer PRIMARY KEY, applied_at text NOT NULL)"
+                )
+                version = int(
+                    await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+                )
+                if version > total:
+                    raise StorageUnavailable(
+                        f"{self.location} has schema version {version},"
+                        " newer than this evalsvc knows"
+                    )
+                if version == total:
+                    return
+                migration = migrations.MIGRATIONS[version]
+                for statement in migrations.statements(migration.postgresql):
+                    await conn.execute(statement)
+                if migration.data is not None:
+                    await migration.data(_Rows(conn), given)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    version + 1,
+                    utc_now(),
+                )
+            log.info("database migrated to schema version %d", version + 1)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; the database's failures become StorageUnavailable."""
+        if self._pool is None:
+            raise StorageUnavailable("the database is not open")
+        try:
+            async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn:
+                yield conn
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(_message(exc)) from exc
+
+    async def healthy(self) -> bool:
+        if not self.group_commit.running:
+            return False
+        try:
+            async with self._connection() as conn:
+                await conn.fetchval("SELECT 1", timeout=CONNECT_SECONDS)
+        except StorageUnavailable:
+            return False
+        return True
+
+    # -- group commit of submissions ---------------------------------------------------
+    async def _commit_batch(self, batch: list[Job]) -> None:
+        for attempt in range(1, RETRIES + 1):
+            try:
+                outcomes = await self._commit_once(batch)
+            except asyncpg.TransactionRollbackError as exc:
+                # a deadlock or serialization failure between writers: nothing of
+                # the batch was stored, so trying it again is safe
+                if attempt < RETRIES:
+                    log.info("write batch of %d retried after %r", len(batch), exc)
+                    continue
+                fail(batch, _message(exc))
+                return
+            except BaseException as exc:
+                log.error("write batch of %d failed, nothing acknowledged: %r", len(batch), exc)
+                fail(
+                    batch,
+                    _message(exc)
+                    if isinstance(exc, UNAVAILABLE)
+                    else "the database could not store this; nothing was stored, please retry",
+                )
+                if not isinstance(exc, Exception):
+                    raise  # cancellation and exits still end the writer
+                return
+            settle(outcomes)
+            return
+
+    async def _commit_once(self, batch: list[Job]) -> list[Outcome]:
+        if self._pool is None:
+            raise StorageUnavailable("the database is not open")
+        async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn, conn.transaction():
+            outcomes = await _store_submissions(conn, batch)
+            if self._ack_before_commit:
+                # The negative control: a write-behind buffer that answers first
+                # and flushes every 50 ms, the design the durability test rejects.
+                settle(outcomes)
+                await asyncio.sleep(0.05)
+        return outcomes
+
+    # -- codes -------------------------------------------------------------------------
+    async def add_codes(self, course: str, hashes: list[bytes], agency: str | None) -> None:
+        created = utc_now()
+        async with self._connection() as conn:
+            try:
+                async with conn.transaction():
+                    await conn.execute(
+                        "INSERT INTO codes (course, code_hash, agency, created_at)"
+                        " SELECT $1, h, $3, $4 FROM unnest($2::bytea[]) AS h",
+                        course,
+                        hashes,
+                        agency,
+                        created,
+                    )
+            except asyncpg.UniqueViolationError as exc:
+                raise Conflict(f"this conflicts with stored data: {exc}", code="conflict") from exc
+
+    async def merge_codes(self, codes: Sequence[IssuedCode]) -> int:
+        async with self._connection() as conn:
+            status = await conn.execute(
+                "INSERT INTO codes (course, code_hash, agency, created_at)"
+                " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[])"
+                " ON CONFLICT (course, code_hash) DO NOTHING",
+                [c.course for c in codes],
+                [c.code_hash for c in codes],
+                [c.agency for c in codes],
+                [c.created_at for c in codes],
+            )
+        return _count(status)
+
+    async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT agency FROM codes WHERE course = $1 AND code_hash = $2", course, code_hash
+            )
+        return (row is not None, row["agency"] if row else None)
+
+    async def codes_to_share(self, courses: Sequence[str] | None = None) -> list[IssuedCode]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT course, code_hash, agency, created_at FROM codes"
+                " WHERE $1::text[] IS NULL OR course = ANY($1::text[])"
+                " ORDER BY course, created_at",
+                None if courses is None else list(courses),
+            )
+        return [
+            IssuedCode(course=r[0], code_hash=bytes(r[1]), agency=r[2], created_at=r[3])
+            for r in rows
+        ]
+
+    # -- submissions ---------------------------------------------------------------------
+    async def store_submission(self, new: NewSubmission) -> StoredSubmission:
+        stored: StoredSubmission = await self.group_commit.submit(submission=new)
+        return stored
+
+    async def submission_by_receipt(self, course: str, receipt: str) -> StoredSubmission | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT submission_id, receipt, received_at, phase FROM submissions"
+                " WHERE course = $1 AND receipt = $2",
+                course,
+                receipt,
+            )
+        if row is None:
+            return None
+        return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
+
+    async def known_submissions(self, submission_ids: Sequence[str]) -> set[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT submission_id FROM submissions WHERE submission_id = ANY($1::text[])",
+                list(submission_ids),
+            )
+        return {row[0] for row in rows}
+
+    async def stored_answers(self, course: str, code_hash: bytes, phase: str) -> str | None:
+        async with self._connection() as conn:
+            value = await conn.fetchval(
+                "SELECT s.answers FROM submissions s JOIN participants p"
+                " ON p.id = s.participant_id"
+                " WHERE p.course = $1 AND p.code_hash = $2 AND s.phase = $3",
+                course,
+                code_hash,
+                phase,
+            )
+        return None if value is None else str(value)
+
+    async def count_submissions(self, course: str | None = None) -> int:
+        async with self._connection() as conn:
+            value = await conn.fetchval(
+                "SELECT count(*) FROM submissions WHERE $1::text IS NULL OR course = $1", course
+            )
+        return int(value)
+
+    async def submissions_to_share(
+        self, courses: Sequence[str] | None, after: int, limit: int
+    ) -> list[SharedSubmission]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT s.id, s.submission_id, s.body_hash, s.receipt, s.course, s.phase,"
+                " p.code_hash, s.agency, s.lang, s.answers, s.breakdowns, s.scoring,"
+                " s.received_at FROM submissions s JOIN participants p ON p.id = s.participant_id"
+                " WHERE s.id > $1 AND ($2::text[] IS NULL OR s.course = ANY($2::text[]))"
+                " ORDER BY s.id LIMIT $3",
+                after,
+                None if courses is None else list(courses),
+                limit,
+            )
+        return [
+            SharedSubmission(
+                position=int(r[0]),
+                submission_id=r[1],
+                body_hash=bytes(r[2]),
+                receipt=r[3],
+                course=r[4],
+                phase=r[5],
+                code_hash=bytes(r[6]),
+                agency=r[7],
+                lang=r[8],
+                answers_json=r[9],
+                breakdowns_json=r[10],
+                scoring=r[11],
+                received_at=r[12],
+            )
+            for r in rows
+        ]
+
+    # -- what reports read ----------------------------------------------------------------
+    async def data_version(self, course: str) -> int:
+        async with self._connection() as conn:
+            value = await conn.fetchval(
+                "SELECT version FROM course_versions WHERE course = $1", course
+            )
+        return int(value or 0)
+
+    async def score_rows(self, course: str) -> list[ScoreRow]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT p.number, p.agency, s.phase, s.scores, s.breakdowns, s.summarised,"
+                " s.scoring FROM submissions s"
+                " JOIN participants p ON p.id = s.participant_id WHERE s.course = $1",
+                course,
+            )
+        return [ScoreRow(*row) for row in rows]
+
+    async def scoring_counts(self, course: str) -> dict[str, int]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT scoring, count(*) FROM submissions WHERE course = $1 GROUP BY scoring",
+                course,
+            )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def iter_responses(self, course: str, chunk: int = 1000) -> AsyncIterator[ResponseRow]:
+        """On a connection of its own, outside the pool: a slow download must not hold
+        a connection that code lookups (and so every submission) depend on."""
+        try:
+            conn = await asyncpg.connect(
+                self.url, timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS
+            )
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(_message(exc)) from exc
+        try:
+            async with conn.transaction(readonly=True):
+                async for row in conn.cursor(
+                    "SELECT p.number, p.agency, s.agency, s.agency_mismatch, s.phase, s.lang,"
+                    " s.received_at, s.answers FROM submissions s"
+                    " JOIN participants p ON p.id = s.participant_id"
+                    " WHERE s.course = $1 ORDER BY p.number, s.phase",
+                    course,
+                    prefetch=chunk,
+                ):
+                    yield ResponseRow(*row)
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(_message(exc)) from exc
+        finally:
+            await conn.close()
+
+    async def rewrite_submissions(
+        self,
+        course: str,
+        transform: Callable[[StoredAnswers], Rewritten | None],
+        *,
+        dry_run: bool = False,
+    ) -> int:
+        async with self._connection() as conn, conn.transaction():
+            return await migrations.rewrite(_Rows(conn), course, transform, dry_run=dry_run)
+
+    # -- the secret key ------------------------------------------------------------------
+    async def key_facts(self) -> KeyFacts:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT (SELECT value FROM meta WHERE name = $1),"
+                " (SELECT count(*) FROM codes), (SELECT count(*) FROM tokens),"
+                " (SELECT count(*) FROM participants)",
+                KEY_FINGERPRINT,
+            )
+        assert row is not None
+        fingerprint = None if row[0] is None else bytes(row[0])
+        return KeyFacts(fingerprint, int(row[1]), int(row[2]), int(row[3]))
+
+    async def set_key_fingerprint(self, fingerprint: bytes) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES ($1, $2)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                KEY_FINGERPRINT,
+                fingerprint,
+            )
+
+    # -- tokens -------------------------------------------------------------------------
+    async def add_token(
+        self, name: str, role: str, token_hash: bytes, scope: Scope | None = None
+    ) -> int:
+        scope_json = msgspec.json.encode(scope or Scope()).decode()
+        async with self._connection() as conn:
+            try:
+                value = await conn.fetchval(
+                    "INSERT INTO tokens (name, role, token_hash, created_at, scope)"
+                    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    name,
+                    role,
+                    token_hash,
+                    utc_now(),
+                    scope_json,
+                )
+            except asyncpg.IntegrityConstraintViolationError as exc:
+                raise Conflict(f"this conflicts with stored data: {exc}", code="conflict") from exc
+        return int(value)
+
+    async def token_by_hash(self, token_hash: bytes) -> TokenRecord | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_ACCESS_COLUMNS} FROM tokens t WHERE t.token_hash = $1", token_hash
+            )
+        return token_record(row) if row else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(f"SELECT {_ACCESS_COLUMNS} FROM tokens t ORDER BY t.id")
+        return [token_record(row) for row in rows]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            status = await conn.execute(
+                "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                utc_now(),
+                token_id,
+            )
+            await conn.execute("DELETE FROM sessions WHERE token_id = $1", token_id)
+        return _count(status) == 1
+
+    # -- login sessions -----------------------------------------------------------------
+    async def add_session(
+        self, id_hash: bytes, token_id: int, created_at: str, expires_at: str
+    ) -> None:
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute("DELETE FROM sessions WHERE expires_at <= $1", created_at)
+            await conn.execute(
+                "INSERT INTO sessions (id_hash, token_id, created_at, expires_at)"
+                " VALUES ($1, $2, $3, $4)",
+                id_hash,
+                token_id,
+                created_at,
+                expires_at,
+            )
+
+    async def token_by_session(self, id_hash: bytes, now: str) -> TokenRecord | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_ACCESS_COLUMNS} FROM sessions s JOIN tokens t ON t.id = s.token_id"
+                " WHERE s.id_hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
+                id_hash,
+                now,
+            )
+        return token_record(row) if row else None
+
+    async def end_session(self, id_hash: bytes) -> None:
+        async with self._connection() as conn:
+            await conn.execute("DELETE FROM sessions WHERE id_hash = $1", id_hash)
+
+
+_ACCESS_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
+
+
+async def _store_submissions(conn: asyncpg.Connection, jobs: list[Job]) -> list[Outcome]:
+    """Store a batch with a constant number of set-wise statements.
+
+    The database decides: a submission is stored by INSERT ... ON CONFLICT DO
+    NOTHING against the unique keys (submission_id; participant and phase), in
+    batch order, so that the first of two jobs in one batch wins as if they had
+    been committed one after the other, and a submission another instance is
+    storing at this moment waits for it and then conflicts. Reads only explain,
+    after the fact, why a submission was not stored (a retry: 200; the id reused
+    for other answers: 422; the phase already answered: 409).
+    """
+    news: list[NewSubmission] = [job.submission for job in jobs]
+    earlier = await _by_submission_id(conn, [new.submission_id for new in news])
+
+    # Participants: those stored, else new ones (a job whose id is already stored
+    # makes nobody: it is a retry, or it will be refused).
+    keys = list(
+        dict.fromkeys(
+            (new.course, new.code_hash) for new in news if new.submission_id not in earlier
+        )
+    )
+    people = await _participants(conn, keys)
+    missing = {key: "" for key in keys if key not in people}
+    for new in news:
+        key = (new.course, new.code_hash)
+        if key in missing and not missing[key]:
+            missing[key] = new.agency  # a new participant's agency is their first one
+    if missing:
+        people.update(await _add_participants(conn, missing))
+
+    rows = []
+    for new in news:
+        person = people.get((new.course, new.code_hash))
+        if person is None:
+            continue  # its submission_id is stored: decided below
+        participant_id, first_agency = person
+        rows.append((new, participant_id, int(first_agency != new.agency)))
+    created = {
+        record[0]: record[1]
+        for record in await conn.fetch(
+            "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
+            " participant_id, agency, agency_mismatch, lang, answers, scores, summarised,"
+            " breakdowns, scoring, received_at)"
+            " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],"
+            " $6::bigint[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],"
+            " $12::text[], $13::text[], $14::text[], $15::text[])"
+            " ON CONFLICT DO NOTHING RETURNING submission_id, receipt",
+            *_columns(rows),
+        )
+    }
+    # Why the others were not stored: their submission_id is stored (by this batch,
+    # earlier, or by another writer a moment ago), else their phase was answered.
+    stored = dict(earlier)
+    for new in news:
+        if created.get(new.submission_id) == new.receipt:
+            stored[new.submission_id] = (new.body_hash, new.receipt, new.received_at)
+    unexplained = [
+        new.submission_id
+        for new in news
+        if new.submission_id not in stored and new.submission_id not in created
+    ]
+    if unexplained:
+        stored.update(await _by_submission_id(conn, unexplained))
+
+    outcomes: list[Outcome] = []
+    claimed: set[str] = set()
+    for job, new in zip(jobs, news, strict=True):
+        error: RequestError
+        sid = new.submission_id
+        if created.get(sid) == new.receipt and sid not in claimed:
+            claimed.add(sid)
+            outcomes.append((job, StoredSubmission(sid, new.receipt, new.received_at, True), None))
+        elif sid in stored:
+            body_hash, receipt, received_at = stored[sid]
+            if body_hash != new.body_hash:
+                error = Unprocessable(
+                    "this submission_id was already used for different answers",
+                    code="submission_id_reused",
+                )
+                outcomes.append((job, None, error))
+            else:
+                again = StoredSubmission(sid, receipt, received_at, created=False)
+                outcomes.append((job, again, None))
+        else:
+            error = Conflict(
+                f"this code has already been used for the {new.phase} questionnaire",
+                code="already_submitted",
+            )
+            outcomes.append((job, None, error))
+    if created:
+        await _bump_versions(
+            conn, sorted({new.course for new in news if new.submission_id in created})
+        )
+    return outcomes
+
+
+def _columns(rows: list[tuple[NewSubmission, int, int]]) -> list[list[Any]]:
+    """The batch's submissions as one array per column, for INSERT ... SELECT unnest."""
+    return [
+        [new.submission_id for new, _, _ in rows],
+        [new.body_hash for new, _, _ in rows],
+        [new.receipt for new, _, _ in rows],
+        [new.course for new, _, _ in rows],
+        [new.phase for new, _, _ in rows],
+        [participant for _, participant, _ in rows],
+        [new.agency for new, _, _ in rows],
+        [mismatch for _, _, mismatch in rows],
+        [new.lang for new, _, _ in rows],
+        [new.answers_json for new, _, _ in rows],
+        [new.scores_json for new, _, _ in rows],
+        [new.summarised_json for new, _, _ in rows],
+        [new.breakdowns_json for new, _, _ in rows],
+        [new.scoring for new, _, _ in rows],
+        [new.received_at for new, _, _ in rows],
+    ]
+
+
+async def _by_submission_id(
+    conn: asyncpg.Connection, submission_ids: list[str]
+) -> dict[str, tuple[bytes, str, str]]:
+    rows = await conn.fetch(
+        "SELECT submission_id, body_hash, receipt, received_at FROM submissions"
+        " WHERE submission_id = ANY($1::text[])",
+        submission_ids,
+    )
+    return {row[0]: (bytes(row[1]), row[2], row[3]) for row in rows}
+
+
+async def _participants(
+    conn: asyncpg.Connection, keys: Sequence[tuple[str, bytes]]
+) -> dict[tuple[str, bytes], tuple[int, str]]:
+    """(course, code hash) -> (participant id, first agency) of those stored."""
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        "SELECT p.id, p.course, p.code_hash, p.agency FROM participants p"
+        " JOIN unnest($1::text[], $2::bytea[]) AS w(course, code_hash)"
+        " ON p.course = w.course AND p.code_hash = w.code_hash",
+        [course for course, _ in keys],
+        [code_hash for _, code_hash in keys],
+    )
+    return {(row[1], bytes(row[2])): (int(row[0]), row[3]) for row in rows}
+
+
+async def _add_participants(
+    conn: asyncpg.Connection, missing: dict[tuple[str, bytes], str]
+) -> dict[tuple[str, bytes], tuple[int, str]]:
+    """Insert new participants under their courses' next numbers.
+
+    Each course's counter row is locked first (in course order, so that two
+    writers never wait for each other in a circle) and held until COMMIT: one
+    writer at a time adds participants to a course, and re-reading after the lock
+    finds whoever the previous one added. The counter moves by as many as are
+    added, in the same transaction, so numbers have no gaps and no repeats.
+    """
+    courses = sorted({course for course, _ in missing})
+    last = {
+        row[0]: int(row[1])
+        for row in await conn.fetch(
+            "INSERT INTO participant_numbers (course, last)"
+            " SELECT c, 0 FROM unnest($1::text[]) AS c"
+            " ON CONFLICT (course) DO UPDATE SET last = participant_numbers.last"
+            " RETURNING course, last",
+            courses,
+        )
+    }
+    people = await _participants(conn, list(missing))
+    new_rows = []
+    for (course, code_hash), agency in missing.items():
+        if (course, code_hash) in people:
+            continue
+        last[course] += 1
+        new_rows.append((course, code_hash, agency, last[course]))
+    if not new_rows:
+        return people
+    added = await conn.fetch(
+        "INSERT INTO participants (course, code_hash, agency, number)"
+        " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::int[])"
+        " ON CONFLICT (course, code_hash) DO NOTHING RETURNING id, course, code_hash, agency",
+        [row[0] for row in new_rows],
+        [row[1] for row in new_rows],
+        [row[2] for row in new_rows],
+        [row[3] for row in new_rows],
+    )
+    await conn.execute(
+        "UPDATE participant_numbers AS n SET last = w.last"
+        " FROM unnest($1::text[], $2::int[]) AS w(course, last) WHERE n.course = w.course",
+        list(last),
+        list(last.values()),
+    )
+    people.update({(row[1], bytes(row[2])): (int(row[0]), row[3]) for row in added})
+    return people
+
+
+async def _bump_versions(conn: asyncpg.Connection, courses: Iterable[str]) -> None:
+    """Move the data version of each course, last in the transaction: the row stays
+    locked until COMMIT, so it is held as briefly as possible."""
+    await conn.execute(
+        "INSERT INTO course_versions (course, version) SELECT c, 1 FROM unnest($1::text[]) AS c"
+        " ON CONFLICT (course) DO UPDATE SET version = course_versions.version + 1",
+        list(courses),
+    )
