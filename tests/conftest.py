@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import secrets
 import shutil
@@ -49,9 +50,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked `backends` get the `backend` parameter: sqlite and postgresql."""
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
+    """Tests marked `backends` get the `backend` parameter: sqlite and postgresql, or
+    those the closest marker names (`backends("sqlite")`: a test about SQLite itself)."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if "backend" in metafunc.fixturenames and marker is not None:
+        metafunc.parametrize("backend", marker.args or BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -99,10 +102,8 @@ def postgres_database() -> str:
 async def _create_database(dsn: str) -> None:
     import asyncpg
 
-    try:
+    with contextlib.suppress(asyncpg.DuplicateDatabaseError):
         await _admin(dsn, "CREATE DATABASE evalsvc_tests")
-    except asyncpg.DuplicateDatabaseError:
-        pass
 
 
 @pytest.fixture
