@@ -131,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     push.add_argument(
         "--retries", type=int, default=5, help="tries again this often when the server is away"
     )
+    push.add_argument(
+        "--batch",
+        type=int,
+        default=200,
+        metavar="N",
+        help="at most N submissions per request (smaller for a poor connection)",
+    )
     push.set_defaults(run=run_sync_push)
 
     args = parser.parse_args(argv)
@@ -257,7 +264,12 @@ def run_token_revoke(args: argparse.Namespace) -> int:
 def run_sync_push(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    report = commands.sync_push(settings_for(args), args.to, args.token, args.courses, args.retries)
+    if not 1 <= args.batch <= 1000 or not 0 <= args.retries <= 100:
+        print("evalsvc: --batch must be 1..1000 and --retries 0..100", file=sys.stderr)
+        return 2
+    report = commands.sync_push(
+        settings_for(args), args.to, args.token, args.courses, args.retries, args.batch
+    )
     print(
         f"pushed to {args.to}: {report.sent} sent, {report.already_there} already there,"
         f" {len(report.conflicts)} conflicted, {len(report.rejected)} rejected;"

@@ -310,7 +310,12 @@ def default_conflicts_path(first: Path) -> Path:
 
 
 def sync_push(
-    settings: Settings, url: str, token: str, courses: list[str] | None, retries: int
+    settings: Settings,
+    url: str,
+    token: str,
+    courses: list[str] | None,
+    retries: int,
+    batch_max: int,
 ) -> PushReport:
     """Send this database's codes and submissions to the server at `url` (see sync/push.py)."""
     from evalsvc.domain.codes import key_fingerprint
@@ -324,5 +329,6 @@ def sync_push(
             raise ConfigError(f"no course {', '.join(map(repr, unknown))} here")
     fingerprint = key_fingerprint(settings.secret_key)
     return with_database(
-        settings, lambda db: push(db, url, token, fingerprint, courses, retries=retries)
+        settings,
+        lambda db: push(db, url, token, fingerprint, courses, retries=retries, batch_max=batch_max),
     )

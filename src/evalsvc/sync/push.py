@@ -125,8 +125,10 @@ class Pusher:
         courses: Sequence[str] | None,
         retries: int = 5,
         out: TextIO = sys.stderr,
+        batch_max: int = BATCH_MAX,
     ) -> None:
         self.db = db
+        self.batch_max = batch_max
         self.client = client
         self.fingerprint = fingerprint.hex()
         self.courses = list(courses) if courses else None
@@ -176,7 +178,8 @@ class Pusher:
         size = 0
         for submission in submissions:
             length = len(_encode(submission))
-            if batches[-1] and (size + length > self.batch_bytes or len(batches[-1]) >= BATCH_MAX):
+            full = size + length > self.batch_bytes or len(batches[-1]) >= self.batch_max
+            if batches[-1] and full:
                 batches.append([])
                 size = 0
             batches[-1].append(submission)
@@ -258,9 +261,10 @@ async def push(
     courses: Sequence[str] | None,
     retries: int = 5,
     out: TextIO = sys.stderr,
+    batch_max: int = BATCH_MAX,
 ) -> PushReport:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(
         base_url=url.rstrip("/"), headers=headers, timeout=TIMEOUT
     ) as client:
-        return await Pusher(db, client, fingerprint, courses, retries, out).run()
+        return await Pusher(db, client, fingerprint, courses, retries, out, batch_max).run()
