@@ -93,7 +93,9 @@ def _message(exc: BaseException) -> str:
         | asyncpg.AdminShutdownError
         | asyncpg.CrashShutdownError,
     ):
-        return "the database server cannot be reached; nothing was stored, please retry"
+        # The connection may have gone during COMMIT: then it may be stored after all.
+        # A retry (with the same submission_id) tells, and never stores anything twice.
+        return "the database server cannot be reached; please retry"
     return "the database cannot store data right now; nothing was stored, please retry"
 
 
