@@ -132,6 +132,16 @@ def through_port(settings: Settings, work: Callable[[Storage], Awaitable[Any]]) 
     return in_thread(lambda: with_database(settings, work))
 
 
+def stored_rows(settings: Settings) -> list[Any]:
+    """Every stored submission in order of arrival (records.SharedSubmission), read
+    through the storage port: how tests look into the database, on either backend."""
+
+    async def read(db: Storage) -> list[Any]:
+        return await db.submissions_to_share(None, 0, 1_000_000)
+
+    return list(through_port(settings, read))
+
+
 @pytest.fixture
 def bundled_settings(settings: Settings) -> Settings:
     return Settings(**{**_fields(settings), "surveys_path": BUNDLED_SURVEYS})
