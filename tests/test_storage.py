@@ -126,8 +126,9 @@ async def test_several_writers_at_once_store_each_submission_once_and_number_wit
 ) -> None:
     """Three storages on one database (three instances, or a CLI command beside the
     server) store overlapping submissions at once: each is stored once, every retry
-    elsewhere is answered with the first receipt, and the participants of each course
-    are numbered 1..n with no repeat and no gap (no max(number) + 1 anywhere)."""
+    elsewhere is answered with the first receipt, and no two participants share a
+    number (no max(number) + 1 anywhere). On PostgreSQL a number may be skipped when
+    two writers add the same participant at the same moment; one writer skips none."""
     writers = [await opened(settings) for _ in range(3)]
     try:
         people = [uuid.uuid4().bytes for _ in range(90)]
@@ -144,8 +145,13 @@ async def test_several_writers_at_once_store_each_submission_once_and_number_wit
         assert sum(r.created for r in results) == 90
         receipts = {new.submission_id: new.receipt for new in news}
         assert all(r.receipt == receipts[r.submission_id] for r in results)
-        numbers = sorted(row.participant for row in await writers[0].score_rows("tiny"))
-        assert numbers == list(range(1, 91))
+        numbers = [row.participant for row in await writers[0].score_rows("tiny")]
+        assert len(numbers) == len(set(numbers)) == 90 and min(numbers) >= 1
+        # one writer alone numbers the next participants without a gap
+        more = [stored_submission(uuid.uuid4().bytes) for _ in range(5)]
+        await asyncio.gather(*(writers[0].store_submission(new) for new in more))
+        latest = sorted(row.participant for row in await writers[0].score_rows("tiny"))[-5:]
+        assert latest == list(range(latest[0], latest[0] + 5)) and latest[0] > max(numbers)
     finally:
         await asyncio.gather(*(writer.close() for writer in writers))
 

@@ -268,14 +268,17 @@ class PostgresStorage:
     async def _commit_once(self, batch: list[Job]) -> list[Outcome]:
         if self._pool is None:
             raise StorageUnavailable("the database is not open")
-        async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn, conn.transaction():
-            outcomes = await _store_submissions(conn, batch)
-            if self._ack_before_commit:
+        async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn:
+            if not self._ack_before_commit:
+                # each statement commits on its own: its answer comes after its COMMIT
+                return await _store_submissions(conn, batch)
+            async with conn.transaction():
+                outcomes = await _store_submissions(conn, batch)
                 # The negative control: a write-behind buffer that answers first
                 # and flushes every 50 ms, the design the durability test rejects.
                 settle(outcomes)
                 await asyncio.sleep(0.05)
-        return outcomes
+            return outcomes
 
     # -- codes -------------------------------------------------------------------------
     async def add_codes(self, course: str, hashes: list[bytes], agency: str | None) -> None:
@@ -562,121 +565,151 @@ class PostgresStorage:
 _ACCESS_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
 
 
-async def _store_submissions(conn: asyncpg.Connection, jobs: list[Job]) -> list[Outcome]:
-    """Store a batch with a constant number of set-wise statements.
+STORE_BATCH = """
+WITH
+wanted AS (  -- the batch's participants: each code once, with its first agency
+    SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[])
+        WITH ORDINALITY AS w(course, code_hash, agency, ord)
+),
+known AS (
+    SELECT p.id, p.course, p.code_hash, p.agency
+    FROM participants p JOIN wanted w ON p.course = w.course AND p.code_hash = w.code_hash
+),
+fresh AS (
+    SELECT w.* FROM wanted w WHERE NOT EXISTS (
+        SELECT 1 FROM known k WHERE k.course = w.course AND k.code_hash = w.code_hash)
+),
+counts AS (SELECT course, count(*)::integer AS n FROM fresh GROUP BY course),
+moved AS (  -- each course's counter moves by as many as it gains; locked until COMMIT
+    INSERT INTO participant_numbers AS c (course, last)
+    SELECT course, n FROM counts ORDER BY course
+    ON CONFLICT (course) DO UPDATE SET last = c.last + excluded.last
+    RETURNING course, last
+),
+added AS (
+    INSERT INTO participants (course, code_hash, agency, number)
+    SELECT f.course, f.code_hash, f.agency,
+           m.last - n.n + row_number() OVER (PARTITION BY f.course ORDER BY f.ord)
+    FROM fresh f JOIN moved m ON m.course = f.course JOIN counts n ON n.course = f.course
+    ORDER BY f.ord
+    ON CONFLICT (course, code_hash) DO NOTHING
+    RETURNING id, course, code_hash, agency
+),
+people AS (SELECT * FROM known UNION ALL SELECT * FROM added),
+stored AS (  -- in batch order: of two jobs with one key, the first is stored
+    INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,
+        participant_id, agency, agency_mismatch, lang, answers, scores, summarised,
+        breakdowns, scoring, received_at)
+    SELECT s.submission_id, s.body_hash, s.receipt, s.course, s.phase,
+           p.id, s.agency, (p.agency <> s.agency)::integer, s.lang, s.answers, s.scores,
+           s.summarised, s.breakdowns, s.scoring, s.received_at
+    FROM unnest($4::text[], $5::bytea[], $6::text[], $7::text[], $8::text[], $9::bytea[],
+                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+                $16::text[], $17::text[])
+        WITH ORDINALITY AS s(submission_id, body_hash, receipt, course, phase, code_hash,
+                             agency, lang, answers, scores, summarised, breakdowns, scoring,
+                             received_at, ord)
+    JOIN people p ON p.course = s.course AND p.code_hash = s.code_hash
+    ORDER BY s.ord
+    ON CONFLICT DO NOTHING
+    RETURNING submission_id, receipt, course
+),
+bumped AS (  -- the data version of each course that gained a submission
+    INSERT INTO course_versions AS v (course, version)
+    SELECT DISTINCT course, 1 FROM stored ORDER BY course
+    ON CONFLICT (course) DO UPDATE SET version = v.version + 1
+)
+SELECT submission_id, receipt FROM stored
+"""
+"""One statement, one round trip, for a whole batch: the participants it needs (new
+ones numbered from their course's counter), its submissions, and the data versions.
+The constraints decide: ON CONFLICT DO NOTHING against the unique keys
+(submission_id; participant and phase), in batch order."""
 
-    The database decides: a submission is stored by INSERT ... ON CONFLICT DO
-    NOTHING against the unique keys (submission_id; participant and phase), in
-    batch order, so that the first of two jobs in one batch wins as if they had
-    been committed one after the other, and a submission another instance is
-    storing at this moment waits for it and then conflicts. Reads only explain,
-    after the fact, why a submission was not stored (a retry: 200; the id reused
-    for other answers: 422; the phase already answered: 409).
-    """
-    news: list[NewSubmission] = [job.submission for job in jobs]
-    earlier = await _by_submission_id(conn, [new.submission_id for new in news])
 
-    # Participants: those stored, else new ones (a job whose id is already stored
-    # makes nobody: it is a retry, or it will be refused).
-    keys = list(
-        dict.fromkeys(
-            (new.course, new.code_hash) for new in news if new.submission_id not in earlier
-        )
-    )
-    people = await _participants(conn, keys)
-    missing = {key: "" for key in keys if key not in people}
+def _arguments(news: list[NewSubmission]) -> list[list[Any]]:
+    """STORE_BATCH's arrays: the distinct participants, then one array per column."""
+    wanted: dict[tuple[str, bytes], str] = {}
     for new in news:
-        key = (new.course, new.code_hash)
-        if key in missing and not missing[key]:
-            missing[key] = new.agency  # a new participant's agency is their first one
-    if missing:
-        people.update(await _add_participants(conn, missing))
-
-    rows = []
-    for new in news:
-        person = people.get((new.course, new.code_hash))
-        if person is None:
-            continue  # its submission_id is stored: decided below
-        participant_id, first_agency = person
-        rows.append((new, participant_id, int(first_agency != new.agency)))
-    created = {
-        record[0]: record[1]
-        for record in await conn.fetch(
-            "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
-            " participant_id, agency, agency_mismatch, lang, answers, scores, summarised,"
-            " breakdowns, scoring, received_at)"
-            " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],"
-            " $6::bigint[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],"
-            " $12::text[], $13::text[], $14::text[], $15::text[])"
-            " ON CONFLICT DO NOTHING RETURNING submission_id, receipt",
-            *_columns(rows),
-        )
-    }
-    # Why the others were not stored: their submission_id is stored (by this batch,
-    # earlier, or by another writer a moment ago), else their phase was answered.
-    stored = dict(earlier)
-    for new in news:
-        if created.get(new.submission_id) == new.receipt:
-            stored[new.submission_id] = (new.body_hash, new.receipt, new.received_at)
-    unexplained = [
-        new.submission_id
-        for new in news
-        if new.submission_id not in stored and new.submission_id not in created
-    ]
-    if unexplained:
-        stored.update(await _by_submission_id(conn, unexplained))
-
-    outcomes: list[Outcome] = []
-    claimed: set[str] = set()
-    for job, new in zip(jobs, news, strict=True):
-        error: RequestError
-        sid = new.submission_id
-        if created.get(sid) == new.receipt and sid not in claimed:
-            claimed.add(sid)
-            outcomes.append((job, StoredSubmission(sid, new.receipt, new.received_at, True), None))
-        elif sid in stored:
-            body_hash, receipt, received_at = stored[sid]
-            if body_hash != new.body_hash:
-                error = Unprocessable(
-                    "this submission_id was already used for different answers",
-                    code="submission_id_reused",
-                )
-                outcomes.append((job, None, error))
-            else:
-                again = StoredSubmission(sid, receipt, received_at, created=False)
-                outcomes.append((job, again, None))
-        else:
-            error = Conflict(
-                f"this code has already been used for the {new.phase} questionnaire",
-                code="already_submitted",
-            )
-            outcomes.append((job, None, error))
-    if created:
-        await _bump_versions(
-            conn, sorted({new.course for new in news if new.submission_id in created})
-        )
-    return outcomes
-
-
-def _columns(rows: list[tuple[NewSubmission, int, int]]) -> list[list[Any]]:
-    """The batch's submissions as one array per column, for INSERT ... SELECT unnest."""
+        wanted.setdefault((new.course, new.code_hash), new.agency)
     return [
-        [new.submission_id for new, _, _ in rows],
-        [new.body_hash for new, _, _ in rows],
-        [new.receipt for new, _, _ in rows],
-        [new.course for new, _, _ in rows],
-        [new.phase for new, _, _ in rows],
-        [participant for _, participant, _ in rows],
-        [new.agency for new, _, _ in rows],
-        [mismatch for _, _, mismatch in rows],
-        [new.lang for new, _, _ in rows],
-        [new.answers_json for new, _, _ in rows],
-        [new.scores_json for new, _, _ in rows],
-        [new.summarised_json for new, _, _ in rows],
-        [new.breakdowns_json for new, _, _ in rows],
-        [new.scoring for new, _, _ in rows],
-        [new.received_at for new, _, _ in rows],
+        [course for course, _ in wanted],
+        [code_hash for _, code_hash in wanted],
+        list(wanted.values()),
+        [new.submission_id for new in news],
+        [new.body_hash for new in news],
+        [new.receipt for new in news],
+        [new.course for new in news],
+        [new.phase for new in news],
+        [new.code_hash for new in news],
+        [new.agency for new in news],
+        [new.lang for new in news],
+        [new.answers_json for new in news],
+        [new.scores_json for new in news],
+        [new.summarised_json for new in news],
+        [new.breakdowns_json for new in news],
+        [new.scoring for new in news],
+        [new.received_at for new in news],
     ]
+
+
+async def _store_submissions(conn: asyncpg.Connection, jobs: list[Job]) -> list[Outcome]:
+    """Store a batch with STORE_BATCH, then explain, after the fact, why a job was not
+    stored: its submission_id is stored (a retry: 200; other answers: 422), else its
+    phase was answered (409). A job whose participant another writer added while the
+    statement ran (its snapshot could not see them) is tried once more, in a new
+    statement; that race costs at most a gap in the participant numbers.
+    """
+    outcomes: dict[int, Outcome] = {}
+    pending = list(range(len(jobs)))
+    for attempt in range(2):
+        news: list[NewSubmission] = [jobs[i].submission for i in pending]
+        created = {row[0]: row[1] for row in await conn.fetch(STORE_BATCH, *_arguments(news))}
+        refused = [
+            new.submission_id for new in news if created.get(new.submission_id) != new.receipt
+        ]
+        stored = await _by_submission_id(conn, refused) if refused else {}
+        unexplained = []
+        claimed: set[str] = set()
+        for index, new in zip(pending, news, strict=True):
+            job, sid = jobs[index], new.submission_id
+            error: RequestError
+            if created.get(sid) == new.receipt and sid not in claimed:
+                claimed.add(sid)
+                outcomes[index] = (
+                    job,
+                    StoredSubmission(sid, new.receipt, new.received_at, True),
+                    None,
+                )
+            elif sid in stored or sid in created:
+                body_hash, receipt, received_at = stored.get(sid) or _first(news, sid)
+                if body_hash != new.body_hash:
+                    error = Unprocessable(
+                        "this submission_id was already used for different answers",
+                        code="submission_id_reused",
+                    )
+                    outcomes[index] = (job, None, error)
+                else:
+                    again = StoredSubmission(sid, receipt, received_at, created=False)
+                    outcomes[index] = (job, again, None)
+            elif attempt == 0:
+                unexplained.append(index)
+            else:
+                error = Conflict(
+                    f"this code has already been used for the {new.phase} questionnaire",
+                    code="already_submitted",
+                )
+                outcomes[index] = (job, None, error)
+        pending = unexplained
+        if not pending:
+            break
+    return [outcomes[index] for index in range(len(jobs))]
+
+
+def _first(news: list[NewSubmission], submission_id: str) -> tuple[bytes, str, str]:
+    """What the batch stored under this id: its first job with it."""
+    new = next(new for new in news if new.submission_id == submission_id)
+    return new.body_hash, new.receipt, new.received_at
 
 
 async def _by_submission_id(
@@ -688,72 +721,6 @@ async def _by_submission_id(
         submission_ids,
     )
     return {row[0]: (bytes(row[1]), row[2], row[3]) for row in rows}
-
-
-async def _participants(
-    conn: asyncpg.Connection, keys: Sequence[tuple[str, bytes]]
-) -> dict[tuple[str, bytes], tuple[int, str]]:
-    """(course, code hash) -> (participant id, first agency) of those stored."""
-    if not keys:
-        return {}
-    rows = await conn.fetch(
-        "SELECT p.id, p.course, p.code_hash, p.agency FROM participants p"
-        " JOIN unnest($1::text[], $2::bytea[]) AS w(course, code_hash)"
-        " ON p.course = w.course AND p.code_hash = w.code_hash",
-        [course for course, _ in keys],
-        [code_hash for _, code_hash in keys],
-    )
-    return {(row[1], bytes(row[2])): (int(row[0]), row[3]) for row in rows}
-
-
-async def _add_participants(
-    conn: asyncpg.Connection, missing: dict[tuple[str, bytes], str]
-) -> dict[tuple[str, bytes], tuple[int, str]]:
-    """Insert new participants under their courses' next numbers.
-
-    Each course's counter row is locked first (in course order, so that two
-    writers never wait for each other in a circle) and held until COMMIT: one
-    writer at a time adds participants to a course, and re-reading after the lock
-    finds whoever the previous one added. The counter moves by as many as are
-    added, in the same transaction, so numbers have no gaps and no repeats.
-    """
-    courses = sorted({course for course, _ in missing})
-    last = {
-        row[0]: int(row[1])
-        for row in await conn.fetch(
-            "INSERT INTO participant_numbers (course, last)"
-            " SELECT c, 0 FROM unnest($1::text[]) AS c"
-            " ON CONFLICT (course) DO UPDATE SET last = participant_numbers.last"
-            " RETURNING course, last",
-            courses,
-        )
-    }
-    people = await _participants(conn, list(missing))
-    new_rows = []
-    for (course, code_hash), agency in missing.items():
-        if (course, code_hash) in people:
-            continue
-        last[course] += 1
-        new_rows.append((course, code_hash, agency, last[course]))
-    if not new_rows:
-        return people
-    added = await conn.fetch(
-        "INSERT INTO participants (course, code_hash, agency, number)"
-        " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::int[])"
-        " ON CONFLICT (course, code_hash) DO NOTHING RETURNING id, course, code_hash, agency",
-        [row[0] for row in new_rows],
-        [row[1] for row in new_rows],
-        [row[2] for row in new_rows],
-        [row[3] for row in new_rows],
-    )
-    await conn.execute(
-        "UPDATE participant_numbers AS n SET last = w.last"
-        " FROM unnest($1::text[], $2::int[]) AS w(course, last) WHERE n.course = w.course",
-        list(last),
-        list(last.values()),
-    )
-    people.update({(row[1], bytes(row[2])): (int(row[0]), row[3]) for row in added})
-    return people
 
 
 async def _bump_versions(conn: asyncpg.Connection, courses: Iterable[str]) -> None:
