@@ -490,3 +490,94 @@ async def test_a_schema_4_database_is_upgraded_by_the_first_cli_command(settings
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         (scores,) = conn.execute("SELECT scores FROM submissions WHERE phase = 'pre'").fetchone()
         assert json.loads(scores)["dont_know"]["total"] == 100.0
+
+
+# -- the schema's version 6, the sync role, the database's address -----------------------------
+
+
+@pytest.mark.backends
+async def test_tokens_take_the_sync_role_and_refuse_unknown_roles(settings) -> None:
+    db = await opened(settings)
+    try:
+        token_id = await db.add_token("laptop", "sync", b"s" * 32)
+        assert (await db.token_by_hash(b"s" * 32)).role == "sync"
+        with pytest.raises(Conflict):
+            await db.add_token("root", "admin", b"a" * 32)
+        assert [t.id for t in await db.list_tokens()] == [token_id]
+    finally:
+        await db.close()
+
+
+def test_the_sqlite_upgrade_to_schema_6_keeps_tokens_and_their_sessions(settings) -> None:
+    """SQLite changes the role CHECK only by rebuilding the tokens table (and the
+    sessions table, whose foreign key points at it): both keep their rows."""
+    from evalsvc.domain.access import Scope
+    from evalsvc.storage.migrations import statements
+
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        for migration in MIGRATIONS[:5]:
+            for statement in statements(migration.sqlite):
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO tokens (id, name, role, token_hash, created_at, scope)"
+            " VALUES (7, 'eva', 'evaluator', x'0101', '2024-03-12T09:00:00.000Z',"
+            ' \'{"courses":["tiny"]}\')'
+        )
+        conn.execute(
+            "INSERT INTO sessions VALUES (x'0202', 7, '2024-03-12T09:00:00.000Z',"
+            " '2999-01-01T00:00:00.000Z')"
+        )
+        conn.execute("INSERT INTO participants VALUES (1, 'tiny', x'03', 4, 'border')")
+        conn.execute("PRAGMA user_version = 5")
+        conn.commit()
+
+    async def upgraded(db) -> tuple:
+        session = await db.token_by_session(b"\x02\x02", "2024-03-13T00:00:00.000Z")
+        sync_id = await db.add_token("laptop", "sync", b"s" * 32)
+        number = await db.store_submission(stored_submission(b"n" * 32))
+        rows = await db.score_rows("tiny")
+        return session, sync_id, number, rows
+
+    session, sync_id, _, rows = through_port(settings, upgraded)
+    assert session is not None and session.id == 7 and session.scope == Scope(courses=("tiny",))
+    assert sync_id == 8
+    assert [row.participant for row in rows] == [5]  # the counter starts after the stored 4
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_evalsvc_db_selects_the_backend() -> None:
+    from pathlib import Path
+
+    from evalsvc.errors import ConfigError
+    from evalsvc.settings import settings_from_env
+
+    url = "postgresql://evalsvc:secret@db.example.org:5432/evalsvc"
+    assert settings_from_env({"EVALSVC_DB": url}).db_url == url
+    assert settings_from_env({"EVALSVC_DB": "postgres://h/db"}).db_url == "postgres://h/db"
+    for given, path in (
+        ("var/x.sqlite3", "var/x.sqlite3"),
+        ("sqlite:///var/x.sqlite3", "var/x.sqlite3"),
+        ("sqlite:////tmp/x.sqlite3", "/tmp/x.sqlite3"),
+    ):
+        chosen = settings_from_env({"EVALSVC_DB": given})
+        assert (chosen.db_url, chosen.db_path) == ("", Path(path)), given
+    for wrong in ("mysql://h/db", "sqlite://relative"):
+        with pytest.raises(ConfigError):
+            settings_from_env({"EVALSVC_DB": wrong})
+    with pytest.raises(ConfigError, match="EVALSVC_DB_WRITERS"):
+        settings_from_env({"EVALSVC_DB": url, "EVALSVC_DB_POOL": "2", "EVALSVC_DB_WRITERS": "2"})
+
+
+@pytest.mark.backends("postgresql")
+def test_an_unreachable_postgresql_is_a_clear_message_without_the_password(settings) -> None:
+    from evalsvc.storage.postgres import redacted
+
+    base = settings.db_url.split("?")[0]
+    wrong = base.replace(base.split("//")[1].split("@")[0], "evalsvc:not-the-password")
+    refused = run_cli(settings, "token", "list", EVALSVC_DB=wrong)
+    assert refused.returncode == 1, refused.stderr
+    assert "cannot open database postgresql://evalsvc:***@127.0.0.1:" in refused.stderr
+    assert "not-the-password" not in refused.stderr and "Traceback" not in refused.stderr
+    assert redacted("postgresql://u:p@h:5/d?x=1") == "postgresql://u:***@h:5/d?x=1"

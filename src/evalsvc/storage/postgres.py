@@ -2,15 +2,16 @@
 
 Any number of `evalsvc serve` instances may share one database. Nothing a
 decision depends on lives in a process: duplicates, conflicts and idempotency are
-decided by the database's constraints inside each writing transaction (unique
-keys, INSERT ... ON CONFLICT), never by reading first and inserting after in
-Python; participant ids come from an identity column and per-course numbers from
-a counter row that the inserting transaction holds until its COMMIT.
+decided by the database's constraints (unique keys, INSERT ... ON CONFLICT), never
+by reading first and inserting after in Python; participant ids come from an
+identity column and per-course numbers from a counter row that the inserting
+statement moves and holds until its COMMIT.
 
 Submissions are committed in groups (storage/group_commit.py): each of a few
-writer tasks takes the queued submissions, stores them with a constant number of
-set-wise statements in one transaction, and acknowledges them after COMMIT. Other
-writes (codes, tokens, sessions) are rare and run in their own transactions.
+writer tasks takes the queued submissions and stores them with one statement
+(STORE_BATCH: participants, submissions and data versions together), which
+commits on its own; they are acknowledged after that. Other writes (codes,
+tokens, sessions) are rare and run in their own transactions.
 
 When the server is unreachable, restarting or refusing connections, every
 operation raises StorageUnavailable (503, Retry-After) and nothing is
