@@ -22,10 +22,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     # storage.open_storage makes the app's storage in its lifespan: make it acknowledge early
-    opening.SQLiteStorage = functools.partial(  # type: ignore[misc]
+    opening.SQLiteStorage = functools.partial(
         opening.SQLiteStorage, ack_before_commit=True
     )
-    opening.PostgresStorage = functools.partial(  # type: ignore[misc]
+    opening.PostgresStorage = functools.partial(
         opening.PostgresStorage, ack_before_commit=True
     )
     app = create_app(settings_from_env())

@@ -682,8 +682,8 @@ async def _store_submissions(conn: asyncpg.Connection, jobs: list[Job]) -> list[
                     StoredSubmission(sid, new.receipt, new.received_at, True),
                     None,
                 )
-            elif sid in stored or sid in created:
-                body_hash, receipt, received_at = stored.get(sid) or _first(news, sid)
+            elif sid in stored:  # read after the statement: whoever stored it, it is there
+                body_hash, receipt, received_at = stored[sid]
                 if body_hash != new.body_hash:
                     error = Unprocessable(
                         "this submission_id was already used for different answers",
@@ -707,12 +707,6 @@ async def _store_submissions(conn: asyncpg.Connection, jobs: list[Job]) -> list[
     return [outcomes[index] for index in range(len(jobs))]
 
 
-def _first(news: list[NewSubmission], submission_id: str) -> tuple[bytes, str, str]:
-    """What the batch stored under this id: its first job with it."""
-    new = next(new for new in news if new.submission_id == submission_id)
-    return new.body_hash, new.receipt, new.received_at
-
-
 async def _by_submission_id(
     conn: asyncpg.Connection, submission_ids: list[str]
 ) -> dict[str, tuple[bytes, str, str]]:
@@ -725,8 +719,8 @@ async def _by_submission_id(
 
 
 async def _bump_versions(conn: asyncpg.Connection, courses: Iterable[str]) -> None:
-    """Move the data version of each course, last in the transaction: the row stays
-    locked until COMMIT, so it is held as briefly as possible."""
+    """Move the data version of each course (rescoring and data migrations; a batch of
+    submissions moves it within STORE_BATCH)."""
     await conn.execute(
         "INSERT INTO course_versions (course, version) SELECT c, 1 FROM unnest($1::text[]) AS c"
         " ON CONFLICT (course) DO UPDATE SET version = course_versions.version + 1",
