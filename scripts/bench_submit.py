@@ -384,7 +384,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], tmp: Path, postgres: 
                     for instance, file in ((first, json_files[1]), (second, json_files[2]))
                 ],  # fmt: skip
                 seconds,
-                max(1, threads // 2),
+                threads,  # the Lua script splits the bodies among this many threads
             )
         form_args = [
             str(form_file),
