@@ -1,16 +1,27 @@
-"""Shared fixtures: real SQLite files in tmp folders, the real app, a real server."""
+"""Shared fixtures: real SQLite files in tmp folders (or a real PostgreSQL), the real app,
+a real server.
+
+Tests marked `backends` run twice: on SQLite and on PostgreSQL, through the same
+`settings` fixture. Their PostgreSQL database is a fresh schema of the test cluster
+that scripts/test starts (tests/pg_cluster.py), named by EVALSVC_TEST_PG; without
+it those variants are skipped, except in CI (CI=true), where that is a failure.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,12 +29,15 @@ from litestar.testing import AsyncTestClient
 
 from evalsvc.app import create_app
 from evalsvc.settings import Settings
+from evalsvc.storage import Storage
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_SURVEYS = Path(__file__).resolve().parent / "data" / "surveys"
 BUNDLED_SURVEYS = REPO / "surveys"
 TEST_SECRET = b"0123456789abcdef0123456789abcdef-test"
 IN_CI = os.environ.get("CI") == "true"
+PG_ENV = "EVALSVC_TEST_PG"
+BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -35,19 +49,97 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `backends` get the `backend` parameter: sqlite and postgresql, or
+    those the closest marker names (`backends("sqlite")`: a test about SQLite itself)."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if "backend" in metafunc.fixturenames and marker is not None:
+        metafunc.parametrize("backend", marker.args or BACKENDS, indirect=True)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend of this test: sqlite unless the test is marked `backends`."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+def in_thread(work: Callable[[], Any]) -> Any:
+    """Run blocking work (its own event loop) from sync and async tests alike."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+async def _admin(dsn: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """The address of the test cluster's database for evalsvc's tests (made once)."""
+    dsn = os.environ.get(PG_ENV)
+    if not dsn:
+        message = f"no PostgreSQL test cluster ({PG_ENV}); scripts/test starts one"
+        if IN_CI:
+            pytest.fail(f"CI must run the PostgreSQL variants: {message}")
+        pytest.skip(message)
+    base, _, _ = dsn.rpartition("/")
+    in_thread(lambda: asyncio.run(_create_database(dsn)))
+    return f"{base}/evalsvc_tests"
+
+
+async def _create_database(dsn: str) -> None:
+    import asyncpg
+
+    with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+        await _admin(dsn, "CREATE DATABASE evalsvc_tests")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    base = Settings(
         db_path=tmp_path / "evalsvc.sqlite3",
         surveys_path=TEST_SURVEYS,
         secret_key=TEST_SECRET,
         secret_file=tmp_path / "secret.key",
     )
+    if backend == "sqlite":
+        return base
+    database = request.getfixturevalue("postgres_database")
+    schema = f"t_{secrets.token_hex(6)}"  # a fresh, empty database for this test
+    in_thread(lambda: asyncio.run(_admin(database, f"CREATE SCHEMA {schema}")))
+    request.addfinalizer(
+        lambda: in_thread(lambda: asyncio.run(_admin(database, f"DROP SCHEMA {schema} CASCADE")))
+    )
+    return base.with_database(f"{database}?search_path={schema}")
+
+
+def through_port(settings: Settings, work: Callable[[Storage], Awaitable[Any]]) -> Any:
+    """`work(storage)` on the test's database, opened as the app and CLI open it."""
+    from evalsvc.commands import with_database
+
+    return in_thread(lambda: with_database(settings, work))
+
+
+def stored_rows(settings: Settings) -> list[Any]:
+    """Every stored submission in order of arrival (records.SharedSubmission), read
+    through the storage port: how tests look into the database, on either backend."""
+
+    async def read(db: Storage) -> list[Any]:
+        return await db.submissions_to_share(None, 0, 1_000_000)
+
+    return list(through_port(settings, read))
 
 
 @pytest.fixture
@@ -66,9 +158,7 @@ def issue(settings: Settings):
 
     def issue_for(course: str = "tiny", count: int = 5, agency: str | None = None, s=None):
         # in a thread of its own: async tests call this while their event loop runs
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            job = pool.submit(issue_codes, s or settings, course, count, agency, None, None)
-            return job.result()
+        return in_thread(lambda: issue_codes(s or settings, course, count, agency, None, None))
 
     return issue_for
 
@@ -83,7 +173,7 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
     """The environment of an `evalsvc` command working on `settings`' files."""
     env = {
         **os.environ,
-        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_DB": settings.database,
         "EVALSVC_SURVEYS": str(settings.surveys_path),
         "EVALSVC_SECRET": settings.secret_key.decode(),
         **overrides,
@@ -125,7 +215,7 @@ class Server:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "EVALSVC_DB": str(self.settings.db_path),
+            "EVALSVC_DB": self.settings.database,
             "EVALSVC_SURVEYS": str(self.settings.surveys_path),
             "EVALSVC_SECRET": self.settings.secret_key.decode(),
             **self.extra_env,

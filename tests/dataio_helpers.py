@@ -7,7 +7,6 @@ closed in 2024.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from evalsvc.commands import issue_codes
 from evalsvc.domain import answers as answers_mod
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
-from evalsvc.storage import Database
+from evalsvc.storage import Storage
+from tests.conftest import through_port
 
 DATAIO_SURVEYS = Path(__file__).resolve().parent / "data" / "dataio"
 TRIO = "trio"
@@ -72,21 +72,16 @@ def store_trio_answers(settings: Settings) -> list[str]:
     codes = issue_codes(settings, TRIO, len(TRIO_ANSWERS), None, None, None)
     course = load_courses(settings)[TRIO]
 
-    async def work() -> None:
-        db = Database(settings.db_path)
-        await db.open()
-        try:
-            intake = Intake({TRIO: course}, db, settings.with_secret().secret_key)
-            for code, phases in zip(codes, TRIO_ANSWERS, strict=True):
-                identity = await intake.identify(course, code, None)
-                for phase, (agency, lang, raw) in phases.items():
-                    checked = answers_mod.validate_answers(course, phase, raw)
-                    assert checked.ok, checked.errors
-                    await intake.store(
-                        course, phase, uuid.uuid4(), identity, agency, lang, checked.answers
-                    )
-        finally:
-            await db.close()
+    async def work(db: Storage) -> None:
+        intake = Intake({TRIO: course}, db, settings.with_secret().secret_key)
+        for code, phases in zip(codes, TRIO_ANSWERS, strict=True):
+            identity = await intake.identify(course, code, None)
+            for phase, (agency, lang, raw) in phases.items():
+                checked = answers_mod.validate_answers(course, phase, raw)
+                assert checked.ok, checked.errors
+                await intake.store(
+                    course, phase, uuid.uuid4(), identity, agency, lang, checked.answers
+                )
 
-    asyncio.run(work())
+    through_port(settings, work)
     return codes

@@ -1,17 +1,16 @@
-"""The participants' JSON API, in process against real SQLite files."""
+"""The participants' JSON API, in process, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 
 import pytest
 
 from evalsvc.catalog import load_paths
-from tests.conftest import TEST_SURVEYS
+from tests.conftest import TEST_SURVEYS, through_port
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.backends]
 
 RESPONSES = "/api/v1/courses/tiny/responses"
 
@@ -30,9 +29,24 @@ def body(code: str, phase: str = "pre", **overrides) -> dict:
     } | overrides
 
 
-def rows(settings, sql: str = "SELECT count(*) FROM submissions") -> int:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql).fetchone()[0]
+def stored(settings) -> int:
+    """How many submissions the database holds (read through the storage port)."""
+    return through_port(settings, lambda db: db.count_submissions())
+
+
+def participants(settings, course: str = "tiny") -> dict[int, str]:
+    """Participant number -> (first) agency, of those who submitted."""
+    rows = through_port(settings, lambda db: db.score_rows(course))
+    return {row.participant: row.agency for row in rows}
+
+
+def mismatched(settings, course: str = "tiny") -> int:
+    """Submissions whose agency differs from the participant's first one."""
+
+    async def read(db) -> list:
+        return [row async for row in db.iter_responses(course)]
+
+    return sum(row.agency_mismatch for row in through_port(settings, read))
 
 
 async def test_courses_and_questionnaire(client) -> None:
@@ -98,9 +112,9 @@ async def test_submit_then_retry_then_conflicts(settings, issue) -> None:
 
         post = await client.post(RESPONSES, json=body(code.lower().replace("-", " "), "post"))
         assert post.status_code == 201, "codes are read case- and separator-insensitively"
-    assert rows(settings) == 2
+    assert stored(settings) == 2
     # the code is bound to border: its agency wins over the body's "customs"
-    assert rows(settings, "SELECT count(*) FROM participants WHERE agency = 'border'") == 1
+    assert list(participants(settings).values()) == ["border"]
 
 
 async def test_post_with_other_agency_is_kept_and_flagged(settings, issue) -> None:
@@ -113,8 +127,8 @@ async def test_post_with_other_agency_is_kept_and_flagged(settings, issue) -> No
         assert (await client.post(RESPONSES, json=body(code, agency="courts"))).status_code == 201
         post = await client.post(RESPONSES, json=body(code, "post", agency="customs"))
         assert post.status_code == 201
-    assert rows(settings, "SELECT count(*) FROM submissions WHERE agency_mismatch = 1") == 1
-    assert rows(settings, "SELECT count(*) FROM participants WHERE agency = 'courts'") == 1
+    assert mismatched(settings) == 1
+    assert list(participants(settings).values()) == ["courts"]
 
 
 async def test_unknown_and_foreign_codes_answer_alike(settings, issue) -> None:
@@ -170,7 +184,7 @@ async def test_bad_answers_get_a_message_per_item(settings, issue) -> None:
         assert set(fields) == {"sa_detect", "k1", "nope"}
         missing = await client.post(RESPONSES, json=body(code, answers={"k1": "b"}))
         assert missing.json()["fields"] == {"sa_detect": missing.json()["fields"]["sa_detect"]}
-    assert rows(settings) == 0
+    assert stored(settings) == 0
 
 
 async def test_agency_required_when_code_is_unbound(settings, issue) -> None:
@@ -202,7 +216,7 @@ async def test_twenty_identical_concurrent_posts_leave_one_row(settings, issue) 
         conflicting = [body(code, "post") for _ in range(10)]
         answers = await asyncio.gather(*(client.post(RESPONSES, json=b) for b in conflicting))
         assert sorted(r.status_code for r in answers) == [201] + [409] * 9
-    assert rows(settings) == 2
+    assert stored(settings) == 2
 
 
 async def test_self_generated_codes_pair_pre_and_post(settings) -> None:
@@ -220,7 +234,7 @@ async def test_self_generated_codes_pair_pre_and_post(settings) -> None:
         assert (await client.post(url, json=again)).status_code == 409
         incomplete = await client.post(url, json=body(None, pairing={"mother": "a"}))
         assert incomplete.status_code == 422
-    assert rows(settings, "SELECT count(*) FROM participants") == 1
+    assert list(participants(settings, "tiny-selfgen")) == [1]
 
 
 async def test_failed_codes_are_throttled_before_any_lookup(settings, issue) -> None:
@@ -245,8 +259,7 @@ async def test_failed_codes_are_throttled_before_any_lookup(settings, issue) -> 
         assert throttled.status_code == 429
         assert throttled.json()["error"] == "too_many_code_attempts"
         assert 1 <= int(throttled.headers["retry-after"]) <= 61
-    with sqlite3.connect(limited.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
+    assert stored(limited) == 0
 
 
 async def test_a_whole_course_behind_one_address_is_never_throttled(settings, issue) -> None:

@@ -64,12 +64,34 @@ def test_domain_does_not_call_open() -> None:
         assert not calls, module.name
 
 
-def test_all_sql_lives_in_one_module() -> None:
-    source = Path(__file__).resolve().parents[1] / "src" / "evalsvc"
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "evalsvc"
+SQL_MODULES = {"storage/sqlite.py", "storage/postgres.py", "storage/migrations.py"}
+
+
+def test_all_sql_lives_in_the_storage_package() -> None:
     keywords = ("SELECT ", "INSERT INTO", "CREATE TABLE", "UPDATE ", "DELETE FROM")
     holders = {
-        path.relative_to(source).as_posix()
-        for path in source.rglob("*.py")
+        path.relative_to(SOURCE).as_posix()
+        for path in SOURCE.rglob("*.py")
         if any(k in path.read_text(encoding="utf-8") for k in keywords)
     }
-    assert holders == {"storage/sqlite.py"}
+    assert holders == SQL_MODULES
+
+
+BACKENDS = {"evalsvc.storage.sqlite", "evalsvc.storage.postgres", "aiosqlite", "asyncpg"}
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(p for p in SOURCE.rglob("*.py") if "storage" not in p.relative_to(SOURCE).parts),
+    ids=lambda p: p.relative_to(SOURCE).as_posix(),
+)
+def test_the_application_depends_on_the_storage_port_only(module: Path) -> None:
+    """Outside storage/, nothing imports a backend or its driver, nor the SQLite class
+    by its old name: callers get a `Storage` from `open_storage`."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    bad = {name for name in imported_modules(module) if name in BACKENDS}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "evalsvc.storage":
+            bad |= {alias.name for alias in node.names} - {"Storage", "open_storage"}
+    assert not bad, f"{module.name} imports {sorted(bad)}"

@@ -7,10 +7,8 @@ a script error fails the test.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from evalsvc.settings import Settings
-from tests.conftest import IN_CI, chromium_path
+from tests.conftest import IN_CI, chromium_path, stored_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -243,8 +241,7 @@ def test_keyboard_only(page: Page, site: tuple[str, list[str]]) -> None:
 
 
 def stored_ids(settings: Settings) -> list[str]:
-    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
-        return [row[0] for row in conn.execute("SELECT submission_id FROM submissions")]
+    return [row.submission_id for row in stored_rows(settings)]
 
 
 def test_sending_offline_keeps_the_participant_on_the_page_then_sends_the_same_submission(

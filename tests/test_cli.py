@@ -7,7 +7,6 @@ import contextlib
 import random
 import re
 import shlex
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from evalsvc.catalog import load_paths
 from evalsvc.demo import synthetic_answers
-from tests.conftest import BUNDLED_SURVEYS, REPO, cli_env, free_port, run_cli
+from tests.conftest import BUNDLED_SURVEYS, REPO, cli_env, free_port, run_cli, through_port
 from tests.test_api import body
 
 BUNDLED = load_paths([BUNDLED_SURVEYS]).courses["salw-nexus-kz-2024"]
@@ -39,16 +38,16 @@ def test_every_command_takes_db(settings, command: tuple[str, ...]) -> None:
     assert helped.returncode == 0 and "--db DB" in helped.stdout
 
 
-def submissions_in(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        return conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+def submissions_in(settings, path: Path) -> int:
+    on_path = settings.with_database(str(path))
+    return through_port(on_path, lambda db: db.count_submissions())
 
 
 def test_db_before_or_after_the_command_wins_over_evalsvc_db(settings, tmp_path) -> None:
     other = tmp_path / "other.sqlite3"
     filled = run_cli(settings, "--db", str(other), "demo", "tiny", "--participants", "4")
     assert filled.returncode == 0, filled.stderr
-    assert submissions_in(other) == 8 and not settings.db_path.exists()
+    assert submissions_in(settings, other) == 8 and not settings.db_path.exists()
     made = run_cli(settings, "token", "create", "--role", "evaluator", "--name", "x",
                    "--db", str(other))  # fmt: skip
     assert made.returncode == 0, made.stderr

@@ -6,10 +6,8 @@ issued before it starts (the `codes` fixture must come before `client`).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
-import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,6 +23,7 @@ from evalsvc.app import create_app, template_engine
 from evalsvc.commands import issue_codes
 from evalsvc.settings import Settings
 from evalsvc.web.i18n import LOCALES_DIR, gettext_for, interface_labels, local_time, parse_utc
+from tests.conftest import stored_rows, through_port
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).resolve().parent / "data" / "surveys" / "tiny"
@@ -138,8 +137,7 @@ def course_copy(tmp_path: Path, edit_course=None, extra_items: str = "") -> Path
 
 
 def submission_count(settings: Settings) -> int:
-    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
-        return conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    return through_port(settings, lambda db: db.count_submissions())
 
 
 @pytest.fixture
@@ -383,8 +381,8 @@ async def test_does_not_apply_is_an_extra_choice_that_is_stored(
             "/c/tiny/post?lang=ru", data={**hidden, **answers, "sa_detect": "4"}
         )
         assert stored.status_code == 200 and "/receipt/" in str(stored.url), stored.text
-    with contextlib.closing(sqlite3.connect(local.db_path)) as conn:
-        (answers_json,) = conn.execute("SELECT answers FROM submissions").fetchone()
+    (row,) = stored_rows(local)
+    answers_json = row.answers_json
     assert msgspec.json.decode(answers_json)["fb_exercises"] == "not_applicable"
 
 
@@ -505,6 +503,7 @@ async def test_missing_agency_is_a_field_error(codes: list[str], client: AsyncTe
 
 
 @pytest.mark.anyio
+@pytest.mark.backends
 async def test_success_redirects_to_a_receipt_in_the_chosen_language(
     codes: list[str], client: AsyncTestClient, settings: Settings
 ) -> None:
@@ -533,6 +532,7 @@ async def test_success_redirects_to_a_receipt_in_the_chosen_language(
 
 
 @pytest.mark.anyio
+@pytest.mark.backends
 async def test_second_submission_for_the_same_code_gets_409(
     codes: list[str], client: AsyncTestClient, settings: Settings
 ) -> None:
@@ -551,6 +551,7 @@ async def test_second_submission_for_the_same_code_gets_409(
 
 
 @pytest.mark.anyio
+@pytest.mark.backends
 async def test_double_click_stores_once_and_gives_the_same_receipt(
     codes: list[str], client: AsyncTestClient, settings: Settings
 ) -> None:
@@ -795,6 +796,7 @@ async def test_course_page_lists_its_questionnaires(client: AsyncTestClient) -> 
 
 
 @pytest.mark.anyio
+@pytest.mark.backends
 async def test_a_submission_id_used_by_another_code_gets_a_fresh_form_not_already_sent(
     codes: list[str], client: AsyncTestClient, settings: Settings
 ) -> None:

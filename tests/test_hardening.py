@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from evalsvc import commands
 from evalsvc.app import create_app
+from tests.conftest import through_port
 
 RESPONSES = "/api/v1/courses/tiny/responses"
 
@@ -89,9 +90,8 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(
         assert set(error) == {"error", "message", "fields"} and error["message"]
         # the same code still works: nothing was half-stored by the bad request
         assert (await client.post(RESPONSES, json=valid_body(code))).status_code == 201
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 1
-        assert conn.execute("SELECT count(*) FROM codes").fetchone()[0] == 1
+    assert through_port(settings, lambda db: db.count_submissions()) == 1
+    assert len(through_port(settings, lambda db: db.codes_to_share())) == 1
 
 
 @pytest.mark.anyio

@@ -3,12 +3,10 @@ of typed-in answers (double entry, idempotence, the web's own rules)."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -19,8 +17,7 @@ from evalsvc.app import load_courses
 from evalsvc.commands import issue_codes
 from evalsvc.domain import answers as answers_mod
 from evalsvc.intake import Intake
-from evalsvc.storage import Database
-from tests.conftest import REPO
+from tests.conftest import REPO, stored_rows, through_port
 from tests.dataio_helpers import TRIO, trio_settings
 from tests.pdf_tools import inked_share, need_poppler, pdf_text
 
@@ -35,7 +32,7 @@ def trio(settings):
 def evalsvc(settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "EVALSVC_DB": str(settings.db_path),
+        "EVALSVC_DB": settings.database,
         "EVALSVC_SURVEYS": str(settings.surveys_path),
         "EVALSVC_SECRET": settings.secret_key.decode(),
     }
@@ -49,9 +46,8 @@ def evalsvc(settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def stored(settings, sql: str = "SELECT count(*) FROM submissions") -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql).fetchall()
+def stored(settings) -> int:
+    return through_port(settings, lambda db: db.count_submissions())
 
 
 def test_template_has_the_code_meta_and_item_columns(trio) -> None:
@@ -104,6 +100,7 @@ def write(path, *rows: str) -> None:
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
 
 
+@pytest.mark.backends
 def test_double_entry_stores_nothing_until_the_typings_agree(trio, tmp_path) -> None:
     one, two, three = issue_codes(trio, TRIO, 3, "customs", None, None)
     first, second = tmp_path / "pre-anna.csv", tmp_path / "pre-bolat.csv"
@@ -121,14 +118,14 @@ def test_double_entry_stores_nothing_until_the_typings_agree(trio, tmp_path) -> 
         ["2", two, "sa_trace", "4", "5"],
         ["3", three, "k1", "a", "b"],
     ]
-    assert stored(trio) == [(0,)]
+    assert stored(trio) == 0
 
     write(second, f"{one.lower()},,kk,2024-05-06T09:30,officer,4,2,,b,true,c;a",
           f"{two},,ru,,manager,,3,4,dk,,a c", f"{three},,ru,,officer,,5,,a,false,")  # fmt: skip
     done = evalsvc(trio, "import", "paper", TRIO, "pre", str(first), "--second", str(second))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 stored, 0 already there, 0 rejected" in done.stdout
-    rows = stored(trio, "SELECT lang, received_at, answers FROM submissions ORDER BY id")
+    rows = [(r.lang, r.received_at, r.answers_json) for r in stored_rows(trio)]
     assert rows[0][:2] == ("kk", "2024-05-06T04:30:00.000Z")  # 09:30 in Almaty (+05:00)
     assert json.loads(rows[0][2]) == {
         "role": "officer", "years": 4, "sa-detect": 2, "k1": "b", "k2": "true", "k3": ["a", "c"],
@@ -138,27 +135,23 @@ def test_double_entry_stores_nothing_until_the_typings_agree(trio, tmp_path) -> 
     again = evalsvc(trio, "import", "paper", TRIO, "pre", str(first), "--second", str(second))
     assert again.returncode == 0
     assert "0 stored, 3 already there, 0 rejected" in again.stdout
-    assert stored(trio) == [(3,)]
+    assert stored(trio) == 3
 
 
+@pytest.mark.backends
 def test_rows_go_through_the_web_rules(trio, tmp_path) -> None:
     web, paper_only, late = issue_codes(trio, TRIO, 3, None, None, None)
     course = load_courses(trio)[TRIO]
 
-    async def submit_on_the_web() -> None:
-        db = Database(trio.db_path)
-        await db.open()
-        try:
-            intake = Intake({TRIO: course}, db, trio.with_secret().secret_key)
-            identity = await intake.identify(course, web, None)
-            checked = answers_mod.validate_answers(course, "pre", {"role": "officer",
-                                                                   "sa-detect": 3})  # fmt: skip
-            await intake.store(course, "pre", uuid.uuid4(), identity, "border", "ru",
-                               checked.answers)  # fmt: skip
-        finally:
-            await db.close()
+    async def submit_on_the_web(db) -> None:
+        intake = Intake({TRIO: course}, db, trio.with_secret().secret_key)
+        identity = await intake.identify(course, web, None)
+        checked = answers_mod.validate_answers(course, "pre", {"role": "officer",
+                                                               "sa-detect": 3})  # fmt: skip
+        await intake.store(course, "pre", uuid.uuid4(), identity, "border", "ru",
+                           checked.answers)  # fmt: skip
 
-    asyncio.run(submit_on_the_web())
+    through_port(trio, submit_on_the_web)
     sheet = tmp_path / "pre.csv"
     write(
         sheet,
@@ -172,7 +165,7 @@ def test_rows_go_through_the_web_rules(trio, tmp_path) -> None:
 
     dry = evalsvc(trio, "import", "paper", TRIO, "pre", str(sheet), "--dry-run")
     assert dry.returncode == 1
-    assert stored(trio) == [(1,)]
+    assert stored(trio) == 1
     done = evalsvc(trio, "import", "paper", TRIO, "pre", str(sheet))
     assert done.returncode == 1
     rejected = {
@@ -190,8 +183,7 @@ def test_rows_go_through_the_web_rules(trio, tmp_path) -> None:
     assert rejected[6].startswith("received_at: not an ISO 8601 date and time")
     assert f"{sheet}: 1 stored, 0 already there, 5 rejected" in done.stdout
     # the closed pre phase (2024) took the paper answers all the same
-    pre_rows = stored(trio, "SELECT count(*) FROM submissions WHERE phase = 'pre'")
-    assert pre_rows == [(2,)]
+    assert [row.phase for row in stored_rows(trio)] == ["pre", "pre"]
 
 
 def test_a_file_with_wrong_columns_is_refused_before_any_row(trio, tmp_path) -> None:

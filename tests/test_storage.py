@@ -1,4 +1,8 @@
-"""Storage: migrations, group commit, and faults that must become a clean 503."""
+"""Storage: migrations, group commit, several writers, and faults that must become a 503.
+
+The tests of the port run on SQLite and on PostgreSQL (`backends`); those about
+SQLite itself (its file, PRAGMAs, locks, full disk, old schemas) on SQLite alone.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from evalsvc.app import create_app
-from evalsvc.errors import StorageUnavailable
-from evalsvc.storage import Database
-from evalsvc.storage.sqlite import MIGRATIONS
-from tests.conftest import run_cli
+from evalsvc.app import create_app, load_courses
+from evalsvc.errors import Conflict, StorageUnavailable, Unprocessable
+from evalsvc.storage import Database, open_storage
+from evalsvc.storage.migrations import MIGRATIONS
+from evalsvc.storage.records import NewSubmission
+from tests.conftest import run_cli, through_port
 
 pytestmark = pytest.mark.anyio
 RESPONSES = "/api/v1/courses/tiny/responses"
@@ -31,7 +36,141 @@ def submission(code: str) -> dict:
     }
 
 
-async def test_migrations_run_once_and_set_wal(tmp_path) -> None:
+def stored_submission(code_hash: bytes, phase: str = "pre", submission_id: str = "",
+                      body: bytes = b"body", course: str = "tiny") -> NewSubmission:  # fmt: skip
+    """A submission as intake hands it to storage (the answers do not matter here)."""
+    return NewSubmission(
+        submission_id=submission_id or str(uuid.uuid4()),
+        body_hash=body,
+        receipt=uuid.uuid4().hex[:14].upper(),
+        course=course,
+        phase=phase,
+        code_hash=code_hash,
+        agency="border",
+        lang="en",
+        answers_json="{}",
+        scores_json="{}",
+        summarised_json="{}",
+        breakdowns_json="{}",
+        scoring="",
+        received_at="2024-03-12T09:00:00.000Z",
+    )
+
+
+async def opened(settings):
+    return await open_storage(settings, load_courses(settings))
+
+
+@pytest.mark.backends
+async def test_migrations_run_once_even_when_two_instances_start_together(settings) -> None:
+    first, second = await asyncio.gather(opened(settings), opened(settings))
+    await asyncio.gather(first.close(), second.close())
+    again = await opened(settings)
+    try:
+        assert await again.healthy()
+        assert await again.count_submissions() == 0
+    finally:
+        await again.close()
+
+
+@pytest.mark.backends
+async def test_concurrent_submissions_share_commits(settings) -> None:
+    db = await opened(settings)
+    try:
+        group = db.group_commit  # both backends have one; the port does not say
+        jobs, batches = group.jobs, group.batches  # opening may have written (the key)
+        stored = await asyncio.gather(
+            *(db.store_submission(stored_submission(uuid.uuid4().bytes)) for _ in range(200))
+        )
+        assert all(s.created for s in stored) and group.jobs - jobs == 200
+        batches = group.batches - batches
+        assert batches < 200 / 4, f"expected group commit: {batches} batches"
+        assert group.largest_batch <= settings.batch_max
+    finally:
+        await db.close()
+
+
+@pytest.mark.backends
+async def test_the_constraints_decide_retries_reuse_and_second_answers(settings) -> None:
+    """Within one batch and across batches, as if committed one after the other."""
+    db = await opened(settings)
+    try:
+        person, other = b"p" * 32, b"o" * 32
+        first = stored_submission(person, submission_id=str(uuid.uuid4()))
+        same_again = stored_submission(person, submission_id=first.submission_id)
+        reused = stored_submission(other, submission_id=first.submission_id, body=b"other")
+        second_pre = stored_submission(person)
+        outcomes = await asyncio.gather(
+            *(db.store_submission(new) for new in (first, same_again, reused, second_pre)),
+            return_exceptions=True,
+        )
+        assert outcomes[0].created and outcomes[0].receipt == first.receipt
+        assert not outcomes[1].created and outcomes[1].receipt == first.receipt
+        assert isinstance(outcomes[2], Unprocessable) and outcomes[2].code == "submission_id_reused"
+        assert isinstance(outcomes[3], Conflict) and outcomes[3].code == "already_submitted"
+        later = await db.store_submission(
+            stored_submission(person, submission_id=first.submission_id)
+        )
+        assert not later.created and later.receipt == first.receipt
+        assert (await db.store_submission(stored_submission(person, "post"))).created
+        assert await db.count_submissions("tiny") == 2
+        # the refused code made nobody: one participant, number 1
+        assert {row.participant for row in await db.score_rows("tiny")} == {1}
+    finally:
+        await db.close()
+
+
+@pytest.mark.backends
+async def test_several_writers_at_once_store_each_submission_once_and_number_without_gaps(
+    settings,
+) -> None:
+    """Three storages on one database (three instances, or a CLI command beside the
+    server) store overlapping submissions at once: each is stored once, every retry
+    elsewhere is answered with the first receipt, and no two participants share a
+    number (no max(number) + 1 anywhere). On PostgreSQL a number may be skipped when
+    two writers add the same participant at the same moment; one writer skips none."""
+    writers = [await opened(settings) for _ in range(3)]
+    try:
+        people = [uuid.uuid4().bytes for _ in range(90)]
+        news = [stored_submission(code_hash) for code_hash in people]
+        results = await asyncio.gather(
+            *(
+                writers[(index + turn) % 3].store_submission(new)
+                for turn in range(3)  # each submission sent to all three writers
+                for index, new in enumerate(news)
+            ),
+            return_exceptions=True,
+        )
+        assert not [r for r in results if isinstance(r, BaseException)]
+        assert sum(r.created for r in results) == 90
+        receipts = {new.submission_id: new.receipt for new in news}
+        assert all(r.receipt == receipts[r.submission_id] for r in results)
+        numbers = [row.participant for row in await writers[0].score_rows("tiny")]
+        assert len(numbers) == len(set(numbers)) == 90 and min(numbers) >= 1
+        # one writer alone numbers the next participants without a gap
+        more = [stored_submission(uuid.uuid4().bytes) for _ in range(5)]
+        await asyncio.gather(*(writers[0].store_submission(new) for new in more))
+        latest = sorted(row.participant for row in await writers[0].score_rows("tiny"))[-5:]
+        assert latest == list(range(latest[0], latest[0] + 5)) and latest[0] > max(numbers)
+    finally:
+        await asyncio.gather(*(writer.close() for writer in writers))
+
+
+@pytest.mark.backends
+async def test_a_fresh_database_has_no_data_version_and_a_submission_moves_it(settings) -> None:
+    db = await opened(settings)
+    try:
+        assert await db.data_version("tiny") == 0
+        await db.store_submission(stored_submission(b"x" * 32))
+        one = await db.data_version("tiny")
+        await db.store_submission(stored_submission(b"y" * 32))
+        assert 0 < one < await db.data_version("tiny")
+        assert await db.data_version("waves") == 0
+    finally:
+        await db.close()
+
+
+async def test_sqlite_migrations_run_once_and_set_wal(tmp_path) -> None:
     path = tmp_path / "db.sqlite3"
     for _ in range(2):
         db = Database(path)
@@ -48,28 +187,6 @@ async def test_newer_schema_is_refused(tmp_path) -> None:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(StorageUnavailable, match="newer than this evalsvc knows"):
         await Database(path).open()
-
-
-async def test_concurrent_writes_share_commits(tmp_path) -> None:
-    db = Database(tmp_path / "db.sqlite3", batch_max=64)
-    await db.open()
-    batches: list[int] = []
-    original = db._commit_batch
-
-    async def counting(batch):
-        batches.append(len(batch))
-        await original(batch)
-
-    db._commit_batch = counting  # observe batch sizes; the real commit still runs
-    try:
-        await asyncio.gather(
-            *(db.add_codes("tiny", [uuid.uuid4().bytes], None) for _ in range(200))
-        )
-    finally:
-        await db.close()
-    assert sum(batches) == 200
-    assert len(batches) < 200 / 4, f"expected group commit, got batches {batches}"
-    assert max(batches) <= 64
 
 
 async def test_full_disk_is_503_nothing_acknowledged_is_lost_and_it_recovers(
@@ -210,10 +327,15 @@ async def test_the_app_after_the_cli_still_reports_the_old_feedback(settings) ->
 # -- the secret key's fingerprint -------------------------------------------------------------
 
 
-def stored_fingerprint(settings) -> bytes | None:
-    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
-        row = conn.execute("SELECT value FROM meta WHERE name = 'key_fingerprint'").fetchone()
-    return row[0] if row else None
+def stored_fingerprint(settings, key: bytes) -> bytes | None:
+    """The stored fingerprint, read through the port opened with `key` (opening with
+    another key would refuse, or adopt it)."""
+    import msgspec
+
+    async def read(db) -> bytes | None:
+        return (await db.key_facts()).fingerprint
+
+    return through_port(msgspec.structs.replace(settings, secret_key=key), read)
 
 
 def test_a_fresh_database_makes_its_key_and_remembers_its_fingerprint(settings) -> None:
@@ -227,11 +349,12 @@ def test_a_fresh_database_makes_its_key_and_remembers_its_fingerprint(settings) 
     assert issued.returncode == 0, issued.stderr
     key = settings.secret_file.read_bytes().strip()
     assert len(key) >= 32 and oct(settings.secret_file.stat().st_mode)[-3:] == "600"
-    assert stored_fingerprint(settings) == key_fingerprint(key)
+    assert stored_fingerprint(settings, key) == key_fingerprint(key)
     assert key not in settings.db_path.read_bytes()
 
 
 @pytest.mark.e2e
+@pytest.mark.backends
 def test_a_lost_key_stops_the_cli_and_the_server_with_a_clear_message(
     settings, server_factory
 ) -> None:
@@ -261,13 +384,14 @@ def test_a_lost_key_stops_the_cli_and_the_server_with_a_clear_message(
     assert created.status_code == 201, created.text
 
 
+@pytest.mark.backends
 def test_a_database_without_codes_or_tokens_takes_a_new_key(settings) -> None:
     from evalsvc.domain.codes import key_fingerprint
 
     assert run_cli(settings, "token", "list", EVALSVC_SECRET="a" * 40).returncode == 0
-    assert stored_fingerprint(settings) == key_fingerprint(b"a" * 40)
+    assert stored_fingerprint(settings, b"a" * 40) == key_fingerprint(b"a" * 40)
     assert run_cli(settings, "token", "list", EVALSVC_SECRET="b" * 40).returncode == 0
-    assert stored_fingerprint(settings) == key_fingerprint(b"b" * 40)
+    assert stored_fingerprint(settings, b"b" * 40) == key_fingerprint(b"b" * 40)
 
 
 async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) -> None:
@@ -340,6 +464,7 @@ async def test_a_schema_4_database_is_upgraded_by_the_first_cli_command(settings
         conn.execute("ALTER TABLE submissions DROP COLUMN scoring")
         conn.execute("ALTER TABLE submissions RENAME COLUMN summarised TO feedback")
         conn.execute("DROP TABLE course_versions")
+        conn.execute("DROP TABLE participant_numbers")
         conn.execute("PRAGMA user_version = 4")
     out = settings.db_path.parent / "report.json"
     environment = {
@@ -365,3 +490,94 @@ async def test_a_schema_4_database_is_upgraded_by_the_first_cli_command(settings
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         (scores,) = conn.execute("SELECT scores FROM submissions WHERE phase = 'pre'").fetchone()
         assert json.loads(scores)["dont_know"]["total"] == 100.0
+
+
+# -- the schema's version 6, the sync role, the database's address -----------------------------
+
+
+@pytest.mark.backends
+async def test_tokens_take_the_sync_role_and_refuse_unknown_roles(settings) -> None:
+    db = await opened(settings)
+    try:
+        token_id = await db.add_token("laptop", "sync", b"s" * 32)
+        assert (await db.token_by_hash(b"s" * 32)).role == "sync"
+        with pytest.raises(Conflict):
+            await db.add_token("root", "admin", b"a" * 32)
+        assert [t.id for t in await db.list_tokens()] == [token_id]
+    finally:
+        await db.close()
+
+
+def test_the_sqlite_upgrade_to_schema_6_keeps_tokens_and_their_sessions(settings) -> None:
+    """SQLite changes the role CHECK only by rebuilding the tokens table (and the
+    sessions table, whose foreign key points at it): both keep their rows."""
+    from evalsvc.domain.access import Scope
+    from evalsvc.storage.migrations import statements
+
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        for migration in MIGRATIONS[:5]:
+            for statement in statements(migration.sqlite):
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO tokens (id, name, role, token_hash, created_at, scope)"
+            " VALUES (7, 'eva', 'evaluator', x'0101', '2024-03-12T09:00:00.000Z',"
+            ' \'{"courses":["tiny"]}\')'
+        )
+        conn.execute(
+            "INSERT INTO sessions VALUES (x'0202', 7, '2024-03-12T09:00:00.000Z',"
+            " '2999-01-01T00:00:00.000Z')"
+        )
+        conn.execute("INSERT INTO participants VALUES (1, 'tiny', x'03', 4, 'border')")
+        conn.execute("PRAGMA user_version = 5")
+        conn.commit()
+
+    async def upgraded(db) -> tuple:
+        session = await db.token_by_session(b"\x02\x02", "2024-03-13T00:00:00.000Z")
+        sync_id = await db.add_token("laptop", "sync", b"s" * 32)
+        number = await db.store_submission(stored_submission(b"n" * 32))
+        rows = await db.score_rows("tiny")
+        return session, sync_id, number, rows
+
+    session, sync_id, _, rows = through_port(settings, upgraded)
+    assert session is not None and session.id == 7 and session.scope == Scope(courses=("tiny",))
+    assert sync_id == 8
+    assert [row.participant for row in rows] == [5]  # the counter starts after the stored 4
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_evalsvc_db_selects_the_backend() -> None:
+    from pathlib import Path
+
+    from evalsvc.errors import ConfigError
+    from evalsvc.settings import settings_from_env
+
+    url = "postgresql://evalsvc:secret@db.example.org:5432/evalsvc"
+    assert settings_from_env({"EVALSVC_DB": url}).db_url == url
+    assert settings_from_env({"EVALSVC_DB": "postgres://h/db"}).db_url == "postgres://h/db"
+    for given, path in (
+        ("var/x.sqlite3", "var/x.sqlite3"),
+        ("sqlite:///var/x.sqlite3", "var/x.sqlite3"),
+        ("sqlite:////tmp/x.sqlite3", "/tmp/x.sqlite3"),
+    ):
+        chosen = settings_from_env({"EVALSVC_DB": given})
+        assert (chosen.db_url, chosen.db_path) == ("", Path(path)), given
+    for wrong in ("mysql://h/db", "sqlite://relative"):
+        with pytest.raises(ConfigError):
+            settings_from_env({"EVALSVC_DB": wrong})
+    with pytest.raises(ConfigError, match="EVALSVC_DB_WRITERS"):
+        settings_from_env({"EVALSVC_DB": url, "EVALSVC_DB_POOL": "2", "EVALSVC_DB_WRITERS": "2"})
+
+
+@pytest.mark.backends("postgresql")
+def test_an_unreachable_postgresql_is_a_clear_message_without_the_password(settings) -> None:
+    from evalsvc.storage.postgres import redacted
+
+    base = settings.db_url.split("?")[0]
+    wrong = base.replace(base.split("//")[1].split("@")[0], "evalsvc:not-the-password")
+    refused = run_cli(settings, "token", "list", EVALSVC_DB=wrong)
+    assert refused.returncode == 1, refused.stderr
+    assert "cannot open database postgresql://evalsvc:***@127.0.0.1:" in refused.stderr
+    assert "not-the-password" not in refused.stderr and "Traceback" not in refused.stderr
+    assert redacted("postgresql://u:p@h:5/d?x=1") == "postgresql://u:***@h:5/d?x=1"

@@ -26,7 +26,7 @@ from evalsvc.intake import Intake
 from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
 from evalsvc.storage import open_storage
-from evalsvc.web import api, evaluator, forms
+from evalsvc.web import api, evaluator, forms, sync
 from evalsvc.web.errors import (
     evalsvc_error_handler,
     http_error_handler,
@@ -110,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             forms.ParticipantForms,
             evaluator.EvaluatorApi,
             evaluator.EvaluatorPages,
+            sync.SyncApi,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),

@@ -1,5 +1,5 @@
 """Command line: evalsvc check | serve | codes | token | report | rescore | demo | paper |
-import | export.
+import | export | sync.
 
 Each command parses its arguments here and calls into the package; no logic of
 its own beyond formatting what it prints. Every command takes `--db PATH`, before
@@ -13,22 +13,23 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import msgspec
-
 from evalsvc.catalog import load_paths
 from evalsvc.domain.lint import describe_lint, lint_course, lint_problems
 from evalsvc.domain.questionnaire import Course, missing_translations
 from evalsvc.errors import EvalsvcError
 from evalsvc.settings import Settings, settings_from_env
 
-DB_HELP = "the SQLite database file (default: EVALSVC_DB, else var/evalsvc.sqlite3)"
+DB_HELP = (
+    "the database: a SQLite file (or sqlite:///PATH) or postgresql://user:pass@host/db"
+    " (default: EVALSVC_DB, else var/evalsvc.sqlite3)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     # --db is accepted before the command and after it; SUPPRESS keeps a subcommand's
     # parser from overwriting a value given before the command with its default
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=DB_HELP)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
     parser = argparse.ArgumentParser(
         prog="evalsvc", description=__doc__.splitlines()[0], parents=[common]
     )
@@ -67,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="evaluator and analyst access tokens")
     token_commands = _Commands(token.add_subparsers(dest="token_command", required=True), common)
     create = token_commands.add_parser("create", help="create a token; prints it on the last line")
-    create.add_argument("--role", choices=("evaluator", "analyst"), required=True)
+    create.add_argument(
+        "--role",
+        choices=("evaluator", "analyst", "sync"),
+        required=True,
+        help="evaluator: reports; analyst: also participant-level data;"
+        " sync: only pushes a venue laptop's data to this server (evalsvc sync push)",
+    )
     create.add_argument("--name", required=True)
     create.add_argument(
         "--course",
@@ -107,6 +114,32 @@ def main(argv: list[str] | None = None) -> int:
 
     add_data_commands(commands)
 
+    sync = commands.add_parser("sync", help="send a venue laptop's data to a central server")
+    sync_commands = _Commands(sync.add_subparsers(dest="sync_command", required=True), common)
+    push = sync_commands.add_parser(
+        "push", help="send every code and submission the server does not have yet"
+    )
+    push.add_argument("--to", required=True, metavar="URL", help="the server, e.g. https://...")
+    push.add_argument("--token", required=True, help="a token of the sync role on that server")
+    push.add_argument(
+        "--course",
+        action="append",
+        dest="courses",
+        metavar="ID",
+        help="send only this course (repeat for several); without it, every course",
+    )
+    push.add_argument(
+        "--retries", type=int, default=5, help="tries again this often when the server is away"
+    )
+    push.add_argument(
+        "--batch",
+        type=int,
+        default=200,
+        metavar="N",
+        help="at most N submissions per request (smaller for a poor connection)",
+    )
+    push.set_defaults(run=run_sync_push)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -138,7 +171,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
     settings = settings_from_env()
     db = getattr(args, "db", None)
     if db is not None:
-        settings = msgspec.structs.replace(settings, db_path=db)
+        settings = settings.with_database(db)
     return settings
 
 
@@ -228,6 +261,38 @@ def run_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_sync_push(args: argparse.Namespace) -> int:
+    from evalsvc import commands
+
+    if not 1 <= args.batch <= 1000 or not 0 <= args.retries <= 100:
+        print("evalsvc: --batch must be 1..1000 and --retries 0..100", file=sys.stderr)
+        return 2
+    report = commands.sync_push(
+        settings_for(args), args.to, args.token, args.courses, args.retries, args.batch
+    )
+    print(
+        f"pushed to {args.to}: {report.sent} sent, {report.already_there} already there,"
+        f" {len(report.conflicts)} conflicted, {len(report.rejected)} rejected;"
+        f" codes: {report.codes_added} added, {report.codes_already_there} already there"
+    )
+    if report.rescored:
+        print(
+            f"  {report.rescored} of those sent were scored at the venue under other rules:"
+            " the server rescored them with its course files"
+        )
+    for outcome in report.conflicts:
+        print(
+            f"  conflict {outcome.course} {outcome.phase} {outcome.submission_id}: {outcome.reason}"
+        )
+    for outcome in report.rejected:
+        print(
+            f"  rejected {outcome.course} {outcome.phase} {outcome.submission_id}: {outcome.reason}"
+        )
+    for problem in report.codes_rejected:
+        print(f"  code rejected {problem}")
+    return 1 if report.rejected or report.codes_rejected else 0
+
+
 def run_report(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
@@ -240,7 +305,7 @@ def run_report(args: argparse.Namespace) -> int:
 def run_rescore(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    report = commands.rescore(settings_from_env(), args.course, args.dry_run)
+    report = commands.rescore(settings_for(args), args.course, args.dry_run)
     would = "would be rescored" if args.dry_run else "rescored"
     print(
         f"{report.rescored} submission(s) {would}; {report.changed_scores} with a different"
@@ -319,7 +384,7 @@ def run_export_xlsform(args: argparse.Namespace) -> int:
     from evalsvc import commands
     from evalsvc.exports import xlsform
 
-    course = commands.find_course(settings_from_env(), args.course)
+    course = commands.find_course(settings_for(args), args.course)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, content in xlsform.course_xlsforms(course).items():
         (args.out / name).write_bytes(content)
@@ -351,7 +416,7 @@ def run_paper(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
     content = commands.paper_questionnaire(
-        settings_from_env(), args.course, args.phase, args.lang, args.template
+        settings_for(args), args.course, args.phase, args.lang, args.template
     )
     if isinstance(content, str):
         if args.out is None:
@@ -369,7 +434,7 @@ def run_import_paper(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
     result = commands.import_paper(
-        settings_from_env(),
+        settings_for(args),
         args.course,
         args.phase,
         args.file,

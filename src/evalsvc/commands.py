@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import msgspec
 
@@ -18,13 +18,16 @@ from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import ConfigError
 from evalsvc.rescoring import RescoreReport
 from evalsvc.settings import Settings
-from evalsvc.storage import Database, open_storage
+from evalsvc.storage import Storage, open_storage
 from evalsvc.storage.records import TokenRecord
+
+if TYPE_CHECKING:
+    from evalsvc.sync.push import PushReport
 
 T = TypeVar("T")
 
 
-def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def with_database(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
     """Run `work` on the database, opened as the app opens it: migrated, key checked."""
     settings = settings.with_secret()
     courses = load_courses(settings)
@@ -55,7 +58,7 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
     protocol = header_deadline_protocol(settings.http_parser, settings.header_timeout_seconds)
     app = create_app(settings)
 
-    async def nothing(db: Database) -> None:
+    async def nothing(db: Storage) -> None:
         return None
 
     # Migrate and check the key before serving, so that a refusal is a plain message
@@ -225,7 +228,7 @@ def demo(settings: Settings, course_id: str, participants: int, seed: int, if_em
     settings = settings.with_secret()
     course = find_course(settings, course_id)
 
-    async def work(db: Database) -> int:
+    async def work(db: Storage) -> int:
         if if_empty and await db.count_submissions(course.id):
             return 0
         intake = Intake({course.id: course}, db, settings.secret_key)
@@ -292,7 +295,7 @@ def import_paper(
             paper_import.write_disagreements(conflicts or default_conflicts_path(first), found)
             return PaperImport([], found)
 
-    async def work(db: Database) -> list:
+    async def work(db: Storage) -> list:
         intake = Intake({course.id: course}, db, settings.secret_key)
         return await paper_import.import_sheet(intake, course, phase, sheet, dry_run=dry_run)
 
@@ -301,3 +304,31 @@ def import_paper(
 
 def default_conflicts_path(first: Path) -> Path:
     return first.with_name(f"{first.stem}-conflicts.csv")
+
+
+# -- venue laptops (issue 12) -----------------------------------------------------------------
+
+
+def sync_push(
+    settings: Settings,
+    url: str,
+    token: str,
+    courses: list[str] | None,
+    retries: int,
+    batch_max: int,
+) -> PushReport:
+    """Send this database's codes and submissions to the server at `url` (see sync/push.py)."""
+    from evalsvc.domain.codes import key_fingerprint
+    from evalsvc.sync.push import push
+
+    settings = settings.with_secret()
+    if courses is not None:
+        known = load_courses(settings)
+        unknown = [course for course in courses if course not in known]
+        if unknown:
+            raise ConfigError(f"no course {', '.join(map(repr, unknown))} here")
+    fingerprint = key_fingerprint(settings.secret_key)
+    return with_database(
+        settings,
+        lambda db: push(db, url, token, fingerprint, courses, retries=retries, batch_max=batch_max),
+    )

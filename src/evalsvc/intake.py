@@ -24,9 +24,8 @@ from evalsvc.domain.codes import (
 from evalsvc.domain.derived import derive
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, NotFound, Unprocessable
-from evalsvc.storage import Database
-from evalsvc.storage.records import NewSubmission, StoredSubmission
-from evalsvc.storage.sqlite import utc_now
+from evalsvc.storage import Storage
+from evalsvc.storage.records import NewSubmission, StoredSubmission, utc_now
 
 UNKNOWN_CODE_MESSAGE = "this code is not valid for this course; check the code on your card"
 
@@ -62,7 +61,7 @@ class Identity(msgspec.Struct, frozen=True):
 
 
 class Intake:
-    def __init__(self, courses: Mapping[str, Course], db: Database, secret: bytes) -> None:
+    def __init__(self, courses: Mapping[str, Course], db: Storage, secret: bytes) -> None:
         self.courses = courses
         self.db = db
         self.secret = secret

@@ -22,7 +22,7 @@ from evalsvc.domain.cohort import Cohort, SubmissionRecord, cohort_from_columns
 from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
-from evalsvc.storage import Database
+from evalsvc.storage import Storage
 from evalsvc.storage.records import ScoreRow
 from evalsvc.stored_scores import submission_columns
 
@@ -92,11 +92,11 @@ def cohort_from_rows(course: Course, design: Design, rows: list[ScoreRow]) -> Co
     return cohort_from_columns(course, design, submission_columns(course, design, rows))
 
 
-async def load_rows(db: Database, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
+async def load_rows(db: Storage, course: Course) -> tuple[list[ScoreRow], dict[str, int]]:
     """The course's score rows, and how many were scored under each set of rules.
 
     The counts are taken from the rows themselves: the same submissions as
-    `Database.scoring_counts` counts, read in the same pass (a second query would read
+    `Storage.scoring_counts` counts, read in the same pass (a second query would read
     every submission again, and could see a later one).
     """
     rows = await db.score_rows(course.id)
@@ -188,7 +188,7 @@ class ReportCache:
         self.computed = 0
         """How many reports were computed (not served from the cache)."""
 
-    async def report(self, db: Database, course: Course, lang: str | None) -> CourseReport:
+    async def report(self, db: Storage, course: Course, lang: str | None) -> CourseReport:
         key = (course.id, report_language(course, lang))
         async with self._locks.setdefault(key, asyncio.Lock()):
             version = await db.data_version(course.id)

@@ -18,6 +18,13 @@ from evalsvc.errors import ConfigError
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     db_path: Path = Path("var/evalsvc.sqlite3")
+    """The SQLite file, unless `db_url` names a PostgreSQL database."""
+    db_url: str = ""
+    """postgresql://user:password@host:port/database: the server engine, instead of SQLite."""
+    db_pool_size: int = 10
+    """PostgreSQL: most connections one instance opens."""
+    db_writers: int = 2
+    """PostgreSQL: transactions one instance commits submissions in at once."""
     surveys_path: Path = Path("surveys")
     secret_key: bytes = b""
     secret_file: Path = Path("var/secret.key")
@@ -40,6 +47,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     base_url: str = ""
     """Public URL printed on code cards and by `scripts/serve`, e.g. https://eval.example.org."""
 
+    @property
+    def database(self) -> str:
+        """Where the data is, as EVALSVC_DB or --db gave it (for messages and commands)."""
+        return self.db_url or str(self.db_path)
+
+    def with_database(self, location: str) -> Settings:
+        """The same settings on another database (a file path, sqlite:///, postgresql://)."""
+        return msgspec.structs.replace(self, **database_fields(location))
+
     def with_secret(self) -> Settings:
         """The same settings with a secret key, read from or created in `secret_file`."""
         if self.secret_key:
@@ -53,13 +69,34 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return msgspec.structs.replace(self, secret_key=key, key_origin=origin)
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_fields(location: str) -> dict[str, object]:
+    """EVALSVC_DB's value as settings: postgresql:// selects PostgreSQL; a file path,
+    or sqlite:///PATH (sqlite:////ABSOLUTE), selects SQLite."""
+    if location.startswith(POSTGRES_SCHEMES):
+        return {"db_url": location}
+    if location.startswith("sqlite://"):
+        path = location[len("sqlite://") :]
+        if not path.startswith("/") or path == "/":
+            raise ConfigError(f"{location!r}: write sqlite:///relative/path or sqlite:////abs/path")
+        location = path[1:]
+    elif "://" in location:
+        raise ConfigError(
+            f"{location!r} is neither a file nor a postgresql:// or sqlite:/// address"
+        )
+    return {"db_path": Path(location), "db_url": ""}
+
+
 _ENV = {
-    "EVALSVC_DB": ("db_path", Path),
     "EVALSVC_SURVEYS": ("surveys_path", Path),
     "EVALSVC_SECRET_FILE": ("secret_file", Path),
     "EVALSVC_MAX_BODY_BYTES": ("max_body_bytes", int),
     "EVALSVC_CODE_FAILURES_PER_MINUTE": ("code_failures_per_minute", int),
     "EVALSVC_BATCH_MAX": ("batch_max", int),
+    "EVALSVC_DB_POOL": ("db_pool_size", int),
+    "EVALSVC_DB_WRITERS": ("db_writers", int),
     "EVALSVC_COOKIE_SECURE": ("cookie_secure", bool),
     "EVALSVC_SESSION_HOURS": ("session_hours", float),
     "EVALSVC_HEADER_TIMEOUT": ("header_timeout_seconds", float),
@@ -77,6 +114,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         if raw is None or raw == "":
             continue
         values[field] = _parse(variable, raw, kind)
+    location = environ.get("EVALSVC_DB", "")
+    if location:
+        values.update(database_fields(location))
     secret = environ.get("EVALSVC_SECRET", "")
     if secret:
         if len(secret) < 32:
@@ -89,7 +129,13 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
 def checked(settings: Settings) -> Settings:
     """The settings, if every value is usable; else ConfigError naming the variable."""
-    for name in ("max_body_bytes", "code_failures_per_minute", "batch_max"):
+    for name in (
+        "max_body_bytes",
+        "code_failures_per_minute",
+        "batch_max",
+        "db_pool_size",
+        "db_writers",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
     if settings.http_parser not in ("auto", "h11", "httptools"):
@@ -100,6 +146,9 @@ def checked(settings: Settings) -> Settings:
     if settings.batch_max > 1000:
         # a batch's IN (...) lists must stay far below SQLite's variable limit
         raise ConfigError("EVALSVC_BATCH_MAX must be at most 1000")
+    if settings.db_url and settings.db_writers >= settings.db_pool_size:
+        # the writers each hold a connection while they commit: leave some for reads
+        raise ConfigError("EVALSVC_DB_WRITERS must be below EVALSVC_DB_POOL")
     return settings
 
 

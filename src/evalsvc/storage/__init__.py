@@ -1,9 +1,14 @@
-"""Storage at the edge: the only package that knows SQL (all of it in sqlite.py).
+"""Storage at the edge: the only package that knows SQL.
 
-`open_storage` (opening.py) is how the app and the CLI open it.
+The rest of evalsvc sees the `Storage` port (port.py) and opens it with
+`open_storage` (opening.py), which picks the backend: SQLite (sqlite.py), the
+embedded default, or PostgreSQL (postgres.py), the server engine. The schema's
+versions, in both dialects, are in migrations.py; the records that cross the port
+in records.py.
 """
 
 from evalsvc.storage.opening import open_storage
+from evalsvc.storage.port import Storage
 from evalsvc.storage.sqlite import Database
 
-__all__ = ["Database", "open_storage"]
+__all__ = ["Database", "Storage", "open_storage"]

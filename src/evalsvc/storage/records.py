@@ -1,13 +1,24 @@
-"""Plain records passed across the storage interface."""
+"""Plain records passed across the storage interface, and its timestamp format."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
 
 from evalsvc.domain.access import EVERYTHING, Scope
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """How storage writes a moment: UTC, ISO 8601 with milliseconds and Z, which sorts
+    as text (both backends store and compare timestamps as this text)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return timestamp(dt.datetime.now(dt.UTC))
 
 
 class NewSubmission(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,3 +120,31 @@ class MigrationInput(msgspec.Struct, frozen=True, kw_only=True):
     """Course id -> ids of its feedback items."""
     rewriters: dict[str, Callable[[StoredAnswers], Rewritten | None]] = {}
     """Course id -> how to recompute what is derived from a submission's answers."""
+
+
+class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):
+    """An issued participant code, as stored: only its keyed hash."""
+
+    course: str
+    code_hash: bytes
+    agency: str | None
+    created_at: str
+
+
+class SharedSubmission(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored submission as a venue sends it to the central server (`evalsvc sync`)."""
+
+    position: int
+    """Its place in this database's order of arrival (resuming a push starts after it)."""
+    submission_id: str
+    body_hash: bytes
+    receipt: str
+    course: str
+    phase: str
+    code_hash: bytes
+    agency: str
+    lang: str
+    answers_json: str
+    breakdowns_json: str
+    scoring: str
+    received_at: str

@@ -1,23 +1,28 @@
-"""SQLite storage: every SQL statement of evalsvc lives in this module.
+"""SQLite storage: the embedded default, one file for a course on a laptop.
 
 Writes go through one writer task that owns its connection and commits queued
-units of work in batches (group commit: one fsync for many submissions). A
-caller's future resolves only after COMMIT has returned, so nothing is
-acknowledged that is not on disk. Each unit runs inside a SAVEPOINT, so a
-conflict in one submission does not undo the others of its batch. Reads use
-their own connections; with WAL they never wait for the writer.
+units of work in batches (group commit, storage/group_commit.py: one fsync for
+many submissions). A caller's future resolves only after COMMIT has returned, so
+nothing is acknowledged that is not on disk. Each generic unit runs inside a
+SAVEPOINT, so a refusal of one does not undo the others of its batch; submissions
+are decided set-wise for the whole batch (`_store_submissions`). Reads use their
+own connections; with WAL they never wait for the writer.
+
+Another process may write the same file (a CLI command while the server runs):
+every write transaction starts with BEGIN IMMEDIATE, which takes SQLite's one
+write lock before anything is read, so what a batch decides from its reads holds
+until its COMMIT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import msgspec
@@ -30,196 +35,32 @@ from evalsvc.errors import (
     StorageUnavailable,
     Unprocessable,
 )
+from evalsvc.storage import migrations
+from evalsvc.storage.group_commit import GroupCommit, Job, Outcome, fail, settle
 from evalsvc.storage.records import (
+    IssuedCode,
     KeyFacts,
     MigrationInput,
     NewSubmission,
     ResponseRow,
     Rewritten,
     ScoreRow,
+    SharedSubmission,
     StoredAnswers,
     StoredSubmission,
     TokenRecord,
+    utc_now,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Unit = Callable[[aiosqlite.Connection], Awaitable[T]]
-DataStep = Callable[[aiosqlite.Connection, MigrationInput], Awaitable[None]]
 
-
-async def _backfill_feedback(conn: aiosqlite.Connection, given: MigrationInput) -> None:
-    """Copy feedback answers into their own column for submissions stored before it.
-
-    Courses are known only from their definitions: a course whose folder is gone
-    when the upgrade runs keeps its feedback in `answers` alone.
-    """
-    for course, item_ids in given.feedback_items.items():
-        wanted = set(item_ids)
-        rows = await conn.execute_fetchall(
-            "SELECT id, answers FROM submissions WHERE course = ? AND feedback = '{}'",
-            (course,),
-        )
-        updates = []
-        for row_id, answers in rows:
-            given_answers = msgspec.json.decode(answers)
-            feedback = {key: value for key, value in given_answers.items() if key in wanted}
-            if feedback:
-                updates.append((msgspec.json.encode(feedback).decode(), row_id))
-        await conn.executemany("UPDATE submissions SET feedback = ? WHERE id = ?", updates)
-        if updates:
-            log.info("moved the feedback of %d %s submissions to its column", len(updates), course)
-
-
-async def _rewrite_derived(conn: aiosqlite.Connection, given: MigrationInput) -> None:
-    """Fill schema 5's columns from the stored answers, course by course.
-
-    The transforms (`evalsvc.rescoring.upgrade_transform`) come from the course
-    definitions; a course whose folder is gone keeps its rows as they are (empty
-    breakdowns, and no scoring fingerprint: the reports say "other rules").
-    """
-    for course, transform in given.rewriters.items():
-        changed = await _rewrite(conn, course, transform)
-        if changed:
-            log.info("filled in what is derived from %d %s submissions", changed, course)
-
-
-async def _rewrite(
-    conn: aiosqlite.Connection,
-    course: str,
-    transform: Callable[[StoredAnswers], Rewritten | None],
-    *,
-    dry_run: bool = False,
-) -> int:
-    rows = await conn.execute_fetchall(
-        "SELECT id, phase, answers, scores, breakdowns, summarised, scoring"
-        " FROM submissions WHERE course = ?",
-        (course,),
-    )
-    updates = []
-    for row in rows:
-        new = transform(StoredAnswers(*row[1:]))
-        if new is not None:
-            updates.append((*new, row[0]))
-    if dry_run:
-        return len(updates)
-    await conn.executemany(
-        "UPDATE submissions SET scores = ?, breakdowns = ?, summarised = ?, scoring = ?"
-        " WHERE id = ?",
-        updates,
-    )
-    if updates:
-        await _bump_versions(conn, [course])
-    return len(updates)
-
-
-class Migration(NamedTuple):
-    """One schema version: its DDL, and the data step that goes with it, both in
-    one transaction, so an upgrade is never half done whichever program runs it."""
-
-    schema: str
-    data: DataStep | None = None
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    # 1: the initial schema
-    Migration("""
-    CREATE TABLE codes (
-        course     TEXT NOT NULL,
-        code_hash  BLOB NOT NULL,
-        agency     TEXT,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (course, code_hash)
-    ) WITHOUT ROWID;
-    CREATE TABLE participants (
-        id         INTEGER PRIMARY KEY,
-        course     TEXT NOT NULL,
-        code_hash  BLOB NOT NULL,
-        number     INTEGER NOT NULL,
-        agency     TEXT NOT NULL,
-        UNIQUE (course, code_hash),
-        UNIQUE (course, number)
-    );
-    CREATE TABLE submissions (
-        id              INTEGER PRIMARY KEY,
-        submission_id   TEXT NOT NULL UNIQUE,
-        body_hash       BLOB NOT NULL,
-        receipt         TEXT NOT NULL UNIQUE,
-        course          TEXT NOT NULL,
-        phase           TEXT NOT NULL,
-        participant_id  INTEGER NOT NULL REFERENCES participants(id),
-        agency          TEXT NOT NULL,
-        agency_mismatch INTEGER NOT NULL DEFAULT 0,
-        lang            TEXT NOT NULL,
-        answers         TEXT NOT NULL,
-        scores          TEXT NOT NULL,
-        received_at     TEXT NOT NULL,
-        UNIQUE (participant_id, phase)
-    );
-    CREATE INDEX submissions_by_course ON submissions (course, phase);
-    CREATE TABLE tokens (
-        id          INTEGER PRIMARY KEY,
-        name        TEXT NOT NULL,
-        role        TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst')),
-        token_hash  BLOB NOT NULL UNIQUE,
-        created_at  TEXT NOT NULL,
-        revoked_at  TEXT
-    );
-    """),
-    # 2: feedback answers on their own, read by every report
-    Migration(
-        """
-        ALTER TABLE submissions ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
-        """,
-        data=_backfill_feedback,
-    ),
-    # 3: facts about the service itself, e.g. the fingerprint of the secret key
-    Migration("""
-    CREATE TABLE meta (
-        name  TEXT PRIMARY KEY,
-        value BLOB NOT NULL
-    ) WITHOUT ROWID;
-    """),
-    # 4: token scopes (JSON of domain.access.Scope; '{}' reaches everything) and
-    # server-side login sessions, kept only as keyed hashes of their ids
-    Migration("""
-    ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '{}';
-    CREATE TABLE sessions (
-        id_hash    BLOB PRIMARY KEY,
-        token_id   INTEGER NOT NULL REFERENCES tokens(id),
-        created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX sessions_by_token ON sessions (token_id);
-    """),
-    # 5: the answers every report reads, apart (summarised items of any phase, and the
-    # breakdown items), the scoring rules each score was computed under, and a data
-    # version per course that changes with every stored or rescored submission. The
-    # data step recomputes them from the stored answers, with the course definitions.
-    Migration(
-        """
-        ALTER TABLE submissions RENAME COLUMN feedback TO summarised;
-        ALTER TABLE submissions ADD COLUMN breakdowns TEXT NOT NULL DEFAULT '{}';
-        ALTER TABLE submissions ADD COLUMN scoring TEXT NOT NULL DEFAULT '';
-        CREATE TABLE course_versions (
-            course  TEXT PRIMARY KEY,
-            version INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        INSERT INTO course_versions (course, version)
-            SELECT course, count(*) FROM submissions GROUP BY course;
-        """,
-        data=_rewrite_derived,
-    ),
-)
 KEY_FINGERPRINT = "key_fingerprint"
 _decode_scope = msgspec.json.Decoder(Scope).decode
 
 READERS = 4
 READER_WAIT_SECONDS = 10.0
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
@@ -233,35 +74,45 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     return conn
 
 
-class _Job:
-    """A queued write: a generic unit of work, or a submission stored set-wise."""
+class _Rows:
+    """The data steps' view of the submissions, on the writer's open transaction."""
 
-    __slots__ = ("unit", "submission", "future")
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
 
-    def __init__(
-        self,
-        future: asyncio.Future[Any],
-        unit: Unit[Any] | None = None,
-        submission: NewSubmission | None = None,
+    async def submissions_of(self, course: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        migrations.check_columns(columns)
+        rows = await self.conn.execute_fetchall(
+            f"SELECT id, {', '.join(columns)} FROM submissions WHERE course = ? ORDER BY id",
+            (course,),
+        )
+        return [tuple(row) for row in rows]
+
+    async def update_submissions(
+        self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        self.unit = unit
-        self.submission = submission
-        self.future = future
+        migrations.check_columns(columns)
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        await self.conn.executemany(
+            f"UPDATE submissions SET {assignments} WHERE id = ?", list(rows)
+        )
+
+    async def bump_versions(self, courses: Iterable[str]) -> None:
+        await _bump_versions(self.conn, courses)
 
 
-class Database:
-    """The narrow storage interface the rest of evalsvc uses."""
+class SQLiteStorage:
+    """Storage in one SQLite file (see the module's docstring)."""
 
     def __init__(self, path: Path, *, batch_max: int = 256, ack_before_commit: bool = False):
         self.path = path
+        self.location = str(path)
         self.batch_max = batch_max
         # Only for the durability test's negative control: acknowledges too early.
         self._ack_before_commit = ack_before_commit
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._busy = False
+        self.group_commit = GroupCommit(self._commit_batch, batch_max=batch_max)
 
     # -- lifecycle -----------------------------------------------------------------
     async def open(self, migration_input: MigrationInput | None = None) -> None:
@@ -282,50 +133,33 @@ class Database:
         except BaseException:
             await self.close()
             raise
-        self._task = asyncio.create_task(self._write_loop(), name="evalsvc-writer")
+        self.group_commit.start()
 
     async def close(self, drain_seconds: float = 10.0) -> None:
         """Finish the queued writes (for up to `drain_seconds`), then close."""
-        if self._task is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained(), timeout=drain_seconds)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        while not self._jobs.empty():
-            job = self._jobs.get_nowait()
-            if not job.future.done():
-                job.future.set_exception(StorageUnavailable("the service is shutting down"))
+        await self.group_commit.stop(drain_seconds)
         while not self._readers.empty():
             await self._readers.get_nowait().close()
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
 
-    async def _drained(self) -> None:
-        while (not self._jobs.empty() or self._busy) and not self._task_done():
-            await asyncio.sleep(0.01)
-
-    def _task_done(self) -> bool:
-        return self._task is None or self._task.done()
-
     async def _migrate(self, conn: aiosqlite.Connection, given: MigrationInput) -> None:
         version = await _user_version(conn)
-        if version > len(MIGRATIONS):
+        if version > len(migrations.MIGRATIONS):
             raise StorageUnavailable(
                 f"{self.path} has schema version {version}, newer than this evalsvc knows"
             )
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, migration in enumerate(migrations.MIGRATIONS[version:], start=version + 1):
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 if await _user_version(conn) >= number:  # another process upgraded it meanwhile
                     await conn.execute("ROLLBACK")
                     continue
-                for statement in filter(str.strip, migration.schema.split(";")):
+                for statement in migrations.statements(migration.sqlite):
                     await conn.execute(statement)
                 if migration.data is not None:
-                    await migration.data(conn, given)
+                    await migration.data(_Rows(conn), given)
                 await conn.execute(f"PRAGMA user_version={number}")
                 await conn.execute("COMMIT")
             except BaseException:
@@ -336,31 +170,13 @@ class Database:
     # -- the single writer -------------------------------------------------------------
     async def write(self, unit: Unit[T]) -> T:
         """Run `unit(conn)` in the writer's next batch; return after its COMMIT."""
-        return await self._enqueue(unit=unit)
+        result: T = await self.group_commit.submit(unit=unit)
+        return result
 
-    async def _enqueue(self, **work: Any) -> Any:
-        if self._task is None or self._task.done():
-            raise StorageUnavailable("the database writer is not running")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._jobs.put_nowait(_Job(future, **work))
-        # shield: a client that disconnects must not cancel a write already queued
-        return await asyncio.shield(future)
-
-    async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._jobs.get()]
-            self._busy = True
-            while len(batch) < self.batch_max and not self._jobs.empty():
-                batch.append(self._jobs.get_nowait())
-            try:
-                await self._commit_batch(batch)
-            finally:
-                self._busy = False
-
-    async def _commit_batch(self, batch: list[_Job]) -> None:
+    async def _commit_batch(self, batch: list[Job]) -> None:
         conn = self._writer
         assert conn is not None
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         try:
             await conn.execute("BEGIN IMMEDIATE")
             submissions = [job for job in batch if job.submission is not None]
@@ -372,7 +188,7 @@ class Database:
             if self._ack_before_commit:
                 # The negative control: a write-behind buffer that answers first
                 # and flushes every 50 ms, the design the durability test rejects.
-                _settle(outcomes)
+                settle(outcomes)
                 await asyncio.sleep(0.05)
             await conn.execute("COMMIT")
         except BaseException as exc:
@@ -381,18 +197,16 @@ class Database:
             log.error("write batch of %d failed, nothing acknowledged: %r", len(batch), exc)
             with contextlib.suppress(sqlite3.Error):
                 await conn.execute("ROLLBACK")
-            message = (
+            fail(
+                batch,
                 _storage_message(exc)
                 if isinstance(exc, sqlite3.Error)
-                else "the database could not store this; nothing was stored, please retry"
+                else "the database could not store this; nothing was stored, please retry",
             )
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(StorageUnavailable(message))
             if not isinstance(exc, Exception):
                 raise  # cancellation and exits still end the writer
             return
-        _settle(outcomes)
+        settle(outcomes)
 
     # -- reads ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -409,7 +223,7 @@ class Database:
             self._readers.put_nowait(conn)
 
     async def healthy(self) -> bool:
-        if self._task is None or self._task.done():
+        if not self.group_commit.running:
             return False
         try:
             async with self._reader() as conn:
@@ -430,6 +244,20 @@ class Database:
 
         await self.write(unit)
 
+    async def merge_codes(self, codes: Sequence[IssuedCode]) -> int:
+        """Add the codes not stored yet (a stored code keeps its agency); how many were new."""
+
+        async def unit(conn: aiosqlite.Connection) -> int:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT INTO codes (course, code_hash, agency, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (course, code_hash) DO NOTHING",
+                [(c.course, c.code_hash, c.agency, c.created_at) for c in codes],
+            )
+            return conn.total_changes - before
+
+        return await self.write(unit)
+
     async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
         """(known, bound agency) of an issued code."""
         async with self._reader() as conn:
@@ -439,13 +267,27 @@ class Database:
             row = await cursor.fetchone()
         return (row is not None, row[0] if row else None)
 
+    async def codes_to_share(self, courses: Sequence[str] | None = None) -> list[IssuedCode]:
+        """The issued codes (of `courses`, else all), as a venue pushes them."""
+        sql, args = "SELECT course, code_hash, agency, created_at FROM codes", list[str]()
+        if courses is not None:
+            sql, args = sql + f" WHERE course IN ({_marks(list(courses))})", list(courses)
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(sql + " ORDER BY course, created_at", args)
+        return [
+            IssuedCode(course=row[0], code_hash=row[1], agency=row[2], created_at=row[3])
+            for row in rows
+        ]
+
+    # -- submissions ---------------------------------------------------------------------
     async def store_submission(self, new: NewSubmission) -> StoredSubmission:
         """Store once; the same submission_id and body again returns the first receipt.
 
         Raises Unprocessable (submission_id reused for another body) or Conflict
         (this participant already submitted this phase).
         """
-        return await self._enqueue(submission=new)
+        stored: StoredSubmission = await self.group_commit.submit(submission=new)
+        return stored
 
     async def submission_by_receipt(self, course: str, receipt: str) -> StoredSubmission | None:
         async with self._reader() as conn:
@@ -458,6 +300,32 @@ class Database:
         if row is None:
             return None
         return StoredSubmission(row[0], row[1], row[2], created=False, phase=row[3])
+
+    async def known_submissions(self, submission_ids: Sequence[str]) -> set[str]:
+        """Which of these submission ids are stored."""
+        known: set[str] = set()
+        async with self._reader() as conn:
+            for start in range(0, len(submission_ids), 500):
+                part = list(submission_ids[start : start + 500])
+                rows = await conn.execute_fetchall(
+                    "SELECT submission_id FROM submissions"
+                    f" WHERE submission_id IN ({_marks(part)})",
+                    part,
+                )
+                known.update(row[0] for row in rows)
+        return known
+
+    async def stored_answers(self, course: str, code_hash: bytes, phase: str) -> str | None:
+        """The answers (JSON) stored for this code's participant and phase, if any."""
+        async with self._reader() as conn:
+            cursor = await conn.execute(
+                "SELECT s.answers FROM submissions s JOIN participants p"
+                " ON p.id = s.participant_id"
+                " WHERE p.course = ? AND p.code_hash = ? AND s.phase = ?",
+                (course, code_hash, phase),
+            )
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
 
     async def count_submissions(self, course: str | None = None) -> int:
         sql, args = "SELECT count(*) FROM submissions", cast(tuple[str, ...], ())
@@ -512,7 +380,7 @@ class Database:
         """
 
         async def unit(conn: aiosqlite.Connection) -> int:
-            return await _rewrite(conn, course, transform, dry_run=dry_run)
+            return await migrations.rewrite(_Rows(conn), course, transform, dry_run=dry_run)
 
         return await self.write(unit)
 
@@ -539,6 +407,24 @@ class Database:
                     yield ResponseRow(*row)
         finally:
             await conn.close()
+
+    async def submissions_to_share(
+        self, courses: Sequence[str] | None, after: int, limit: int
+    ) -> list[SharedSubmission]:
+        """Stored submissions in order of arrival, those after position `after`."""
+        sql = (
+            "SELECT s.id, s.submission_id, s.body_hash, s.receipt, s.course, s.phase,"
+            " p.code_hash, s.agency, s.lang, s.answers, s.breakdowns, s.scoring,"
+            " s.received_at FROM submissions s JOIN participants p ON p.id = s.participant_id"
+            " WHERE s.id > ?"
+        )
+        args: list[Any] = [after]
+        if courses is not None:
+            sql += f" AND s.course IN ({_marks(list(courses))})"
+            args += list(courses)
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(sql + " ORDER BY s.id LIMIT ?", [*args, limit])
+        return [_shared(row) for row in rows]
 
     # -- the secret key ------------------------------------------------------------------
     async def key_facts(self) -> KeyFacts:
@@ -582,17 +468,17 @@ class Database:
     async def token_by_hash(self, token_hash: bytes) -> TokenRecord | None:
         async with self._reader() as conn:
             cursor = await conn.execute(
-                f"SELECT {_READER_COLUMNS} FROM tokens t WHERE t.token_hash = ?", (token_hash,)
+                f"SELECT {_ACCESS_COLUMNS} FROM tokens t WHERE t.token_hash = ?", (token_hash,)
             )
             row = await cursor.fetchone()
-        return _token(row) if row else None
+        return token_record(row) if row else None
 
     async def list_tokens(self) -> list[TokenRecord]:
         async with self._reader() as conn:
             rows = await conn.execute_fetchall(
-                f"SELECT {_READER_COLUMNS} FROM tokens t ORDER BY t.id"
+                f"SELECT {_ACCESS_COLUMNS} FROM tokens t ORDER BY t.id"
             )
-        return [_token(row) for row in rows]
+        return [token_record(row) for row in rows]
 
     async def revoke_token(self, token_id: int) -> bool:
         """Revoke a token and end its sessions at once."""
@@ -628,12 +514,12 @@ class Database:
         """The token of a live session: not expired by `now`, its token not revoked."""
         async with self._reader() as conn:
             cursor = await conn.execute(
-                f"SELECT {_READER_COLUMNS} FROM sessions s JOIN tokens t ON t.id = s.token_id"
+                f"SELECT {_ACCESS_COLUMNS} FROM sessions s JOIN tokens t ON t.id = s.token_id"
                 " WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
                 (id_hash, now),
             )
             row = await cursor.fetchone()
-        return _token(row) if row else None
+        return token_record(row) if row else None
 
     async def end_session(self, id_hash: bytes) -> None:
         async def unit(conn: aiosqlite.Connection) -> None:
@@ -642,26 +528,47 @@ class Database:
         await self.write(unit)
 
 
-_READER_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
+Database = SQLiteStorage
+"""The name scripts and tests knew it by."""
+
+_ACCESS_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
 
 
-def _token(row: Any) -> TokenRecord:
+def token_record(row: Sequence[Any]) -> TokenRecord:
     try:
         scope = _decode_scope(row[5])
     except msgspec.DecodeError:
         # unreadable (e.g. written by a newer evalsvc): reach nothing rather than guess
         scope = Scope(courses=())
-    return TokenRecord(row[0], row[1], row[2], row[3], row[4], scope)
+    return TokenRecord(int(row[0]), row[1], row[2], row[3], row[4], scope)
 
 
-async def _store_submissions(
-    conn: aiosqlite.Connection, jobs: list[_Job]
-) -> list[tuple[_Job, Any, BaseException | None]]:
+def _shared(row: Sequence[Any]) -> SharedSubmission:
+    return SharedSubmission(
+        position=int(row[0]),
+        submission_id=row[1],
+        body_hash=bytes(row[2]),
+        receipt=row[3],
+        course=row[4],
+        phase=row[5],
+        code_hash=bytes(row[6]),
+        agency=row[7],
+        lang=row[8],
+        answers_json=row[9],
+        breakdowns_json=row[10],
+        scoring=row[11],
+        received_at=row[12],
+    )
+
+
+async def _store_submissions(conn: aiosqlite.Connection, jobs: list[Job]) -> list[Outcome]:
     """Decide every submission of a batch from a few set-wise reads, then insert.
 
     Decisions run in batch order in Python, so two jobs of one batch see each
     other exactly as if they had been committed one after the other; the
-    database is touched a constant number of times per batch, not per job.
+    database is touched a constant number of times per batch, not per job. This
+    is sound because the batch holds SQLite's write lock (BEGIN IMMEDIATE) from
+    its first read to its COMMIT: no other writer can change what was read.
     """
     news = [job.submission for job in jobs if job.submission is not None]
     ids = [new.submission_id for new in news]
@@ -673,15 +580,7 @@ async def _store_submissions(
             ids,
         )
     }
-    people: dict[tuple[str, bytes], tuple[int, str]] = {}
-    for course in {new.course for new in news}:
-        hashes = [new.code_hash for new in news if new.course == course]
-        rows = await conn.execute_fetchall(
-            "SELECT id, code_hash, agency FROM participants"
-            f" WHERE course = ? AND code_hash IN ({_marks(hashes)})",
-            [course, *hashes],
-        )
-        people.update({(course, row[1]): (row[0], row[2]) for row in rows})
+    people = await _participants(conn, [(new.course, new.code_hash) for new in news])
     taken: set[tuple[int, str]] = set()
     known_ids = [pid for pid, _ in people.values()]
     if known_ids:
@@ -691,14 +590,25 @@ async def _store_submissions(
             known_ids,
         )
         taken = {(row[0], row[1]) for row in rows}
-    (next_id,) = next(
-        iter(await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM participants"))
-    )
-    numbers: dict[str, int] = {}
 
-    outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-    new_people: list[tuple] = []
-    new_rows: list[tuple] = []
+    # First pass: who is new, deciding in batch order as the second pass does (a job
+    # whose submission_id is already taken creates nobody). Their ids come from
+    # SQLite (the rowid), their numbers from the course's counter.
+    fresh: dict[tuple[str, bytes], str] = {}
+    seen = set(earlier)
+    for new in news:
+        if new.submission_id in seen:
+            continue
+        seen.add(new.submission_id)
+        key = (new.course, new.code_hash)
+        if key not in people and key not in fresh:
+            fresh[key] = new.agency
+    if fresh:
+        await _add_participants(conn, fresh)
+        people.update(await _participants(conn, fresh))
+
+    outcomes: list[Outcome] = []
+    new_rows: list[tuple[Any, ...]] = []
     for job in jobs:
         new = job.submission
         assert new is not None
@@ -715,19 +625,7 @@ async def _store_submissions(
                 stored = StoredSubmission(new.submission_id, prior[1], prior[2], created=False)
                 outcomes.append((job, stored, None))
             continue
-        person = people.get((new.course, new.code_hash))
-        if person is None:
-            if new.course not in numbers:
-                rows = await conn.execute_fetchall(
-                    "SELECT coalesce(max(number), 0) FROM participants WHERE course = ?",
-                    (new.course,),
-                )
-                numbers[new.course] = next(iter(rows))[0]
-            next_id += 1
-            numbers[new.course] += 1
-            person = people[(new.course, new.code_hash)] = (next_id, new.agency)
-            new_people.append((next_id, new.course, new.code_hash, new.agency, numbers[new.course]))
-        participant_id, first_agency = person
+        participant_id, first_agency = people[(new.course, new.code_hash)]
         if (participant_id, new.phase) in taken:
             error = Conflict(
                 f"this code has already been used for the {new.phase} questionnaire",
@@ -758,12 +656,6 @@ async def _store_submissions(
         )
         stored = StoredSubmission(new.submission_id, new.receipt, new.received_at, created=True)
         outcomes.append((job, stored, None))
-    if new_people:
-        await conn.executemany(
-            "INSERT INTO participants (id, course, code_hash, agency, number)"
-            " VALUES (?, ?, ?, ?, ?)",
-            new_people,
-        )
     if new_rows:
         await conn.executemany(
             "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
@@ -776,6 +668,50 @@ async def _store_submissions(
     return outcomes
 
 
+async def _participants(
+    conn: aiosqlite.Connection, keys: Iterable[tuple[str, bytes]]
+) -> dict[tuple[str, bytes], tuple[int, str]]:
+    """(course, code hash) -> (participant id, first agency) of those stored."""
+    wanted: dict[str, list[bytes]] = {}
+    for course, code_hash in keys:
+        wanted.setdefault(course, []).append(code_hash)
+    people: dict[tuple[str, bytes], tuple[int, str]] = {}
+    for course, hashes in wanted.items():
+        rows = await conn.execute_fetchall(
+            "SELECT id, code_hash, agency FROM participants"
+            f" WHERE course = ? AND code_hash IN ({_marks(hashes)})",
+            [course, *hashes],
+        )
+        people.update({(course, row[1]): (row[0], row[2]) for row in rows})
+    return people
+
+
+async def _add_participants(
+    conn: aiosqlite.Connection, fresh: dict[tuple[str, bytes], str]
+) -> None:
+    """Insert new participants (with their first agency) under their courses' next
+    numbers: each course's counter moves by as many as it gains, in this transaction."""
+    per_course: dict[str, int] = {}
+    for course, _ in fresh:
+        per_course[course] = per_course.get(course, 0) + 1
+    last: dict[str, int] = {}
+    for course, count in sorted(per_course.items()):
+        rows = await conn.execute_fetchall(
+            "INSERT INTO participant_numbers (course, last) VALUES (?, ?)"
+            " ON CONFLICT (course) DO UPDATE SET last = last + excluded.last RETURNING last",
+            (course, count),
+        )
+        last[course] = int(next(iter(rows))[0]) - count
+    rows_to_insert = []
+    for (course, code_hash), agency in fresh.items():
+        last[course] += 1
+        rows_to_insert.append((course, code_hash, agency, last[course]))
+    await conn.executemany(
+        "INSERT INTO participants (course, code_hash, agency, number) VALUES (?, ?, ?, ?)",
+        rows_to_insert,
+    )
+
+
 async def _bump_versions(conn: aiosqlite.Connection, courses: Iterable[str]) -> None:
     """Move the data version of each course (in the writer's transaction)."""
     await conn.executemany(
@@ -785,9 +721,7 @@ async def _bump_versions(conn: aiosqlite.Connection, courses: Iterable[str]) -> 
     )
 
 
-async def _run_unit(
-    conn: aiosqlite.Connection, job: _Job
-) -> tuple[_Job, Any, BaseException | None]:
+async def _run_unit(conn: aiosqlite.Connection, job: Job) -> Outcome:
     """One generic unit inside its own savepoint: its refusal undoes it alone."""
     assert job.unit is not None
     await conn.execute("SAVEPOINT unit")
@@ -808,19 +742,9 @@ async def _user_version(conn: aiosqlite.Connection) -> int:
     return int(rows[0][0])
 
 
-def _marks(values: list) -> str:
+def _marks(values: list[Any]) -> str:
     """As many ? placeholders as values; batch_max keeps them under SQLite's limit."""
     return ", ".join("?" * len(values))
-
-
-def _settle(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
-    for job, result, error in outcomes:
-        if job.future.done():
-            continue
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
 
 
 def _storage_message(exc: sqlite3.Error) -> str:
@@ -830,7 +754,3 @@ def _storage_message(exc: sqlite3.Error) -> str:
     if code.startswith("SQLITE_BUSY") or "locked" in str(exc):
         return "the database is busy; nothing was stored, please retry"
     return "the database cannot store data right now; nothing was stored, please retry"
-
-
-def encode_json(value: object) -> str:
-    return msgspec.json.encode(value).decode()

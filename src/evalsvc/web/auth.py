@@ -22,16 +22,13 @@ from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, Unauthorized
 from evalsvc.intake import Intake, unknown_course
 from evalsvc.settings import Settings
-from evalsvc.storage import Database
-from evalsvc.storage.records import TokenRecord
+from evalsvc.storage import Storage
+from evalsvc.storage.records import TokenRecord, timestamp
 
 SESSION_COOKIE = "evalsvc_session"
-ROLES = ("evaluator", "analyst")
-
-
-def iso(moment: dt.datetime) -> str:
-    """The storage's timestamp format (as storage.sqlite.utc_now), which sorts as text."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+READER_ROLES = ("evaluator", "analyst")
+"""Roles that read reports; `sync` tokens only push a venue's data (web/sync.py)."""
+ROLES = (*READER_ROLES, "sync")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -42,7 +39,7 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-async def resolve_token(db: Database, secret: bytes, token: str | None) -> TokenRecord:
+async def resolve_token(db: Storage, secret: bytes, token: str | None) -> TokenRecord:
     if not token or len(token) > 200:
         raise Unauthorized("an evaluator token is needed: Authorization: Bearer <token>")
     record = await db.token_by_hash(token_hash(secret, token))
@@ -51,41 +48,52 @@ async def resolve_token(db: Database, secret: bytes, token: str | None) -> Token
     return record
 
 
-async def resolve_reader(request: Request, db: Database, secret: bytes) -> TokenRecord:
-    """The token record behind the request's bearer token or session cookie, else 401."""
+async def resolve_reader(request: Request, db: Storage, secret: bytes) -> TokenRecord:
+    """The token record behind the request's bearer token or session cookie, else 401;
+    403 for a token that may not read reports (a venue's sync token)."""
     token = bearer_token(request)
     if token is not None:
-        return await resolve_token(db, secret, token)
+        return require_reader(await resolve_token(db, secret, token))
     session_id = request.cookies.get(SESSION_COOKIE, "")
     if session_id and len(session_id) <= 100:
         record = await db.token_by_session(
-            session_hash(secret, session_id), iso(dt.datetime.now(dt.UTC))
+            session_hash(secret, session_id), timestamp(dt.datetime.now(dt.UTC))
         )
         if record is not None:
-            return record
+            return require_reader(record)
     raise Unauthorized("log in, or send Authorization: Bearer <token>")
 
 
-async def start_session(db: Database, settings: Settings, reader: TokenRecord) -> str:
+def require_reader(record: TokenRecord) -> TokenRecord:
+    if record.role not in READER_ROLES:
+        raise Forbidden(
+            "this token only sends a venue's data (evalsvc sync push); it reads no reports",
+            code="sync_only",
+        )
+    return record
+
+
+async def start_session(db: Storage, settings: Settings, reader: TokenRecord) -> str:
     """A new session for `reader`; returns the id, which only the cookie keeps."""
     session_id = new_session_id()
     now = dt.datetime.now(dt.UTC)
     expires = now + dt.timedelta(hours=settings.session_hours)
     await db.add_session(
-        session_hash(settings.secret_key, session_id), reader.id, iso(now), iso(expires)
+        session_hash(settings.secret_key, session_id), reader.id, timestamp(now), timestamp(expires)
     )
     return session_id
 
 
-async def end_session(db: Database, secret: bytes, session_id: str | None) -> None:
+async def end_session(db: Storage, secret: bytes, session_id: str | None) -> None:
     if session_id and len(session_id) <= 100:
         await db.end_session(session_hash(secret, session_id))
 
 
-async def provide_reader(request: Request, settings: NamedDependency[Settings]) -> TokenRecord:
+async def provide_reader(
+    request: Request, intake: NamedDependency[Intake], settings: NamedDependency[Settings]
+) -> TokenRecord:
     """Dependency: the token record of an evaluator or analyst, else 401."""
-    db: Database = request.app.state.database
-    return await resolve_reader(request, db, settings.secret_key)
+    return await resolve_reader(request, intake.db, settings.secret_key)
 
 
 async def provide_course(

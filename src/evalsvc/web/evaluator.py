@@ -21,7 +21,7 @@ from evalsvc.domain.design import Comparison, Measure
 from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.summary import GroupComparison, SummaryRow
-from evalsvc.errors import NotFound, Unauthorized
+from evalsvc.errors import Forbidden, NotFound, Unauthorized
 from evalsvc.exports import registry
 from evalsvc.intake import Intake
 from evalsvc.settings import Settings
@@ -33,6 +33,7 @@ from evalsvc.web.auth import (
     provide_course,
     provide_reader,
     require_analyst,
+    require_reader,
     resolve_reader,
     resolve_token,
     start_session,
@@ -270,8 +271,8 @@ class EvaluatorPages(Controller):
         form = await request.form()
         token = str(form.get("token", "")).strip()
         try:
-            reader = await resolve_token(intake.db, settings.secret_key, token)
-        except Unauthorized:
+            reader = require_reader(await resolve_token(intake.db, settings.secret_key, token))
+        except (Unauthorized, Forbidden):  # a sync token does not log in either
             context = {**page_context(request), "error": "unknown or revoked token"}
             return Template("login.html", context=context, status_code=401)
         session_id = await start_session(intake.db, settings, reader)
