@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from evalsvc import __version__
-from evalsvc.catalog import load_paths
+from evalsvc.catalog import CatalogResult, load_paths
 from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
 from evalsvc.reports import ReportCache
@@ -62,12 +62,17 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
                 headers[name] = value
 
 
-def load_courses(settings: Settings) -> dict:
-    catalog = load_paths([settings.surveys_path])
+def load_catalog(settings: Settings) -> CatalogResult:
+    """Every course and programme of the settings' surveys folders, checked."""
+    catalog = load_paths(settings.survey_folders)
     if not catalog.ok:
         problems = "\n".join(f"  {p}" for p in catalog.problems)
         raise ConfigError(f"course definitions have problems:\n{problems}")
-    return catalog.courses
+    return catalog
+
+
+def load_courses(settings: Settings) -> dict:
+    return load_catalog(settings).courses
 
 
 def template_engine() -> JinjaTemplateEngine:

@@ -42,8 +42,12 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
 def find_course(settings: Settings, course_id: str) -> Course:
     course = load_courses(settings).get(course_id)
     if course is None:
-        raise ConfigError(f"no course {course_id!r} in {settings.surveys_path}")
+        raise ConfigError(f"no course {course_id!r} in {_folders(settings)}")
     return course
+
+
+def _folders(settings: Settings) -> str:
+    return ":".join(str(folder) for folder in settings.survey_folders)
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
@@ -127,7 +131,7 @@ def create_token(
         unknown = [course for course in courses if course not in known]
         if unknown:
             raise ConfigError(
-                f"no course {', '.join(map(repr, unknown))} in {settings.surveys_path};"
+                f"no course {', '.join(map(repr, unknown))} in {_folders(settings)};"
                 f" the courses are {', '.join(known)}"
             )
     scope = Scope(courses=tuple(dict.fromkeys(courses))) if courses is not None else Scope()

@@ -19,6 +19,9 @@ from evalsvc.errors import ConfigError
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     db_path: Path = Path("var/evalsvc.sqlite3")
     surveys_path: Path = Path("surveys")
+    """The first (or only) folder of course folders."""
+    more_surveys: tuple[Path, ...] = ()
+    """Further folders of course folders: EVALSVC_SURVEYS=surveys:examples."""
     secret_key: bytes = b""
     secret_file: Path = Path("var/secret.key")
     key_origin: str = ""
@@ -40,6 +43,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     base_url: str = ""
     """Public URL printed on code cards and by `scripts/serve`, e.g. https://eval.example.org."""
 
+    @property
+    def survey_folders(self) -> tuple[Path, ...]:
+        """Every folder of course folders (and of `programmes/`), in the order given."""
+        return (self.surveys_path, *self.more_surveys)
+
     def with_secret(self) -> Settings:
         """The same settings with a secret key, read from or created in `secret_file`."""
         if self.secret_key:
@@ -55,7 +63,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
 _ENV = {
     "EVALSVC_DB": ("db_path", Path),
-    "EVALSVC_SURVEYS": ("surveys_path", Path),
     "EVALSVC_SECRET_FILE": ("secret_file", Path),
     "EVALSVC_MAX_BODY_BYTES": ("max_body_bytes", int),
     "EVALSVC_CODE_FAILURES_PER_MINUTE": ("code_failures_per_minute", int),
@@ -77,6 +84,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         if raw is None or raw == "":
             continue
         values[field] = _parse(variable, raw, kind)
+    surveys = [part for part in environ.get("EVALSVC_SURVEYS", "").split(":") if part]
+    if surveys:
+        # several folders separated by ':' (as PATH), e.g. surveys:examples
+        values["surveys_path"] = Path(surveys[0])
+        values["more_surveys"] = tuple(Path(part) for part in surveys[1:])
     secret = environ.get("EVALSVC_SECRET", "")
     if secret:
         if len(secret) < 32:
