@@ -23,10 +23,11 @@ from evalsvc import __version__
 from evalsvc.catalog import CatalogResult, load_paths
 from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
+from evalsvc.programme_reports import ProgrammeReportCache
 from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
 from evalsvc.storage import open_storage
-from evalsvc.web import api, evaluator, forms
+from evalsvc.web import api, evaluator, forms, programmes, turnout
 from evalsvc.web.errors import (
     evalsvc_error_handler,
     http_error_handler,
@@ -93,9 +94,11 @@ def provide_intake(state: State) -> Intake:
 
 def create_app(settings: Settings) -> Litestar:
     settings = settings.with_secret()
-    courses = load_courses(settings)
+    catalog = load_catalog(settings)
+    courses = catalog.courses
     throttle = FailureThrottle(settings.code_failures_per_minute)
     report_cache = ReportCache()
+    programme_report_cache = ProgrammeReportCache()
 
     @contextlib.asynccontextmanager
     async def open_database(app: Litestar) -> AsyncIterator[None]:
@@ -115,6 +118,10 @@ def create_app(settings: Settings) -> Litestar:
             forms.ParticipantForms,
             evaluator.EvaluatorApi,
             evaluator.EvaluatorPages,
+            turnout.TurnoutApi,
+            turnout.TurnoutPages,
+            programmes.ProgrammeApi,
+            programmes.ProgrammePages,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),
@@ -126,7 +133,13 @@ def create_app(settings: Settings) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
-        state=State({"report_cache": report_cache}),
+        state=State(
+            {
+                "report_cache": report_cache,
+                "programmes": catalog.programmes,
+                "programme_report_cache": programme_report_cache,
+            }
+        ),
         before_send=[add_security_headers],
         middleware=[BodyDeadlineMiddleware(settings.body_timeout_seconds)],
         exception_handlers={

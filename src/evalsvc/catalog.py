@@ -100,9 +100,7 @@ def _load_programmes(result: CatalogResult, paths: list[Path]) -> None:
         found = check_programme(programme, result.courses, str(path))
         if programme.id != path.stem:
             found.append(
-                Problem(
-                    str(path), "id", f"programme id {programme.id!r} must match its file name"
-                )
+                Problem(str(path), "id", f"programme id {programme.id!r} must match its file name")
             )
         if programme.id in result.programmes:
             found.append(Problem(str(path), "id", f"programme id {programme.id!r} is used twice"))

@@ -7,6 +7,9 @@ downloads up here; adding a format is one entry. Two kinds:
   CSV, the workbook, the HTML report. Evaluators and analysts.
 * `ParticipantExport` -- made from participant-level data that the caller streams
   from storage (`ParticipantData`). Analysts only.
+* `ProgrammeExport` -- made from a programme's (cached, verified) report: its tables as
+  CSV, the workbook, the HTML report (`GET /api/v1/programmes/{id}/{download}` and
+  `evalsvc report --programme`). Evaluators, analysts and donors.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from evalsvc.exports import csv_export
 from evalsvc.exports import tables as export_tables
 
 if TYPE_CHECKING:  # annotations only: no storage import at run time
+    from evalsvc.programme_reports import ProgrammeReport
     from evalsvc.reports import CourseReport
     from evalsvc.storage.records import ResponseRow, ScoreRow
 
@@ -203,3 +207,62 @@ def downloads_for(role: str) -> Iterable[ReportExport | ParticipantExport]:
     yield from REPORT_EXPORTS.values()
     if role == "analyst":
         yield from PARTICIPANT_EXPORTS.values()
+
+
+# -- programmes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeExport:
+    name: str
+    media_type: str
+    description: str
+    render: Callable[[ProgrammeReport], Content]
+    per_language: bool = False
+
+
+def _programme_csv(name: str) -> Callable[[ProgrammeReport], Content]:
+    def render(report: ProgrammeReport) -> Content:
+        from evalsvc.exports import programme_tables
+
+        columns, rows = programme_tables.programme_tables(report)[name]
+        return csv_export.table_csv(columns, rows)
+
+    return render
+
+
+def _programme_workbook(report: ProgrammeReport) -> Content:
+    from evalsvc.exports import programme_xlsx
+
+    return programme_xlsx.programme_workbook(report)
+
+
+def _programme_html(report: ProgrammeReport) -> Content:
+    from evalsvc.exports import html_programme
+
+    return html_programme.render_programme_report(report, inline_css=True)
+
+
+def _programme_exports() -> dict[str, ProgrammeExport]:
+    from evalsvc.exports.programme_tables import PROGRAMME_TABLES
+
+    exports = {
+        f"{spec.name}.csv": ProgrammeExport(
+            f"{spec.name}.csv",
+            CSV,
+            f"{spec.title} (CSV)",
+            _programme_csv(spec.name),
+            per_language=spec.name == "codebook",
+        )
+        for spec in PROGRAMME_TABLES
+    }
+    exports["report.xlsx"] = ProgrammeExport(
+        "report.xlsx", XLSX, "Workbook (Excel)", _programme_workbook, per_language=True
+    )
+    exports["report.html"] = ProgrammeExport(
+        "report.html", HTML, "Report (HTML file)", _programme_html, per_language=True
+    )
+    return exports
+
+
+PROGRAMME_EXPORTS: dict[str, ProgrammeExport] = _programme_exports()

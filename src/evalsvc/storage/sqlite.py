@@ -31,6 +31,7 @@ from evalsvc.errors import (
     Unprocessable,
 )
 from evalsvc.storage.records import (
+    CodeCount,
     KeyFacts,
     MigrationInput,
     NewSubmission,
@@ -210,6 +211,35 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         data=_rewrite_derived,
     ),
+    # 6: the donor role (programme aggregates only). SQLite cannot change a CHECK
+    # constraint in place: tokens is rebuilt, with the sessions that point to it, in
+    # the order that keeps every foreign key valid (sessions survive the upgrade).
+    Migration("""
+    CREATE TABLE tokens_new (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst', 'donor')),
+        token_hash  BLOB NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT,
+        scope       TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO tokens_new (id, name, role, token_hash, created_at, revoked_at, scope)
+        SELECT id, name, role, token_hash, created_at, revoked_at, scope FROM tokens;
+    CREATE TABLE sessions_new (
+        id_hash    BLOB PRIMARY KEY,
+        token_id   INTEGER NOT NULL REFERENCES tokens_new(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO sessions_new (id_hash, token_id, created_at, expires_at)
+        SELECT id_hash, token_id, created_at, expires_at FROM sessions;
+    DROP TABLE sessions;
+    DROP TABLE tokens;
+    ALTER TABLE tokens_new RENAME TO tokens;
+    ALTER TABLE sessions_new RENAME TO sessions;
+    CREATE INDEX sessions_by_token ON sessions (token_id);
+    """),
 )
 KEY_FINGERPRINT = "key_fingerprint"
 _decode_scope = msgspec.json.Decoder(Scope).decode
@@ -429,6 +459,14 @@ class Database:
             )
 
         await self.write(unit)
+
+    async def code_counts(self, course: str) -> list[CodeCount]:
+        """How many codes were issued for the course, per bound agency (None: unbound)."""
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT agency, count(*) FROM codes WHERE course = ? GROUP BY agency", (course,)
+            )
+        return [CodeCount(row[0], int(row[1])) for row in rows]
 
     async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
         """(known, bound agency) of an issued code."""
