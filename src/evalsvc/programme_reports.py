@@ -59,6 +59,8 @@ class ProgrammeReport(msgspec.Struct, kw_only=True, frozen=True):
     courses: list[CourseInfo]
     skills: list[Named]
     """The framework skills with their names."""
+    phases: list[Named]
+    """The phases with their names (from the first course that has each)."""
     breakdowns: list[Named]
     groups: dict[str, list[Named]]
     """Breakdown id -> its groups with their names."""
@@ -151,10 +153,21 @@ def programme_report_from(
             for m in programme.courses
         ],
         skills=[Named(s.id, local(s.name, lang)) for s in programme.framework],
+        phases=_phases(programme, courses, lang),
         breakdowns=breakdowns,
         groups=groups,
         analysis=analysis,
     )
+
+
+def _phases(programme: Programme, courses: Mapping[str, Course], lang: str) -> list[Named]:
+    named: dict[str, str] = {}
+    for course_id in programme.course_ids():
+        course = courses[course_id]
+        for phase in course.phases:
+            if phase.id not in named:
+                named[phase.id] = course.localize(phase.title, lang) if phase.title else phase.id
+    return [Named(phase, name) for phase, name in named.items()]
 
 
 async def load_programme_rows(

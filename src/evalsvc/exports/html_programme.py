@@ -38,12 +38,15 @@ from evalsvc.exports.html_view import Cell, Footnotes, Header, Row, TableView
 from evalsvc.exports.programme_methods import methods_sections
 from evalsvc.exports.report_i18n import (
     LANGUAGE_NAMES,
+    R_,
     REPORT_LANGUAGES,
     Localized,
     Text,
     report_text,
     untranslated_note,
+    using,
 )
+from evalsvc.exports.report_words import measure_unit
 from evalsvc.exports.svg_forest import ForestRow, Pooled, forest_svg, normal_interval
 
 if TYPE_CHECKING:
@@ -117,13 +120,14 @@ def render_programme_report(
 ) -> str:
     """The programme report as one HTML page; `language_url` (with "{lang}") links the
     report in the other languages (left out when None, as in the offline file)."""
-    context = programme_context(report, links=links, language_url=language_url)
-    css = Markup(stylesheet()) if inline_css else None  # noqa: S704 - our own file
-    return (
-        _environment()
-        .get_template("programme_report.html")
-        .render(report=context, css=css, stylesheet_url=STYLESHEET_URL)
-    )
+    with using(report.lang):
+        context = programme_context(report, links=links, language_url=language_url)
+        css = Markup(stylesheet()) if inline_css else None  # noqa: S704 - our own file
+        return (
+            _environment()
+            .get_template("programme_report.html")
+            .render(report=context, css=css, stylesheet_url=STYLESHEET_URL)
+        )
 
 
 def programme_context(
@@ -200,6 +204,7 @@ class _Names:
         }
         self.breakdowns = {b.id: tr(b.name) for b in report.breakdowns}
         self.courses = {c.id: c for c in report.courses}
+        self.phases = {p.id: p.name for p in report.phases}
 
     def group(self, breakdown: str, group: str) -> str:
         if group == ALL:
@@ -211,14 +216,13 @@ class _Names:
         return f"{self.phase(comparison.from_phase)} → {self.phase(comparison.to_phase)}"
 
     def phase(self, phase: str) -> str:
-        return self.tr(
-            {"pre": "before the course", "post": "after the course"}.get(
-                phase, "some months later" if phase == "follow_up" else phase
-            )
-        )
+        return self.phases.get(phase, phase.replace("_", " "))
 
     def measure(self, measure: Measure) -> str:
         return self.tr(measure.label)
+
+    def unit(self, measure: Measure) -> str:
+        return measure_unit(measure.id, measure.unit, measure.minimum, measure.maximum)
 
 
 def _facts(report: ProgrammeReport, tr: Text) -> list[Fact]:
@@ -249,11 +253,11 @@ def _when(stamp: str) -> str:
 
 
 STATUS_WORDS = {
-    "met": "met: the whole 95% interval reaches the target",
-    "not_met": "not met: the whole 95% interval falls short of the target",
-    "uncertain": "uncertain: the 95% interval contains the target",
-    "no_data": "no data",
-    "no_target": "no target set",
+    "met": R_("met: the whole 95% interval reaches the target"),
+    "not_met": R_("not met: the whole 95% interval falls short of the target"),
+    "uncertain": R_("uncertain: the 95% interval contains the target"),
+    "no_data": R_("no data"),
+    "no_target": R_("no target set"),
 }
 STATUS_SYMBOLS = {"met": "✔", "not_met": "✘", "uncertain": "?", "no_data": DASH, "no_target": ""}
 
@@ -706,7 +710,7 @@ def _pooled_tables(
                 caption=tr(
                     "Every course's people together, in %(unit)s. p (Holm): the t test's "
                     "p-value adjusted within its family.",
-                    unit=tr(measure.unit),
+                    unit=names.unit(measure),
                 ),
                 headers=[
                     Header(tr("Skill"), text=True),

@@ -83,7 +83,7 @@ def programme_tables(report: ProgrammeReport) -> dict[str, Table]:
 
 def codebook(lang: str) -> Table:
     """Name, table, meaning and unit of every column, in the report's language."""
-    tr = report_text(lang)
+    tr = report_text(lang if lang in ("en", "ru", "kk") else "en")
     rows: list[tuple[Cell, ...]] = []
     for spec in PROGRAMME_TABLES:
         if spec.row_type is None:

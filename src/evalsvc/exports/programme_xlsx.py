@@ -33,7 +33,7 @@ from evalsvc.exports.programme_tables import (
     programme_tables,
     struct_rows,
 )
-from evalsvc.exports.report_i18n import report_text
+from evalsvc.exports.report_i18n import report_text, using
 from evalsvc.exports.safe import is_dangerous
 from evalsvc.exports.svg_forest import normal_interval
 from evalsvc.exports.tables import Table, columns_of
@@ -90,6 +90,11 @@ class _Sheet(TableSheet):
 
 
 def programme_workbook(report: ProgrammeReport) -> bytes:
+    with using(report.lang):
+        return _programme_workbook(report)
+
+
+def _programme_workbook(report: ProgrammeReport) -> bytes:
     tr = report_text(report.lang)
     output = io.BytesIO()
     book = xlsxwriter.Workbook(

@@ -16,9 +16,11 @@ meant for people are. Marked in the code as ``tr("...")`` (a `Text`), ``R_("..."
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -84,6 +86,7 @@ class Text:
             text, lang = self._catalog.translations.gettext(message), self.lang
         else:
             text, lang = message, "en"
+            _note_fallback()
         return Localized(text % values if values else text, lang)
 
     def n(self, singular: str, plural: str, count: int, **values: Any) -> str:
@@ -91,6 +94,7 @@ class Text:
         values = {"n": count, **values}
         if not self.has(singular):
             text = singular if count == 1 else plural
+            _note_fallback()
         else:
             text = self._catalog.translations.ngettext(singular, plural, count)
         return text % values
@@ -107,3 +111,71 @@ def report_text(lang: str) -> Text:
 def untranslated_note(tr: Text) -> str:
     """The visible note on a paragraph shown in English in a report in another language."""
     return tr("Not yet translated: shown in English.")
+
+
+# -- the language of the report being rendered ----------------------------------------------
+
+_CURRENT: contextvars.ContextVar[Text] = contextvars.ContextVar("report_text")
+_FALLBACKS: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "report_fallbacks", default=None
+)
+
+
+def _note_fallback() -> None:
+    found = _FALLBACKS.get()
+    if found is not None:
+        found.append(True)
+
+
+def paragraph(build: Callable[[], str]) -> Localized:
+    """A paragraph made of several messages, all in the report's language -- or, if any
+    of them has no translation, all in English (never a sentence of each)."""
+    lang = current().lang
+    token = _FALLBACKS.set([])
+    try:
+        text = build()
+        missed = bool(_FALLBACKS.get())
+    finally:
+        _FALLBACKS.reset(token)
+    if not missed or lang == "en":
+        return Localized(text, lang)
+    with using("en"):
+        return Localized(build(), "en")
+
+
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[Text]:
+    """Render in `lang`: `tr` below speaks it until the block ends (per thread/task)."""
+    token = _CURRENT.set(report_text(lang))
+    try:
+        yield _CURRENT.get()
+    finally:
+        _CURRENT.reset(token)
+
+
+def current() -> Text:
+    """The language of the report being rendered (English outside `using`)."""
+    return _CURRENT.get(report_text("en"))
+
+
+class _Current:
+    """`tr("...")` in the renderers: the current report's `Text`, looked up at each call."""
+
+    @property
+    def lang(self) -> str:
+        return current().lang
+
+    def __call__(self, message: str, **values: Any) -> str:
+        return current()(message, **values)
+
+    def localized(self, message: str, **values: Any) -> Localized:
+        return current().localized(message, **values)
+
+    def n(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        return current().n(singular, plural, count, **values)
+
+    def has(self, message: str) -> bool:
+        return current().has(message)
+
+
+tr = _Current()

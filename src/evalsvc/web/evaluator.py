@@ -23,6 +23,7 @@ from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import NotFound, Unauthorized
 from evalsvc.exports import registry
+from evalsvc.exports.report_i18n import tr, using
 from evalsvc.intake import Intake
 from evalsvc.scoped_reports import restrict_course_report
 from evalsvc.settings import Settings
@@ -387,19 +388,24 @@ class EvaluatorPages(Controller):
         wanted = report_language_of(request, lang)
         report = scoped(request, reader, await report_cache.report(intake.db, course, wanted))
         base = f"/api/v1/courses/{course.id}"
-        links = [("Summary (JSON)", f"{base}/summary")]
-        links += [
-            (export.description, f"{base}/{export.name}?lang={report.lang}")
-            for export in registry.downloads_for(reader.role)
-            if reader.scope.agency_types is None or export.audience == "evaluator"
-        ]
-        links.append(("Turnout", f"/courses/{course.id}/turnout"))
-        if (
-            len(visible_courses(intake, reader, request)) + len(visible_programmes(reader, request))
-            > 1
-        ):
-            links.append(("All courses", "/courses"))
-        links.append(("Log out", "/logout"))
+        with using(report.lang):
+            links = [(tr("Summary (JSON)"), f"{base}/summary")]
+            links += [
+                (
+                    registry.download_label(export.description),
+                    f"{base}/{export.name}?lang={report.lang}",
+                )
+                for export in registry.downloads_for(reader.role)
+                if reader.scope.agency_types is None or export.audience == "evaluator"
+            ]
+            links.append((tr("Turnout"), f"/courses/{course.id}/turnout"))
+            if (
+                len(visible_courses(intake, reader, request))
+                + len(visible_programmes(reader, request))
+                > 1
+            ):
+                links.append((tr("All courses"), "/courses"))
+            links.append((tr("Log out"), "/logout"))
         from evalsvc.exports import html_report
 
         html = await anyio.to_thread.run_sync(

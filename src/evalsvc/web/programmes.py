@@ -22,6 +22,7 @@ from evalsvc.domain.programme_analysis import CourseCountRow
 from evalsvc.domain.programme_summary import MetaRow, ProgrammeRow
 from evalsvc.errors import NotFound, Unauthorized
 from evalsvc.exports import registry
+from evalsvc.exports.report_i18n import tr, using
 from evalsvc.intake import Intake
 from evalsvc.programme_reports import ProgrammeReport, ProgrammeReportCache
 from evalsvc.scoped_reports import restrict_programme_report
@@ -345,13 +346,17 @@ class ProgrammePages(Controller):
             request, reader, programme, report_language_of(request, lang)
         )
         base = f"/api/v1/programmes/{programme.id}"
-        links = [
-            (export.description, f"{base}/{export.name}?lang={report.lang}")
-            for export in registry.PROGRAMME_EXPORTS.values()
-            if export.name != "report.html"
-        ]
-        links.append(("All courses and programmes", "/courses"))
-        links.append(("Log out", "/logout"))
+        with using(report.lang):
+            links = [
+                (
+                    registry.download_label(export.description),
+                    f"{base}/{export.name}?lang={report.lang}",
+                )
+                for export in registry.PROGRAMME_EXPORTS.values()
+                if export.name != "report.html"
+            ]
+            links.append((tr("All courses and programmes"), "/courses"))
+            links.append((tr("Log out"), "/logout"))
         from evalsvc.exports import html_programme
 
         html = await anyio.to_thread.run_sync(

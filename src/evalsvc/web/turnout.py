@@ -97,10 +97,10 @@ class TurnoutPages(Controller):
         course = course_in_scope(intake, reader, course_id, programmes_of(request))
         counted = await turnout(request, reader, course)
         context = page_context(request)
-        lang = context["lang"]
+        lang, _ = context["lang"], context["_"]
         names = {a.id: course.localize(a.name, lang) for a in course.agencies}
-        names[ALL] = context["_"]("All agencies")
-        names[UNASSIGNED] = context["_"]("Codes without an agency")
+        names[ALL] = _("All agencies")
+        names[UNASSIGNED] = _("Codes without an agency")
         phases = [
             (p.id, course.localize(p.title, lang) if p.title else p.id) for p in course.phases
         ]
