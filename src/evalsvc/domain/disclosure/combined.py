@@ -273,7 +273,14 @@ class _Family:
             block.course_basis = _basis(course)
             programme = merged[len(block.course_rows) :]
             if block.course_basis.size:
-                programme = programme - (programme @ block.course_basis) @ block.course_basis.T
+                away = programme - (programme @ block.course_basis) @ block.course_basis.T
+                # a row the course reports already give adds nothing; its rounding
+                # noise must not become a direction of its own
+                inside = np.einsum("ij,ij->i", away, away) <= (TOLERANCE**2) * np.einsum(
+                    "ij,ij->i", programme, programme
+                )
+                away[inside] = 0.0
+                programme = away
             block.programme_basis = _basis(programme)
             block.course_rows = []
         offsets = self._offsets()
@@ -288,11 +295,13 @@ class _Family:
             if not parts:
                 continue
             residual, _, coordinates = block.split([v for _, v in parts])
+            part_norms = np.array([v.norm() for _, v in parts])
+            coordinates[residual <= (TOLERANCE**2) * part_norms] = 0.0
             positions = np.array([i for i, _ in parts])
             start = offsets[index]
             self.matrix[start : start + coordinates.shape[1], positions] = coordinates.T
             residuals[positions] += residual
-            norms[positions] += [v.norm() for _, v in parts]
+            norms[positions] += part_norms
         self.programme_targets = [
             _Target(
                 f"withheld programme {release.label()}",
@@ -363,6 +372,14 @@ class _Family:
             offsets[index] = total
             total += self.blocks[index].programme_basis.shape[1]
         return offsets
+
+    def derivable(self) -> dict[Release, bool]:
+        """Per programme release: whether the course reports alone give all of it here."""
+        out: dict[Release, bool] = {}
+        for (release, _), target in zip(self.programme, self.programme_targets, strict=True):
+            alone = target.course_residual <= (TOLERANCE**2) * target.norm
+            out[release] = out.get(release, True) and alone
+        return out
 
     def shown(self, published: set[Release]) -> frozenset[int]:
         return frozenset(i for i, (release, _) in enumerate(self.programme) if release in published)
@@ -547,6 +564,16 @@ class CombinedVerifier:
             ),
             findings,
         )
+
+    def course_derivable(self) -> set[Release]:
+        """Programme releases that the course reports alone give whole: publishing them
+        tells nothing new, so withholding them protects nothing."""
+        self.prepare()
+        verdict: dict[Release, bool] = {}
+        for family in self.families.values():
+            for release, alone in family.derivable().items():
+                verdict[release] = verdict.get(release, True) and alone
+        return {release for release, alone in verdict.items() if alone}
 
     def resolve(
         self,

@@ -13,10 +13,14 @@ programme release:
    published figures *with every course report's* must determine no withheld figure
    of either, and no set of one or two cells of fewer than k people. Each round cuts
    one route of each finding at a programme figure -- group rows first, then course
-   rows, then the applied indicator, then pooled rows; the fewest people first -- for
-   every skill of its measure and comparison, completes the blocks again and
-   verifies again. Course figures are never candidates. If nothing left to withhold
-   helps, the programme publishes no figure.
+   rows, then the applied indicator, then pooled rows; the fewest people first --
+   completes its block again and verifies again. (Unlike a course report's planner,
+   it does not withhold a figure for every skill at once: framework skills combine
+   course skills, and withholding them all would cascade.) Course figures are never
+   candidates. If nothing left to withhold helps, the programme publishes no figure.
+4. **Nothing withheld for nothing**: a programme figure that the course reports give
+   whole (the sum of published course rows, e.g. a course's own row) protects nobody
+   when withheld, so it is published again, and the plan verified once more.
 """
 
 from __future__ import annotations
@@ -38,9 +42,7 @@ from evalsvc.domain.disclosure.plan import (
     Plan,
     Reason,
     _blocks,
-    _by_subject,
     _complete_block,
-    _with_all_subjects,
 )
 from evalsvc.domain.disclosure.releases import Release
 from evalsvc.domain.disclosure.verify import Verifier
@@ -88,7 +90,6 @@ def plan_programme(
     k = min_cell_size
     withheld: dict[Release, Reason] = {r: "small_group" for r, n in counts.items() if 0 < n < k}
     blocks = _blocks(counts)
-    subjects = _by_subject(counts)
     for members in blocks.values():
         _complete_block(members, counts, withheld, k)
     verifier = CombinedVerifier(pc, k)
@@ -105,14 +106,19 @@ def plan_programme(
         added = verifier.resolve(published, findings, lambda r: _preference(r, counts))
         if not added:
             break
-        for release in _with_all_subjects(added, subjects):
-            withheld.setdefault(release, "complementary")
         for release in added:
-            if release.breakdown != ALL:
-                for sibling in _with_all_subjects([release], subjects):
-                    key = sibling._replace(group="")
-                    if key in blocks:
-                        _complete_block(blocks[key], counts, withheld, k)
+            withheld.setdefault(release, "complementary")
+            if release.breakdown != ALL and release._replace(group="") in blocks:
+                _complete_block(blocks[release._replace(group="")], counts, withheld, k)
+    if result.verified:
+        # Rows the course reports give whole protect nothing when withheld (their
+        # figures are the sums of published course rows): publish them again.
+        given = verifier.course_derivable()
+        for release in [r for r, why in withheld.items() if why == "complementary"]:
+            if release in given:
+                del withheld[release]
+        published = {r for r, n in counts.items() if n > 0 and r not in withheld}
+        result, _ = verifier.check(published)
     if not result.verified:
         for release, n in counts.items():
             if n > 0:
