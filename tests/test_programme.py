@@ -168,7 +168,12 @@ def test_framework_scores_weigh_course_skills_by_points_and_answered_items() -> 
         programme,
         catalog.courses,
         {"prog-a": analysis_design(catalog.courses["prog-a"]), "prog-b": design},
-        {"prog-a": build_cohort(catalog.courses["prog-a"], analysis_design(catalog.courses["prog-a"]), []), "prog-b": cohort},
+        {
+            "prog-a": build_cohort(
+                catalog.courses["prog-a"], analysis_design(catalog.courses["prog-a"]), []
+            ),
+            "prog-b": cohort,
+        },
     )
     skills = pc.design.skills
     knowledge = dict(zip(skills, pc.cohort.scores[("knowledge", "pre")][0], strict=True))
@@ -233,9 +238,7 @@ def test_pooled_statistics_are_the_core_statistics_of_the_pooled_people(filled, 
 
 
 def test_meta_analysis_rows_pool_the_published_course_rows(report) -> None:
-    meta = {
-        (m.measure, m.comparison, m.skill): m for m in report.analysis.meta
-    }
+    meta = {(m.measure, m.comparison, m.skill): m for m in report.analysis.meta}
     row = meta[("knowledge", "pre_post", TOTAL)]
     courses = [
         r
@@ -334,13 +337,16 @@ def test_token_create_for_donors_and_agency_types_is_checked(filled) -> None:
     assert "(programmes test-prog)" in donor.stdout
     assert create("--role", "donor").returncode == 1
     assert "give --programme" in create("--role", "donor").stderr
-    assert "neither --course" in create(
-        "--role", "donor", "--programme", PROGRAMME, "--course", "prog-a"
-    ).stderr
+    assert (
+        "neither --course"
+        in create("--role", "donor", "--programme", PROGRAMME, "--course", "prog-a").stderr
+    )
     focal = create("--role", "evaluator", "--programme", PROGRAMME, "--agency-type", "customs")
     assert focal.returncode == 0 and "agency types customs" in focal.stdout
     assert "use --role evaluator" in create("--role", "analyst", "--agency-type", "customs").stderr
-    assert "no agency type 'spies'" in create("--role", "evaluator", "--agency-type", "spies").stderr
+    assert (
+        "no agency type 'spies'" in create("--role", "evaluator", "--agency-type", "spies").stderr
+    )
     assert "no programme 'nope'" in create("--role", "evaluator", "--programme", "nope").stderr
     listed = run_cli(filled, "token", "list", **env)
     assert "\tdonor\tn\tprogrammes test-prog\t" in listed.stdout

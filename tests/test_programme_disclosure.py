@@ -25,7 +25,6 @@ from collections.abc import Iterable
 
 import msgspec
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +34,6 @@ from evalsvc.demo import synthetic_answers
 from evalsvc.domain import answers as answers_mod
 from evalsvc.domain.derived import derive
 from evalsvc.domain.programme import Programme
-from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import TOTAL
 from evalsvc.storage.records import ScoreRow
 from tests.programme_helpers import PROGRAMME, PROGRAMME_SURVEYS
@@ -62,7 +60,9 @@ def build_rows(people: Iterable[Person], seed: int) -> dict[str, list[ScoreRow]]
         course = COURSES[person.course]
         level = {s: rng.uniform(0.1, 0.9) for s in course.skill_ids()}
         for position, phase in enumerate(person.phases):
-            answers = synthetic_answers(course, phase, rng, {s: v + 0.2 * position for s, v in level.items()})
+            answers = synthetic_answers(
+                course, phase, rng, {s: v + 0.2 * position for s, v in level.items()}
+            )
             answers.pop("sex", None)
             if phase == "pre" and person.sex is not None:
                 answers["sex"] = person.sex
@@ -116,7 +116,11 @@ def members(people: list[Person], course: str | None, breakdown: str, group: str
         elif breakdown == "year":
             out.append(str(PROG.member(person.course).year) == group)
         elif breakdown in ("sex", "pr_sex"):
-            stated = person.sex if breakdown == "sex" and course is not None else SEX.get(person.sex or "")
+            stated = (
+                person.sex
+                if breakdown == "sex" and course is not None
+                else SEX.get(person.sex or "")
+            )
             if breakdown == "sex" and course is not None:
                 out.append((person.sex or "not_stated") == group)
             else:
@@ -249,7 +253,9 @@ def test_without_the_programme_s_extra_withholding_the_attack_would_succeed() ->
     leaked = msgspec.structs.replace(
         analysis,
         summary=[
-            msgspec.structs.replace(r, withheld={}, from_mean=r.from_mean if r.from_mean is not None else 1.0)
+            msgspec.structs.replace(
+                r, withheld={}, from_mean=r.from_mean if r.from_mean is not None else 1.0
+            )
             if (r.scope, r.breakdown, r.group) == ("pooled", "agency_type", "customs")
             else r
             for r in analysis.summary
@@ -284,7 +290,11 @@ def programmes(draw: st.DrawFn) -> list[Person]:
         for agency in COURSES[course].agency_ids():
             for _ in range(draw(st.integers(0, 5))):
                 n += 1
-                phases = draw(st.sampled_from([("pre", "post"), ("pre", "post"), ("pre",), ("pre", "post", "follow_up")]))
+                phases = draw(
+                    st.sampled_from(
+                        [("pre", "post"), ("pre", "post"), ("pre",), ("pre", "post", "follow_up")]
+                    )
+                )
                 sex = draw(st.sampled_from(["f", "m", None]))
                 people.append(Person(course, n, agency, sex, phases))
     return people
@@ -293,7 +303,9 @@ def programmes(draw: st.DrawFn) -> list[Person]:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programmes(), st.integers(0, 1000))
 def test_no_random_programme_gives_away_a_withheld_figure(people: list[Person], seed: int) -> None:
-    if not any(p.course == "prog-a" for p in people) or not any(p.course == "prog-b" for p in people):
+    if not any(p.course == "prog-a" for p in people) or not any(
+        p.course == "prog-b" for p in people
+    ):
         return
     courses, analysis = reports_of(build_rows(people, seed))
     assert analysis.disclosure.verified, analysis.disclosure.findings

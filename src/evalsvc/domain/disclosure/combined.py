@@ -401,11 +401,14 @@ class _Family:
         norms = np.array([t.norm for t in targets])
         limit = (TOLERANCE**2) * norms
         alone = np.zeros(len(targets), dtype=bool)
+        fixed = len(self.fixed_targets)
         for i, target in enumerate(targets):
             if target.norm == 0:
                 continue
             if target.course_residual <= limit[i]:
-                course_level += 1
+                # given by the course reports alone: not the programme's doing (a
+                # programme figure's part here may be, when its other parts are not)
+                course_level += int(i < fixed)
             elif residual[i] <= limit[i]:
                 alone[i] = True
                 findings.append(Finding(self.name, f"{target.label} is determined", coordinates[i]))
