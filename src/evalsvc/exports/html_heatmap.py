@@ -4,7 +4,7 @@
 measure (and comparison) and breakdown, a row per group (the pooled row first), a
 column per skill and the total. Every cell *writes* its mean gain and 95% interval
 and carries a symbol -- ▲ the interval lies above no change, ▼ below it, ○ it
-includes no change -- so colour is never the only signal; the colour (seven shades,
+includes no change, – there is no interval -- so colour is never the only signal; the colour (seven shades,
 by the gain relative to the measure's range, turned round for a measure where lower
 is better) only helps the eye. A withheld cell says so in words, on a hatched ground,
 with the reason as its tooltip.
@@ -23,7 +23,7 @@ from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.formatting import NBSP, fmt, fmt_interval
 from evalsvc.exports.report_i18n import Text
 
-UP, DOWN, ACROSS = "▲", "▼", "○"
+UP, DOWN, ACROSS, NO_INTERVAL = "▲", "▼", "○", "–"
 SHADES = 3
 """Shades each side of no change (classes heat-m3 .. heat-0 .. heat-p3)."""
 
@@ -110,6 +110,7 @@ def heat_map(
             (UP, tr("the interval lies above no change (a rise)")),
             (DOWN, tr("the interval lies below no change (a fall)")),
             (ACROSS, tr("the interval includes no change")),
+            (NO_INTERVAL, tr("no interval (too few people, or every gain equal)")),
         ],
     )
 
@@ -133,9 +134,11 @@ def _cell(
     interval = fmt_interval(row.gain_ci_low, row.gain_ci_high, places).replace(" ", NBSP)
     text = f"{fmt(row.mean_gain, places, signed=True)} {interval}".strip()
     symbol = ACROSS
-    if row.gain_ci_low is not None and row.gain_ci_low > 0:
+    if row.gain_ci_low is None or row.gain_ci_high is None:
+        symbol = NO_INTERVAL
+    elif row.gain_ci_low > 0:
         symbol = UP
-    elif row.gain_ci_high is not None and row.gain_ci_high < 0:
+    elif row.gain_ci_high < 0:
         symbol = DOWN
     span = (measure.maximum - measure.minimum) or 1.0
     relative = row.mean_gain / span * (1 if measure.higher_is_better else -1)
