@@ -6,8 +6,8 @@ column per skill and the total. Every cell *writes* its mean gain and 95% interv
 and carries a symbol -- ▲ the interval lies above no change, ▼ below it, ○ it
 includes no change, – there is no interval -- so colour is never the only signal;
 the colour (seven shades, by the gain relative to the measure's range, turned round
-for a measure where lower is better) only helps the eye. A withheld cell says so in words, on a hatched ground,
-with the reason as its tooltip.
+for a measure where lower is better) only helps the eye. A withheld cell says so in
+words, on a hatched ground, with the reason as its tooltip.
 
 Built from the report's own rows (`SummaryRow` and `ProgrammeRow` alike): nothing is
 computed anew and nothing is shown that the tables withhold.
