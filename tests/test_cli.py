@@ -138,14 +138,8 @@ def test_following_the_demo_s_printed_commands_works(settings, tmp_path) -> None
             )  # fmt: skip
             assert done.returncode == 0, (command, done.stderr)
         assert (tmp_path / "demo-programme.xlsx").exists()
-        donor = re.search(r"indicators only\): (evs_\S+)", "\n".join(printed))
-        assert donor is not None, printed
-        indicators = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/programmes/nexus-central-asia/indicators",
-            headers={"Authorization": f"Bearer {donor[1]}"},
-            timeout=300,
-        )
-        assert indicators.status_code == 200 and len(indicators.json()["rows"]) == 4
+        # (what a donor token reaches is tests/test_scopes.py's subject)
+        assert re.search(r"indicators only\): evs_\S+", "\n".join(printed)), printed
     finally:
         server.terminate()
         server.wait(timeout=20)
