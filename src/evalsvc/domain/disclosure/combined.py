@@ -707,12 +707,12 @@ class CombinedVerifier:
         out: list[tuple[str, _Sparse]] = []
         for phase, (weights, _) in zip(phases, present, strict=True):
             w = weights[ids]
-            out.append((f"L {measure} {phase}", _dense_rows(ids, w, skills, cells.count)))
+            out.append((f"L {measure} {phase}", _dense_rows(ids, w, skills)))
             pairs = skills * (skills + 1) // 2
             out.append(
                 (
                     f"Q {measure} {phase}",
-                    _dense_rows(ids, _square_coefficients(w), pairs, cells.count),
+                    _dense_rows(ids, _square_coefficients(w), pairs),
                 )
             )
             if len(phases) == 1:
@@ -722,9 +722,7 @@ class CombinedVerifier:
         out.append(
             (
                 f"X {measure} {comparison}",
-                _dense_rows(
-                    ids, _product_coefficients(first, second), skills * skills, cells.count
-                ),
+                _dense_rows(ids, _product_coefficients(first, second), skills * skills),
             )
         )
         family = self._family(f"C {measure} {comparison}")
@@ -872,23 +870,21 @@ class CombinedVerifier:
     ) -> _Sparse | None:
         w = present[0][0][cell : cell + 1]
         if kind == "L":
-            return _dense_rows(np.array([cell]), w, skills, None)
+            return _dense_rows(np.array([cell]), w, skills)
         if kind == "Q":
             return _dense_rows(
-                np.array([cell]), _square_coefficients(w), skills * (skills + 1) // 2, None
+                np.array([cell]), _square_coefficients(w), skills * (skills + 1) // 2
             )
         second = present[1][0][cell : cell + 1]
         if kind == "X":
-            return _dense_rows(
-                np.array([cell]), _product_coefficients(w, second), skills * skills, None
-            )
+            return _dense_rows(np.array([cell]), _product_coefficients(w, second), skills * skills)
         column = block.keys.get((int(cell), _function_key(w[0], second[0])))
         if column is None:
             return None  # no row holds this function of this cell
         return _Sparse(np.array([column]), np.ones(1))
 
 
-def _dense_rows(ids: np.ndarray, values: np.ndarray, slots: int, cells: int | None) -> _Sparse:
+def _dense_rows(ids: np.ndarray, values: np.ndarray, slots: int) -> _Sparse:
     """Per cell id its `slots` coefficients, as one sparse vector (column = cell*slots + slot)."""
     columns = (ids[:, None] * slots + np.arange(slots)[None, :]).reshape(-1)
     flat = values.reshape(-1)
