@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from evalsvc.domain.design import ALL, Measure
 from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.formatting import NBSP, fmt, fmt_interval
-from evalsvc.exports.report_i18n import Text
+from evalsvc.exports.report_i18n import Speaker
 
 UP, DOWN, ACROSS, NO_INTERVAL = "▲", "▼", "○", "–"
 SHADES = 3
@@ -64,7 +64,7 @@ def heat_map(
     groups: Sequence[tuple[str, str]],
     skills: Sequence[tuple[str, str]],
     k: int,
-    tr: Text,
+    tr: Speaker,
     *,
     title: str,
     everyone: str,
@@ -119,7 +119,7 @@ def _cell(
     row: SummaryRow | None,
     measure: Measure,
     k: int,
-    tr: Text,
+    tr: Speaker,
     withheld_words: dict[str, str],
 ) -> HeatCell:
     if row is None or row.n_paired == 0:

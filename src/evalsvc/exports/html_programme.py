@@ -41,11 +41,12 @@ from evalsvc.exports.report_i18n import (
     R_,
     REPORT_LANGUAGES,
     Localized,
-    Text,
-    report_text,
+    Speaker,
+    paragraph,
     untranslated_note,
     using,
 )
+from evalsvc.exports.report_i18n import tr as speaker
 from evalsvc.exports.report_words import measure_unit
 from evalsvc.exports.svg_forest import ForestRow, Pooled, forest_svg, normal_interval
 
@@ -136,7 +137,7 @@ def programme_context(
     links: Sequence[tuple[str, str]] = (),
     language_url: str | None = None,
 ) -> ProgrammeContext:
-    tr = report_text(report.lang)
+    tr = speaker
     names = _Names(report, tr)
     measures = [_measure_section(report, measure, names, tr) for measure in report.design.measures]
     heatmaps = _heatmaps(report, names, tr)
@@ -195,7 +196,7 @@ def programme_context(
 
 
 class _Names:
-    def __init__(self, report: ProgrammeReport, tr: Text) -> None:
+    def __init__(self, report: ProgrammeReport, tr: Speaker) -> None:
         self.tr = tr
         self.skills = {s.id: s.name for s in report.skills}
         self.skills[TOTAL] = tr("Total (all skills)")
@@ -225,7 +226,7 @@ class _Names:
         return measure_unit(measure.id, measure.unit, measure.minimum, measure.maximum)
 
 
-def _facts(report: ProgrammeReport, tr: Text) -> list[Fact]:
+def _facts(report: ProgrammeReport, tr: Speaker) -> list[Fact]:
     facts = [Fact(tr("Programme"), report.programme)]
     if report.donor:
         facts.append(Fact(tr("Donor"), report.donor))
@@ -262,13 +263,13 @@ STATUS_WORDS = {
 STATUS_SYMBOLS = {"met": "✔", "not_met": "✘", "uncertain": "?", "no_data": DASH, "no_target": ""}
 
 
-def _withheld_words(reason: str, k: int, tr: Text) -> str:
+def _withheld_words(reason: str, k: int, tr: Speaker) -> str:
     if reason == "small_group":
         return tr("withheld: fewer than %(k)s people", k=k)
     return tr("withheld to protect another group")
 
 
-def _indicator_table(rows: Sequence[IndicatorRow], k: int, tr: Text) -> TableView:
+def _indicator_table(rows: Sequence[IndicatorRow], k: int, tr: Speaker) -> TableView:
     notes = Footnotes()
     out = []
     for row in rows:
@@ -321,7 +322,7 @@ def _indicator_table(rows: Sequence[IndicatorRow], k: int, tr: Text) -> TableVie
     )
 
 
-def _course_table(report: ProgrammeReport, tr: Text) -> TableView:
+def _course_table(report: ProgrammeReport, tr: Speaker) -> TableView:
     counts: dict[tuple[str, str], int] = {
         (r.course, r.phase): r.n for r in report.analysis.course_counts
     }
@@ -360,14 +361,16 @@ def _course_table(report: ProgrammeReport, tr: Text) -> TableView:
     )
 
 
-def _brief(report: ProgrammeReport, names: _Names, tr: Text) -> list[Localized]:
+def _brief(report: ProgrammeReport, names: _Names, tr: Speaker) -> list[Localized]:
     analysis = report.analysis
     out = [
-        tr.localized(
-            "%(people)s people took part in %(courses)s courses in %(countries)s countries.",
-            people=analysis.n_participants,
-            courses=len(report.courses),
-            countries=len({c.country for c in report.courses}),
+        paragraph(
+            lambda: tr(
+                "%(people)s people took part in %(courses)s courses in %(countries)s countries.",
+                people=analysis.n_participants,
+                courses=len(report.courses),
+                countries=len({c.country for c in report.courses}),
+            )
         )
     ]
     if not report.design.comparisons or not report.design.measures:
@@ -396,44 +399,65 @@ def _brief(report: ProgrammeReport, names: _Names, tr: Text) -> list[Localized]:
         )
         if pooled is None or pooled.withheld or pooled.mean_gain is None:
             continue
-        places = measure.decimals
-        text = tr.localized(
-            "%(measure)s, %(comparison)s: over all %(n)s paired participants the mean "
-            "changed by %(gain)s %(unit)s (95%% interval %(interval)s).",
-            measure=names.measure(measure),
-            comparison=names.comparison(comparison),
-            n=pooled.n_paired,
-            gain=fmt(pooled.mean_gain, places, signed=True),
-            unit=tr(measure.gain_unit),
-            interval=fmt_interval(pooled.gain_ci_low, pooled.gain_ci_high, places) or DASH,
-        )
-        out.append(text)
-        if meta is not None and meta.estimate is not None and meta.k >= 2:
-            out.append(
-                tr.localized(
-                    "Weighing each course equally by its precision instead (random-effects "
-                    "meta-analysis of %(k)s courses), the mean gain is %(estimate)s "
-                    "%(interval)s; a new course like these would be expected to gain between "
-                    "%(pi_low)s and %(pi_high)s. I² = %(i2)s%% of the spread of the gains "
-                    "comes from differences between the courses.",
-                    k=meta.k,
-                    estimate=fmt(meta.estimate, places, signed=True),
-                    interval=fmt_interval(meta.ci_low, meta.ci_high, places),
-                    pi_low=fmt(meta.pi_low, places, signed=True),
-                    pi_high=fmt(meta.pi_high, places, signed=True),
-                    i2=fmt(meta.i2, 0),
-                )
-            )
+        out += _brief_of(measure, comparison, pooled, meta, names, tr)
     out.append(
-        tr.localized(
-            "The same people were measured more than once, with no comparison group: the "
-            "figures show how much people changed, not that the courses caused it."
+        paragraph(
+            lambda: tr(
+                "The same people were measured more than once, with no comparison group: the "
+                "figures show how much people changed, not that the courses caused it."
+            )
         )
     )
     return out
 
 
-def _heatmaps(report: ProgrammeReport, names: _Names, tr: Text) -> list[HeatMap]:
+def _brief_of(
+    measure: Measure,
+    comparison: Comparison,
+    pooled: ProgrammeRow,
+    meta: MetaRow | None,
+    names: _Names,
+    tr: Speaker,
+) -> list[Localized]:
+    """The pooled change of one measure, and the meta-analysis's, in words."""
+    places = measure.decimals
+    out = [
+        paragraph(
+            lambda: tr(
+                "%(measure)s, %(comparison)s: over all %(n)s paired participants the mean "
+                "changed by %(gain)s %(unit)s (95%% interval %(interval)s).",
+                measure=names.measure(measure),
+                comparison=names.comparison(comparison),
+                n=pooled.n_paired,
+                gain=fmt(pooled.mean_gain, places, signed=True),
+                unit=tr(measure.gain_unit),
+                interval=fmt_interval(pooled.gain_ci_low, pooled.gain_ci_high, places) or DASH,
+            )
+        )
+    ]
+    if meta is None or meta.estimate is None or meta.k < 2:
+        return out
+    out.append(
+        paragraph(
+            lambda: tr(
+                "Weighing each course equally by its precision instead (random-effects "
+                "meta-analysis of %(k)s courses), the mean gain is %(estimate)s "
+                "%(interval)s; a new course like these would be expected to gain between "
+                "%(pi_low)s and %(pi_high)s. I² = %(i2)s%% of the spread of the gains "
+                "comes from differences between the courses.",
+                k=meta.k,
+                estimate=fmt(meta.estimate, places, signed=True),
+                interval=fmt_interval(meta.ci_low, meta.ci_high, places),
+                pi_low=fmt(meta.pi_low, places, signed=True),
+                pi_high=fmt(meta.pi_high, places, signed=True),
+                i2=fmt(meta.i2, 0),
+            )
+        )
+    )
+    return out
+
+
+def _heatmaps(report: ProgrammeReport, names: _Names, tr: Speaker) -> list[HeatMap]:
     if not report.design.comparisons:
         return []
     comparison = report.design.comparisons[0]
@@ -480,7 +504,7 @@ def _as_course_group(row: ProgrammeRow) -> ProgrammeRow:
 
 
 def _measure_section(
-    report: ProgrammeReport, measure: Measure, names: _Names, tr: Text
+    report: ProgrammeReport, measure: Measure, names: _Names, tr: Speaker
 ) -> MeasureSection:
     comparisons = []
     for position, comparison in enumerate(report.design.comparisons):
@@ -501,7 +525,7 @@ def _measure_section(
 
 
 def _meta_table(
-    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Text
+    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Speaker
 ) -> TableView:
     places = measure.decimals
     notes = Footnotes()
@@ -566,7 +590,7 @@ def _value_interval(value: float | None, low: float | None, high: float | None, 
 
 
 def _forests(
-    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Text
+    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Speaker
 ) -> list[Forest]:
     places = measure.decimals
     course_rows = {
@@ -651,7 +675,7 @@ def course_labels(report: ProgrammeReport) -> dict[str, str]:
 
 
 def _forest_row(
-    label: str, row: ProgrammeRow | None, weight: float | None, k: int, tr: Text
+    label: str, row: ProgrammeRow | None, weight: float | None, k: int, tr: Speaker
 ) -> ForestRow:
     if row is None or row.n_paired == 0:
         return ForestRow(label, 0, status=tr("nobody answered both phases"))
@@ -666,7 +690,7 @@ def _forest_row(
 
 
 def _pooled_tables(
-    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Text
+    report: ProgrammeReport, measure: Measure, comparison: Comparison, names: _Names, tr: Speaker
 ) -> list[TableView]:
     places = measure.decimals
     rows_here = [
@@ -728,7 +752,7 @@ def _pooled_tables(
     return out
 
 
-def _pooled_cells(row: ProgrammeRow, names: _Names, places: int, k: int, tr: Text) -> list[Cell]:
+def _pooled_cells(row: ProgrammeRow, names: _Names, places: int, k: int, tr: Speaker) -> list[Cell]:
     skill = Cell(names.skills.get(row.skill, row.skill), "text")
     if row.withheld:
         reason = next(iter(row.withheld.values()))

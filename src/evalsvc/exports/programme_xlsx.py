@@ -33,7 +33,8 @@ from evalsvc.exports.programme_tables import (
     programme_tables,
     struct_rows,
 )
-from evalsvc.exports.report_i18n import report_text, using
+from evalsvc.exports.report_i18n import tr as speaker
+from evalsvc.exports.report_i18n import using
 from evalsvc.exports.safe import is_dangerous
 from evalsvc.exports.svg_forest import normal_interval
 from evalsvc.exports.tables import Table, columns_of
@@ -95,7 +96,7 @@ def programme_workbook(report: ProgrammeReport) -> bytes:
 
 
 def _programme_workbook(report: ProgrammeReport) -> bytes:
-    tr = report_text(report.lang)
+    tr = speaker
     output = io.BytesIO()
     book = xlsxwriter.Workbook(
         output,
@@ -145,7 +146,7 @@ def _forest_sheet(
     """One native forest plot per measure and skill, for the first comparison: a
     scatter of the courses' mean gains at rows y = 1, 2, ... with their intervals as
     horizontal error bars, labelled with the course names; the pooled estimate below."""
-    tr = report_text(report.lang)
+    tr = speaker
     for c, name in enumerate(FOREST_COLUMNS):
         sheet.write_string(0, c, name, formats.header)
     sheet.set_column(0, 1, 34)
@@ -277,7 +278,7 @@ def _forest_row(
 def _heat_sheet(sheet: Worksheet, report: ProgrammeReport, formats: Formats) -> None:
     """Mean gains by agency type (rows) and skill (columns) per measure, first comparison:
     numbers with a colour scale; withheld cells blank, grey, with the reason beside."""
-    tr = report_text(report.lang)
+    tr = speaker
     if not report.design.comparisons:
         return
     comparison = report.design.comparisons[0]
@@ -340,7 +341,7 @@ def _heat_sheet(sheet: Worksheet, report: ProgrammeReport, formats: Formats) -> 
 
 
 def _methods_sheet(sheet: Worksheet, report: ProgrammeReport, formats: Formats) -> None:
-    tr = report_text(report.lang)
+    tr = speaker
     sheet.set_column(0, 0, 22)
     sheet.set_column(1, 1, 110)
     sheet.write_string(0, 0, f"{report.title}: {tr('Programme evaluation report')}", formats.title)

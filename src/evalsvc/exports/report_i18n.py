@@ -22,7 +22,7 @@ import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -87,7 +87,9 @@ class Text:
         else:
             text, lang = message, "en"
             _note_fallback()
-        return Localized(text % values if values else text, lang)
+        # a message with values is a format; one without is shown as written, except
+        # that "%%" (a message that is a format elsewhere) stands for "%"
+        return Localized(text % values if values else text.replace("%%", "%"), lang)
 
     def n(self, singular: str, plural: str, count: int, **values: Any) -> str:
         """With the language's plural forms (Russian has three); `count` is %(n)s."""
@@ -108,7 +110,7 @@ def report_text(lang: str) -> Text:
     return Text(lang)
 
 
-def untranslated_note(tr: Text) -> str:
+def untranslated_note(tr: Speaker) -> str:
     """The visible note on a paragraph shown in English in a report in another language."""
     return tr("Not yet translated: shown in English.")
 
@@ -156,6 +158,21 @@ def using(lang: str) -> Iterator[Text]:
 def current() -> Text:
     """The language of the report being rendered (English outside `using`)."""
     return _CURRENT.get(report_text("en"))
+
+
+class Speaker(Protocol):
+    """What the renderers call report text through: a `Text`, or `tr` (the current one)."""
+
+    @property
+    def lang(self) -> str: ...
+
+    def __call__(self, message: str, **values: Any) -> str: ...
+
+    def localized(self, message: str, **values: Any) -> Localized: ...
+
+    def n(self, singular: str, plural: str, count: int, **values: Any) -> str: ...
+
+    def has(self, message: str) -> bool: ...
 
 
 class _Current:
