@@ -124,6 +124,21 @@ def test_following_the_demo_s_printed_commands_works(settings, tmp_path) -> None
         )
         assert responses.status_code == 200
         assert (tmp_path / "demo-report.html").exists()
+        # the programme's commands name both surveys folders in front
+        with_examples = [line.strip() for line in printed if line.startswith("  EVALSVC_SURVEYS=")]
+        assert len(with_examples) == 2, printed
+        for command in with_examples:
+            variable, *args = shlex.split(command)
+            name, _, value = variable.partition("=")
+            done = subprocess.run(
+                [str(REPO / args[0]), *args[1:]],
+                cwd=REPO, env={**user_env, name: value}, capture_output=True, text=True,
+                timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, (command, done.stderr)
+        assert (tmp_path / "demo-programme.xlsx").exists()
+        # (what a donor token reaches is tests/test_scopes.py's subject)
+        assert re.search(r"indicators only\): evs_\S+", "\n".join(printed)), printed
     finally:
         server.terminate()
         server.wait(timeout=20)

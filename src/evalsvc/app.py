@@ -20,13 +20,14 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from evalsvc import __version__
-from evalsvc.catalog import load_paths
+from evalsvc.catalog import CatalogResult, load_paths
 from evalsvc.errors import ConfigError, EvalsvcError
 from evalsvc.intake import Intake
+from evalsvc.programme_reports import ProgrammeReportCache
 from evalsvc.reports import ReportCache
 from evalsvc.settings import Settings
 from evalsvc.storage import open_storage
-from evalsvc.web import api, evaluator, forms, sync
+from evalsvc.web import api, evaluator, forms, programmes, sync, turnout
 from evalsvc.web.errors import (
     evalsvc_error_handler,
     http_error_handler,
@@ -62,12 +63,17 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
                 headers[name] = value
 
 
-def load_courses(settings: Settings) -> dict:
-    catalog = load_paths([settings.surveys_path])
+def load_catalog(settings: Settings) -> CatalogResult:
+    """Every course and programme of the settings' surveys folders, checked."""
+    catalog = load_paths(settings.survey_folders)
     if not catalog.ok:
         problems = "\n".join(f"  {p}" for p in catalog.problems)
         raise ConfigError(f"course definitions have problems:\n{problems}")
-    return catalog.courses
+    return catalog
+
+
+def load_courses(settings: Settings) -> dict:
+    return load_catalog(settings).courses
 
 
 def template_engine() -> JinjaTemplateEngine:
@@ -88,9 +94,11 @@ def provide_intake(state: State) -> Intake:
 
 def create_app(settings: Settings) -> Litestar:
     settings = settings.with_secret()
-    courses = load_courses(settings)
+    catalog = load_catalog(settings)
+    courses = catalog.courses
     throttle = FailureThrottle(settings.code_failures_per_minute)
     report_cache = ReportCache()
+    programme_report_cache = ProgrammeReportCache()
 
     @contextlib.asynccontextmanager
     async def open_database(app: Litestar) -> AsyncIterator[None]:
@@ -111,6 +119,10 @@ def create_app(settings: Settings) -> Litestar:
             evaluator.EvaluatorApi,
             evaluator.EvaluatorPages,
             sync.SyncApi,
+            turnout.TurnoutApi,
+            turnout.TurnoutPages,
+            programmes.ProgrammeApi,
+            programmes.ProgrammePages,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),
@@ -122,7 +134,13 @@ def create_app(settings: Settings) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=[open_database],
-        state=State({"report_cache": report_cache}),
+        state=State(
+            {
+                "report_cache": report_cache,
+                "programmes": catalog.programmes,
+                "programme_report_cache": programme_report_cache,
+            }
+        ),
         before_send=[add_security_headers],
         middleware=[BodyDeadlineMiddleware(settings.body_timeout_seconds)],
         exception_handlers={

@@ -1,9 +1,11 @@
-"""Reads course folders under surveys/ into checked `Course` objects.
+"""Reads course folders under surveys/ into checked `Course` objects, and programmes.
 
 A course folder holds `course.toml` (metadata, agencies, skills, scales, sections,
 phases) and any number of further `*.toml` files whose `[[items]]` are appended
-in file-name order. Every problem is collected and reported, never raised as a
-traceback: organisers fix definitions from these messages.
+in file-name order. A surveys folder may also hold `programmes/<id>.toml`, each a
+`Programme` over courses of any of the folders loaded together. Every problem is
+collected and reported, never raised as a traceback: organisers fix definitions
+from these messages.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from pathlib import Path
 
 import msgspec
 
+from evalsvc.domain.programme import (
+    PROGRAMMES_FOLDER,
+    Programme,
+    check_programme,
+    check_programmes,
+)
 from evalsvc.domain.questionnaire import Course, Item, Problem, check_course
 
 COURSE_FILE = "course.toml"
@@ -27,30 +35,39 @@ class CatalogResult:
     """Course id -> its course.toml, for messages about a loaded course."""
     item_files: dict[str, dict[str, str]] = field(default_factory=dict)
     """Course id -> item id -> the file the item came from."""
+    programmes: dict[str, Programme] = field(default_factory=dict)
+    programme_files: dict[str, str] = field(default_factory=dict)
+    """Programme id -> its file, for messages."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def load_paths(paths: list[Path]) -> CatalogResult:
-    """Load every course under `paths`: a course folder, or a folder of course folders."""
+def load_paths(paths: list[Path] | tuple[Path, ...]) -> CatalogResult:
+    """Load every course and programme under `paths`: a course folder, a folder of
+    course folders (with its `programmes/`), or a programme file."""
     result = CatalogResult()
     folders: list[Path] = []
+    programme_paths: list[Path] = []
     for path in paths:
         if not path.exists():
             result.problems.append(Problem(str(path), "", "no such file or folder"))
+        elif path.is_file() and path.parent.name == PROGRAMMES_FOLDER:
+            programme_paths.append(path)
         elif path.is_file():
             folders.append(path.parent)
         elif (path / COURSE_FILE).is_file():
             folders.append(path)
         else:
             found = sorted(p.parent for p in path.glob(f"*/{COURSE_FILE}"))
-            if not found:
+            programmes = sorted((path / PROGRAMMES_FOLDER).glob("*.toml"))
+            if not found and not programmes:
                 result.problems.append(
                     Problem(str(path), "", f"no course folder ({COURSE_FILE}) found")
                 )
             folders.extend(found)
+            programme_paths.extend(programmes)
     for folder in dict.fromkeys(folders):
         course, problems, item_files = _load_course(folder)
         result.problems.extend(problems)
@@ -64,7 +81,34 @@ def load_paths(paths: list[Path]) -> CatalogResult:
             result.courses[course.id] = course
             result.course_files[course.id] = str(folder / COURSE_FILE)
             result.item_files[course.id] = item_files
+    _load_programmes(result, list(dict.fromkeys(programme_paths)))
     return result
+
+
+def _load_programmes(result: CatalogResult, paths: list[Path]) -> None:
+    """Programmes are checked against every course loaded with them."""
+    for path in paths:
+        raw, problems = _read_toml(path)
+        result.problems.extend(problems)
+        if raw is None:
+            continue
+        try:
+            programme = msgspec.convert(raw, type=Programme)
+        except msgspec.ValidationError as exc:
+            result.problems.append(Problem(str(path), "", _explain(exc)))
+            continue
+        found = check_programme(programme, result.courses, str(path))
+        if programme.id != path.stem:
+            found.append(
+                Problem(str(path), "id", f"programme id {programme.id!r} must match its file name")
+            )
+        if programme.id in result.programmes:
+            found.append(Problem(str(path), "id", f"programme id {programme.id!r} is used twice"))
+        result.problems.extend(found)
+        if not found:
+            result.programmes[programme.id] = programme
+            result.programme_files[programme.id] = str(path)
+    result.problems.extend(check_programmes(result.programmes, result.programme_files))
 
 
 def load_course(folder: Path) -> tuple[Course | None, list[Problem]]:

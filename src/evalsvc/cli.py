@@ -14,7 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 from evalsvc.catalog import load_paths
+from evalsvc.domain.access import ROLES
 from evalsvc.domain.lint import describe_lint, lint_course, lint_problems
+from evalsvc.domain.programme import Programme
 from evalsvc.domain.questionnaire import Course, missing_translations
 from evalsvc.errors import EvalsvcError
 from evalsvc.settings import Settings, settings_from_env
@@ -35,8 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = _Commands(parser.add_subparsers(dest="command", required=True), common)
 
-    check = commands.add_parser("check", help="validate questionnaire definitions")
-    check.add_argument("paths", nargs="*", type=Path, default=[Path("surveys")])
+    check = commands.add_parser("check", help="validate questionnaire and programme definitions")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="folders of courses (and programmes/), course folders or programme files"
+        " (default: EVALSVC_SURVEYS, else surveys)",
+    )
     check.add_argument("--missing", action="store_true", help="list every missing translation")
     check.add_argument(
         "--strict", action="store_true", help="treat test-design warnings as problems (exit 1)"
@@ -70,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     create = token_commands.add_parser("create", help="create a token; prints it on the last line")
     create.add_argument(
         "--role",
-        choices=("evaluator", "analyst", "sync"),
+        choices=ROLES,
         required=True,
-        help="evaluator: reports; analyst: also participant-level data;"
-        " sync: only pushes a venue laptop's data to this server (evalsvc sync push)",
+        help="evaluator: course and programme reports; analyst: also participant-level data;"
+        " donor: programme aggregates only; sync: only pushes a venue laptop's data to this"
+        " server (evalsvc sync push)",
     )
     create.add_argument("--name", required=True)
     create.add_argument(
@@ -81,7 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         dest="courses",
         metavar="ID",
-        help="limit the token to this course (repeat for several); without it, every course",
+        help="limit the token to this course (repeat for several); without --course and"
+        " --programme, every course and programme",
+    )
+    create.add_argument(
+        "--programme",
+        action="append",
+        dest="programmes",
+        metavar="ID",
+        help="reach this programme (repeat for several); evaluators and analysts also reach"
+        " its courses; a donor token needs one",
+    )
+    create.add_argument(
+        "--agency-type",
+        action="append",
+        dest="agency_types",
+        metavar="TYPE",
+        help="evaluators only: show only the rows of agencies of this type (and the totals)",
     )
     create.set_defaults(run=run_token_create)
     listing = token_commands.add_parser("list", help="list tokens (never their values)")
@@ -91,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     revoke.set_defaults(run=run_token_revoke)
 
     report = commands.add_parser("report", help="write a report from the database, offline")
-    report.add_argument("course")
+    report.add_argument("course", nargs="?", help="the course (or give --programme)")
+    report.add_argument("--programme", help="a programme's report instead of a course's")
     report.add_argument("--format", choices=("json", "csv", "xlsx", "html", "pdf"), required=True)
     report.add_argument("--out", type=Path, required=True)
     report.add_argument("--table", default="summary", help="which table --format csv writes")
@@ -106,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     rescore.set_defaults(run=run_rescore)
 
     demo = commands.add_parser("demo", help="fill the database with a synthetic cohort")
-    demo.add_argument("course")
+    demo.add_argument("course", nargs="?", help="the course (or give --programme)")
+    demo.add_argument(
+        "--programme", help="fill every course of a programme (each with its own cohort)"
+    )
     demo.add_argument("--participants", type=int, default=60)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
@@ -176,7 +205,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    result = load_paths(args.paths)
+    result = load_paths(args.paths or list(settings_from_env().survey_folders))
     lints = {course_id: lint_course(course) for course_id, course in result.courses.items()}
     warnings = [
         warning
@@ -202,6 +231,8 @@ def run_check(args: argparse.Namespace) -> int:
             for lang, labels in missing_translations(course).items():
                 for label in labels:
                     print(f"    missing {lang}: {label}")
+    for programme in result.programmes.values():
+        print(describe_programme(programme))
     return 0
 
 
@@ -230,10 +261,21 @@ def run_codes_issue(args: argparse.Namespace) -> int:
 def run_token_create(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
-    token_id, token = commands.create_token(settings_for(args), args.role, args.name, args.courses)
-    reach = f"courses {', '.join(args.courses)}" if args.courses else "every course"
+    settings = settings_for(args)
+    token_id, token = commands.create_token(
+        settings,
+        args.role,
+        args.name,
+        args.courses,
+        programmes=args.programmes,
+        agency_types=args.agency_types,
+    )
+    scope = commands.token_scope(
+        settings, args.role, args.courses, args.programmes, args.agency_types
+    )
     print(
-        f"created {args.role} token {token_id} for {args.name!r} ({reach}); it is shown only once:"
+        f"created {args.role} token {token_id} for {args.name!r} ({scope.describe()});"
+        " it is shown only once:"
     )
     print(token)
     return 0
@@ -296,6 +338,14 @@ def run_sync_push(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from evalsvc import commands
 
+    if (args.course is None) == (args.programme is None):
+        print("evalsvc: give a course or --programme ID (one of them)", file=sys.stderr)
+        return 2
+    if args.programme is not None:
+        commands.write_programme_report(
+            settings_for(args), args.programme, args.format, args.out, args.table, args.lang
+        )
+        return 0
     commands.write_report(
         settings_for(args), args.course, args.format, args.out, args.table, args.lang
     )
@@ -322,9 +372,17 @@ def run_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.participants <= 200_000:
         print("evalsvc: --participants must be between 1 and 200000", file=sys.stderr)
         return 2
-    stored = commands.demo(
-        settings_for(args), args.course, args.participants, args.seed, args.if_empty
-    )
+    if (args.course is None) == (args.programme is None):
+        print("evalsvc: give a course or --programme ID (one of them)", file=sys.stderr)
+        return 2
+    if args.programme is not None:
+        stored = commands.demo_programme(
+            settings_for(args), args.programme, args.participants, args.seed, args.if_empty
+        )
+    else:
+        stored = commands.demo(
+            settings_for(args), args.course, args.participants, args.seed, args.if_empty
+        )
     print(f"demo: {stored} submissions stored" if stored else "demo: data already present, kept it")
     return 0
 
@@ -465,6 +523,17 @@ def run_import_paper(args: argparse.Namespace) -> int:
         f" {counts['rejected']} rejected"
     )
     return 1 if counts["rejected"] else 0
+
+
+def describe_programme(programme: Programme) -> str:
+    countries = sorted({c.country for c in programme.courses})
+    years = sorted({c.year for c in programme.courses})
+    return (
+        f"ok programme {programme.id}: {len(programme.courses)} courses in"
+        f" {', '.join(countries)}, {', '.join(map(str, years))}; framework"
+        f" {', '.join(programme.skill_ids())}; {len(programme.agency_types)} agency types;"
+        f" {len(programme.indicators)} indicators"
+    )
 
 
 def describe_course(course: Course) -> str:

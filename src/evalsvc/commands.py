@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import msgspec
 
-from evalsvc.app import create_app, load_courses
+from evalsvc.app import create_app, load_catalog, load_courses
 from evalsvc.domain.access import Scope
 from evalsvc.domain.codes import code_hash, new_code, new_token, normalize_code, token_hash
+from evalsvc.domain.programme import Programme
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import ConfigError
 from evalsvc.rescoring import RescoreReport
@@ -45,8 +46,12 @@ def with_database(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -
 def find_course(settings: Settings, course_id: str) -> Course:
     course = load_courses(settings).get(course_id)
     if course is None:
-        raise ConfigError(f"no course {course_id!r} in {settings.surveys_path}")
+        raise ConfigError(f"no course {course_id!r} in {_folders(settings)}")
     return course
+
+
+def _folders(settings: Settings) -> str:
+    return ":".join(str(folder) for folder in settings.survey_folders)
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
@@ -120,20 +125,62 @@ def issue_codes(
     return codes
 
 
+def token_scope(
+    settings: Settings,
+    role: str,
+    courses: list[str] | None = None,
+    programmes: list[str] | None = None,
+    agency_types: list[str] | None = None,
+) -> Scope:
+    """The scope of a new token, checked against the catalog; ConfigError says what is wrong."""
+    catalog = load_catalog(settings)
+    if role == "donor":
+        if not programmes:
+            raise ConfigError("a donor token reaches programmes only: give --programme ID")
+        if courses or agency_types:
+            raise ConfigError("a donor token takes neither --course nor --agency-type")
+    if agency_types and role != "evaluator":
+        raise ConfigError("--agency-type limits an evaluator token; use --role evaluator")
+    unknown = [c for c in courses or () if c not in catalog.courses]
+    if unknown:
+        raise ConfigError(
+            f"no course {', '.join(map(repr, unknown))} in {_folders(settings)};"
+            f" the courses are {', '.join(catalog.courses)}"
+        )
+    missing = [p for p in programmes or () if p not in catalog.programmes]
+    if missing:
+        raise ConfigError(
+            f"no programme {', '.join(map(repr, missing))} in {_folders(settings)};"
+            f" the programmes are {', '.join(catalog.programmes) or 'none'}"
+        )
+    known_types = {t for p in catalog.programmes.values() for t in p.agency_type_ids()}
+    strange = [t for t in agency_types or () if t not in known_types]
+    if strange:
+        raise ConfigError(
+            f"no agency type {', '.join(map(repr, strange))} in any programme;"
+            f" the types are {', '.join(sorted(known_types)) or 'none'}"
+        )
+    reach_everything = courses is None and programmes is None
+    return Scope(
+        courses=None if reach_everything else tuple(dict.fromkeys(courses or ())),
+        programmes=None if reach_everything else tuple(dict.fromkeys(programmes or ())),
+        agency_types=tuple(dict.fromkeys(agency_types)) if agency_types else None,
+    )
+
+
 def create_token(
-    settings: Settings, role: str, name: str, courses: list[str] | None = None
+    settings: Settings,
+    role: str,
+    name: str,
+    courses: list[str] | None = None,
+    *,
+    programmes: list[str] | None = None,
+    agency_types: list[str] | None = None,
 ) -> tuple[int, str]:
-    """A new token reaching `courses` (None: every course); returns (id, token)."""
+    """A new token reaching `courses` and `programmes` (neither: everything), limited to
+    `agency_types` if given; returns (id, token)."""
     settings = settings.with_secret()
-    if courses is not None:
-        known = load_courses(settings)
-        unknown = [course for course in courses if course not in known]
-        if unknown:
-            raise ConfigError(
-                f"no course {', '.join(map(repr, unknown))} in {settings.surveys_path};"
-                f" the courses are {', '.join(known)}"
-            )
-    scope = Scope(courses=tuple(dict.fromkeys(courses))) if courses is not None else Scope()
+    scope = token_scope(settings, role, courses, programmes, agency_types)
     token = new_token()
     hashed = token_hash(settings.secret_key, token)
     token_id = with_database(settings, lambda db: db.add_token(name, role, hashed, scope))
@@ -206,6 +253,58 @@ def write_report(
     progress.step(f"wrote {out}")
 
 
+def find_programme(settings: Settings, programme_id: str) -> tuple[Programme, dict]:
+    catalog = load_catalog(settings)
+    programme = catalog.programmes.get(programme_id)
+    if programme is None:
+        raise ConfigError(
+            f"no programme {programme_id!r} in {_folders(settings)}; the programmes are"
+            f" {', '.join(catalog.programmes) or 'none'} (EVALSVC_SURVEYS may name several"
+            " folders, e.g. surveys:examples)"
+        )
+    return programme, catalog.courses
+
+
+def write_programme_report(
+    settings: Settings,
+    programme_id: str,
+    fmt: str,
+    out: Path,
+    table: str = "summary",
+    lang: str | None = None,
+) -> None:
+    from evalsvc import programme_reports
+    from evalsvc.exports import registry as exports
+
+    programme, courses = find_programme(settings, programme_id)
+    progress = Progress(3)
+    _, rows = with_database(
+        settings, lambda db: programme_reports.load_programme_rows(db, programme)
+    )
+    progress.step(f"read {sum(len(r) for r in rows.values())} submissions of {len(rows)} courses")
+    analysis = programme_reports.programme_analysis(programme, courses, rows)
+    language = programme_reports.report_language(programme, lang)
+    report = programme_reports.programme_report_from(programme, courses, analysis, language)
+    progress.step("computed the statistics and verified the disclosure with the course reports")
+    if fmt == "json":
+        content: bytes | str = msgspec.json.format(msgspec.json.encode(report))
+    else:
+        name = {"xlsx": "report.xlsx", "html": "report.html"}.get(fmt, f"{table}.csv")
+        export = exports.PROGRAMME_EXPORTS.get(name)
+        if export is None:
+            tables = [n[: -len(".csv")] for n in exports.PROGRAMME_EXPORTS if n.endswith(".csv")]
+            raise ConfigError(
+                f"no programme table {table!r} or format {fmt!r}; tables: {', '.join(tables)}"
+            )
+        content = export.render(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        out.write_text(content, encoding="utf-8")
+    else:
+        out.write_bytes(content)
+    progress.step(f"wrote {out}")
+
+
 def rescore(settings: Settings, course_id: str, dry_run: bool) -> RescoreReport:
     """Rescore the submissions scored under other rules than the course's current ones."""
     from evalsvc.rescoring import RescoreReport, rescore_transform
@@ -233,6 +332,29 @@ def demo(settings: Settings, course_id: str, participants: int, seed: int, if_em
             return 0
         intake = Intake({course.id: course}, db, settings.secret_key)
         return await demo_cohort.fill(intake, course, participants, seed)
+
+    return with_database(settings, work)
+
+
+def demo_programme(
+    settings: Settings, programme_id: str, participants: int, seed: int, if_empty: bool
+) -> int:
+    """Fill every course of a programme, each with a cohort of its own (seeds differ)."""
+    from evalsvc import demo as demo_cohort
+    from evalsvc.intake import Intake
+
+    settings = settings.with_secret()
+    programme, courses = find_programme(settings, programme_id)
+
+    async def work(db: Storage) -> int:
+        stored = 0
+        for position, course_id in enumerate(programme.course_ids()):
+            course = courses[course_id]
+            if if_empty and await db.count_submissions(course.id):
+                continue
+            intake = Intake({course.id: course}, db, settings.secret_key)
+            stored += await demo_cohort.fill(intake, course, participants, seed + position)
+        return stored
 
     return with_database(settings, work)
 

@@ -22,6 +22,7 @@ from evalsvc.domain.cohort import Cohort, SubmissionRecord, cohort_from_columns
 from evalsvc.domain.design import Design, analysis_design
 from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.scoring import PhaseScores, scoring_fingerprint
+from evalsvc.exports.report_i18n import REPORT_LANGUAGES
 from evalsvc.storage import Storage
 from evalsvc.storage.records import ScoreRow
 from evalsvc.stored_scores import submission_columns
@@ -64,9 +65,11 @@ class CourseReport(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def report_language(course: Course, wanted: str | None) -> str:
-    """Names in the report's language: as asked, else English (the report's own prose)."""
+    """The report's language: as asked if the reports speak it (en, ru, kk) or the
+    course does, else English. Names the course lacks in it fall back along the
+    course's chain; the reports' own words fall back to English text by text."""
     for lang in (wanted, "en"):
-        if lang in course.languages:
+        if lang in course.languages or lang in REPORT_LANGUAGES:
             return lang
     return course.default_lang
 
@@ -112,7 +115,7 @@ def report_from(
     names = {
         "agency": [Named(a.id, course.localize(a.name, lang)) for a in course.agencies],
     }
-    breakdowns = [Named("agency", "Agency")]
+    breakdowns = [Named("agency", "Agency")]  # the words are translated where shown
     for item in course.breakdown_items():
         breakdowns.append(Named(item.id, course.localize(item.text, lang)))
         names[item.id] = [

@@ -26,6 +26,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     db_writers: int = 2
     """PostgreSQL: transactions one instance commits submissions in at once."""
     surveys_path: Path = Path("surveys")
+    """The first (or only) folder of course folders."""
+    more_surveys: tuple[Path, ...] = ()
+    """Further folders of course folders: EVALSVC_SURVEYS=surveys:examples."""
     secret_key: bytes = b""
     secret_file: Path = Path("var/secret.key")
     key_origin: str = ""
@@ -51,6 +54,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def database(self) -> str:
         """Where the data is, as EVALSVC_DB or --db gave it (for messages and commands)."""
         return self.db_url or str(self.db_path)
+
+    @property
+    def survey_folders(self) -> tuple[Path, ...]:
+        """Every folder of course folders (and of `programmes/`), in the order given."""
+        return (self.surveys_path, *self.more_surveys)
 
     def with_database(self, location: str) -> Settings:
         """The same settings on another database (a file path, sqlite:///, postgresql://)."""
@@ -90,7 +98,6 @@ def database_fields(location: str) -> dict[str, object]:
 
 
 _ENV = {
-    "EVALSVC_SURVEYS": ("surveys_path", Path),
     "EVALSVC_SECRET_FILE": ("secret_file", Path),
     "EVALSVC_MAX_BODY_BYTES": ("max_body_bytes", int),
     "EVALSVC_CODE_FAILURES_PER_MINUTE": ("code_failures_per_minute", int),
@@ -117,6 +124,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     location = environ.get("EVALSVC_DB", "")
     if location:
         values.update(database_fields(location))
+    surveys = [part for part in environ.get("EVALSVC_SURVEYS", "").split(":") if part]
+    if surveys:
+        # several folders separated by ':' (as PATH), e.g. surveys:examples
+        values["surveys_path"] = Path(surveys[0])
+        values["more_surveys"] = tuple(Path(part) for part in surveys[1:])
     secret = environ.get("EVALSVC_SECRET", "")
     if secret:
         if len(secret) < 32:

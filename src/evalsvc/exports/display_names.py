@@ -1,8 +1,9 @@
 """What the reports call things: measures, phases, comparisons, groups, skills, answers.
 
 Names of agencies, breakdown items and their groups, skills and phases come from the
-report (in its language); items and their options from the course. The report's own
-prose is English.
+report (in its language); items and their options from the course. The words of the
+report itself are in the report's language (`report_i18n.tr`), English where a text
+has no translation yet.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from evalsvc.domain.design import ALL, Comparison, Measure
 from evalsvc.domain.questionnaire import DONT_KNOW, NOT_APPLICABLE, Course
 from evalsvc.domain.scoring import TOTAL
 from evalsvc.exports.formatting import DASH
+from evalsvc.exports.report_i18n import R_, tr
+from evalsvc.exports.report_words import measure_unit
 
 if TYPE_CHECKING:
     from evalsvc.reports import CourseReport
 
-EVERYONE = "All participants"
-ALL_SKILLS = "Total (all skills)"
+EVERYONE = R_("All participants")
+ALL_SKILLS = R_("Total (all skills)")
 _ANSWER_WORDS = {
-    DONT_KNOW: "I don't know",
-    NOT_APPLICABLE: "Does not apply",
-    "true": "True",
-    "false": "False",
+    DONT_KNOW: R_("I don't know"),
+    NOT_APPLICABLE: R_("Does not apply"),
+    "true": R_("True"),
+    "false": R_("False"),
 }
 
 
@@ -34,13 +37,15 @@ class DisplayNames:
         self.first_later = report.design.phases[1] if len(report.design.phases) > 1 else ""
         self.measures: dict[str, Measure] = {m.id: m for m in report.design.measures}
         self.phases = {p.id: p.name for p in report.phases}
-        self.breakdowns = {b.id: b.name for b in report.breakdowns}
-        self.breakdowns[ALL] = EVERYONE
+        self.breakdowns = {b.id: tr(b.name) for b in report.breakdowns}
+        self.breakdowns[ALL] = tr(EVERYONE)
         self.groups = {
-            (breakdown, g.id): g.name for breakdown, named in report.groups.items() for g in named
+            (breakdown, g.id): tr(g.name) if g.id == "not_stated" else g.name
+            for breakdown, named in report.groups.items()
+            for g in named
         }
         self.skills = {s.id: s.name for s in report.skills}
-        self.skills[TOTAL] = ALL_SKILLS
+        self.skills[TOTAL] = tr(ALL_SKILLS)
         self._course = course
         self._items = {item.id: item for item in course.items}
 
@@ -48,12 +53,16 @@ class DisplayNames:
 
     def measure(self, measure_id: str) -> str:
         found = self.measures.get(measure_id)
-        return found.label if found is not None else measure_id
+        return tr(found.label) if found is not None else measure_id
+
+    @staticmethod
+    def unit(measure: Measure) -> str:
+        return measure_unit(measure.id, measure.unit, measure.minimum, measure.maximum)
 
     @staticmethod
     def gain_unit(measure: Measure) -> str:
         """The unit of a difference (percentage points for percentages)."""
-        return measure.gain_unit
+        return tr(measure.gain_unit)
 
     def measure_legend(self, measure: Measure) -> str:
         """The labelled points of the scale a measure is on ("" when it has none)."""
@@ -62,7 +71,7 @@ class DisplayNames:
 
     @staticmethod
     def direction(measure: Measure) -> str:
-        return "higher is better" if measure.higher_is_better else "lower is better"
+        return tr("higher is better") if measure.higher_is_better else tr("lower is better")
 
     # -- phases and comparisons --------------------------------------------------------
 
@@ -77,10 +86,12 @@ class DisplayNames:
     def comparison_kind(self, comparison: Comparison) -> str:
         """What the comparison shows, read from its phases."""
         if comparison.from_phase != self.baseline:
-            return f"retention: change since {self.phase(comparison.from_phase)}"
+            return tr("retention: change since %(phase)s", phase=self.phase(comparison.from_phase))
         if comparison.to_phase == self.first_later:
-            return "change over the course"
-        return f"lasting change, from the start to {self.phase(comparison.to_phase)}"
+            return tr("change over the course")
+        return tr(
+            "lasting change, from the start to %(phase)s", phase=self.phase(comparison.to_phase)
+        )
 
     def comparison_title(self, comparison: Comparison) -> str:
         return f"{self.comparison(comparison)} ({self.comparison_kind(comparison)})"
@@ -92,7 +103,7 @@ class DisplayNames:
 
     def group(self, breakdown_id: str, group: str) -> str:
         if group == ALL:
-            return EVERYONE
+            return tr(EVERYONE)
         return self.groups.get((breakdown_id, group), group)
 
     def skill(self, skill_id: str | None) -> str:
@@ -107,7 +118,7 @@ class DisplayNames:
     def answer(self, item_id: str, answer: str) -> str:
         """An option id or scale point as the reader knows it."""
         if answer in _ANSWER_WORDS:
-            return _ANSWER_WORDS[answer]
+            return tr(_ANSWER_WORDS[answer])
         item = self._items.get(item_id)
         if item is None:
             return answer

@@ -12,7 +12,8 @@ keeps full precision).
   ``df``: 1 (whole numbers as such); ``people`` and ``count``: whole numbers.
 
 Negative numbers use the minus sign (−). An undefined figure is "—"; a withheld one
-shows the reason in words (`withheld_words`), never a count it does not have.
+shows the reason in words (`withheld_words`, in the report's language), never a count
+it does not have.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 from typing import Final
 
 from evalsvc.domain.design import Measure
+from evalsvc.exports.report_i18n import R_, tr
 
 DASH: Final = "—"
 MINUS: Final = "\u2212"
@@ -113,12 +115,12 @@ def fmt_share_interval(low: float | None, high: float | None) -> str:
 # -- withheld figures -------------------------------------------------------------------
 
 _WITHHELD_WORDS: Final = {
-    "small_group": "withheld: fewer than {k} people",
-    "complementary": "withheld to protect another group",
+    "small_group": R_("withheld: fewer than %(k)s people"),
+    "complementary": R_("withheld to protect another group"),
 }
 _WITHHELD_WHY: Final = {
-    "small_group": "Computed over fewer than {k} people, so not shown.",
-    "complementary": (
+    "small_group": R_("Computed over fewer than %(k)s people, so not shown."),
+    "complementary": R_(
         "Not shown, although the group is not small: with it, a smaller group's withheld "
         "figures could be worked out from the figures shown (complementary suppression)."
     ),
@@ -127,9 +129,9 @@ _WITHHELD_WHY: Final = {
 
 def withheld_words(reason: str, k: int) -> str:
     """The short words for a withheld figure: the reason, never a made-up count."""
-    return _WITHHELD_WORDS.get(reason, "withheld").format(k=k)
+    return tr(_WITHHELD_WORDS.get(reason, R_("withheld")), k=k)
 
 
 def withheld_why(reason: str, k: int) -> str:
     """A sentence explaining the reason (tooltips, footnotes)."""
-    return _WITHHELD_WHY.get(reason, "Not shown to protect participants.").format(k=k)
+    return tr(_WITHHELD_WHY.get(reason, R_("Not shown to protect participants.")), k=k)

@@ -31,6 +31,7 @@ from evalsvc.exports.html_view import (
     text_cell,
     withheld_cell,
 )
+from evalsvc.exports.report_i18n import R_, tr
 
 if TYPE_CHECKING:
     from evalsvc.reports import CourseReport
@@ -103,13 +104,13 @@ def response_table(
     likert = item.kind == "likert"
     extra: list[Header] = []
     if likert and item.not_applicable:
-        extra.append(header("Does not apply", AnswerSummary, "n_not_applicable"))
+        extra.append(header(tr("Does not apply"), AnswerSummary, "n_not_applicable"))
     if likert or item.kind == "number":
-        extra.append(header("Mean (SD)", AnswerSummary, "mean", "sd"))
+        extra.append(header(tr("Mean (SD)"), AnswerSummary, "mean", "sd"))
     if likert:
-        extra.append(header("Top two", AnswerSummary, "top_two_box"))
+        extra.append(header(tr("Top two"), AnswerSummary, "top_two_box"))
     headers = [
-        header("Group", AnswerSummary, "group", text=True),
+        header(tr("Group"), AnswerSummary, "group", text=True),
         header("n", AnswerSummary, "n"),
         *(header(names.answer(item.id, a), AnswerSummary, "distribution") for a in answers),
         *extra,
@@ -164,19 +165,23 @@ def _figure_cells(row: AnswerSummary, item: Item, answers: Sequence[str], k: int
 
 
 _KIND_WORDS = {
-    "single_choice": "one answer per person; shares of the group",
-    "multiple_choice": "several answers per person allowed, so shares add up to more than 100%",
-    "true_false": "true or false; shares of the group",
-    "number": "a number per person: mean and standard deviation",
+    "single_choice": R_("one answer per person; shares of the group"),
+    "multiple_choice": R_("several answers per person allowed, so shares add up to more than 100%"),
+    "true_false": R_("true or false; shares of the group"),
+    "number": R_("a number per person: mean and standard deviation"),
 }
 
 
 def _caption(item: Item, names: DisplayNames) -> str:
     if item.kind == "likert":
         legend = names.scale_legend(item.id)
-        text = "Answers per point of the scale and their share"
+        text = tr("Answers per point of the scale and their share")
         if item.not_applicable:
-            text += ' ("does not apply" is counted apart and left out of the shares and the mean)'
-        text += "; mean (SD); top two: share on the two highest points."
-        return f"Item {item.id}. {text}" + (f" Scale: {legend}." if legend else "")
-    return f"Item {item.id}: {_KIND_WORDS.get(item.kind, item.kind)}."
+            text += tr(
+                ' ("does not apply" is counted apart and left out of the shares and the mean)'
+            )
+        text += tr("; mean (SD); top two: share on the two highest points.")
+        caption = tr("Item %(item)s.", item=item.id) + f" {text}"
+        return caption + (" " + tr("Scale: %(legend)s.", legend=legend) if legend else "")
+    kind = tr(_KIND_WORDS[item.kind]) if item.kind in _KIND_WORDS else item.kind
+    return tr("Item %(item)s: %(kind)s.", item=item.id, kind=kind)

@@ -23,6 +23,7 @@ from evalsvc.exports.html_view import (
     merge_withheld,
     text_cell,
 )
+from evalsvc.exports.report_i18n import tr
 
 if TYPE_CHECKING:
     from evalsvc.reports import CourseReport
@@ -52,15 +53,19 @@ def phase_count_table(report: CourseReport, names: DisplayNames) -> TableView:
             cells = [text_cell(names.group(breakdown, group))]
             cells += [Cell(str(counts.get((breakdown, group, *column), 0))) for column in columns]
             rows.append(Row(cells, emphasis=group == ALL))
-    headers = [header("Group", PhaseCountRow, "group", text=True)]
+    headers = [header(tr("Group"), PhaseCountRow, "group", text=True)]
     for kind, phases in columns:
         shown = " + ".join(names.phase(p) for p in phases.split("+"))
-        label = f"answered {shown}" if kind == "phase" else f"{shown} only"
+        label = (
+            tr("answered %(phases)s", phases=shown)
+            if kind == "phase"
+            else tr("%(phases)s only", phases=shown)
+        )
         headers.append(header(label, PhaseCountRow, "kind", "phases", "n"))
     return TableView(
         id="phase-counts",
-        title="Who answered which questionnaires",
-        caption=(
+        title=tr("Who answered which questionnaires"),
+        caption=tr(
             "People per group who answered each questionnaire (whatever else they answered), "
             "then per exact combination ('only': these and no other). Counts of people are "
             "always shown."
@@ -95,11 +100,18 @@ def attrition_table(report: CourseReport, measure: Measure, names: DisplayNames)
             if not chosen:
                 continue
             what = (
-                "all participants, by skill"
+                tr("all participants, by skill")
                 if breakdown == ALL
-                else (f"by {names.breakdown(breakdown)}, total score")
+                else tr("by %(breakdown)s, total score", breakdown=names.breakdown(breakdown))
             )
-            out.append(Row([], group=f"Answered {names.phase(later)} or not: {what}"))
+            out.append(
+                Row(
+                    [],
+                    group=tr(
+                        "Answered %(phase)s or not: %(what)s", phase=names.phase(later), what=what
+                    ),
+                )
+            )
             for row in chosen:
                 label = (
                     names.skill(row.skill)
@@ -109,12 +121,19 @@ def attrition_table(report: CourseReport, measure: Measure, names: DisplayNames)
                 out.append(_attrition_row(row, label, measure, k, notes))
     return TableView(
         id=f"attrition-{measure.id}",
-        title=f"{measure.label} at {baseline}: those who came back and those who did not",
-        caption=(
-            f"{measure.label} at {baseline} ({measure.unit}) of the people who answered the "
-            "later questionnaire (stayed) and of those who did not (left), with Welch's t "
-            "test of the difference. A clear difference means the later results describe a "
-            "selected group."
+        title=tr(
+            "%(measure)s at %(phase)s: those who came back and those who did not",
+            measure=names.measure(measure.id),
+            phase=baseline,
+        ),
+        caption=tr(
+            "%(measure)s at %(phase)s (%(unit)s) of the people who answered the later "
+            "questionnaire (stayed) and of those who did not (left), with Welch's t test of "
+            "the difference. A clear difference means the later results describe a selected "
+            "group.",
+            measure=names.measure(measure.id),
+            phase=baseline,
+            unit=names.unit(measure),
         ),
         headers=_attrition_headers(),
         rows=out,
@@ -125,13 +144,13 @@ def attrition_table(report: CourseReport, measure: Measure, names: DisplayNames)
 
 def _attrition_headers() -> list[Header]:
     return [
-        header("Skill or group", AttritionRow, "skill", "group", text=True),
-        header("n stayed", AttritionRow, "n_completed"),
-        header("n left", AttritionRow, "n_dropped"),
-        header("Stayed: mean (SD)", AttritionRow, "completed_mean", "completed_sd"),
-        header("Left: mean (SD)", AttritionRow, "dropped_mean", "dropped_sd"),
+        header(tr("Skill or group"), AttritionRow, "skill", "group", text=True),
+        header(tr("n stayed"), AttritionRow, "n_completed"),
+        header(tr("n left"), AttritionRow, "n_dropped"),
+        header(tr("Stayed: mean (SD)"), AttritionRow, "completed_mean", "completed_sd"),
+        header(tr("Left: mean (SD)"), AttritionRow, "dropped_mean", "dropped_sd"),
         header(
-            "Difference [95% CI]",
+            tr("Difference [95% CI]"),
             AttritionRow,
             "difference",
             "difference_ci_low",

@@ -21,6 +21,7 @@ from evalsvc.exports.html_view import (
     merge_withheld,
     text_cell,
 )
+from evalsvc.exports.report_i18n import tr
 
 if TYPE_CHECKING:
     from evalsvc.reports import CourseReport
@@ -54,22 +55,26 @@ def items_table(
         out.append(Row(merge_withheld(cells), notes.refs(row.notes)))
     return TableView(
         id=f"items-{comparison.id}",
-        title=f"Knowledge items, {names.comparison_title(comparison)}",
+        title=tr("Knowledge items, %(comparison)s", comparison=names.comparison_title(comparison)),
         caption=(
-            f"Over the people who answered both {first} and {second}. Difficulty: share "
-            "answering fully correctly (higher: easier). Discrimination: item–rest "
-            "point-biserial correlation. b / c: wrong → right / right → wrong, with the exact "
-            "McNemar p."
+            tr(
+                "Over the people who answered both %(first)s and %(second)s. Difficulty: share "
+                "answering fully correctly (higher: easier). Discrimination: item–rest "
+                "point-biserial correlation. b / c: wrong → right / right → wrong, with the "
+                "exact McNemar p.",
+                first=first,
+                second=second,
+            )
         ),
         headers=[
-            header("Item", ItemRow, "item", text=True),
-            header("Question", ItemRow, "item", text=True),
-            header("Skill", ItemRow, "skill", text=True),
-            header("n both", ItemRow, "n_paired"),
-            header(f"Difficulty {first}", ItemRow, "p_from"),
-            header(f"Difficulty {second}", ItemRow, "p_to"),
-            header(f"Discr. {first}", ItemRow, "discrimination_from"),
-            header(f"Discr. {second}", ItemRow, "discrimination_to"),
+            header(tr("Item"), ItemRow, "item", text=True),
+            header(tr("Question"), ItemRow, "item", text=True),
+            header(tr("Skill"), ItemRow, "skill", text=True),
+            header(tr("n both"), ItemRow, "n_paired"),
+            header(tr("Difficulty %(phase)s", phase=first), ItemRow, "p_from"),
+            header(tr("Difficulty %(phase)s", phase=second), ItemRow, "p_to"),
+            header(tr("Discr. %(phase)s", phase=first), ItemRow, "discrimination_from"),
+            header(tr("Discr. %(phase)s", phase=second), ItemRow, "discrimination_to"),
             header("b / c", ItemRow, "mcnemar_b", "mcnemar_c"),
             header("McNemar p", ItemRow, "mcnemar_p"),
         ],
@@ -111,16 +116,23 @@ def reliability_table(
     first, second = (names.phase(p) for p in phases)
     return TableView(
         id=f"reliability-{comparison.id}",
-        title=f"Reliability of the knowledge test (KR-20), {names.comparison_title(comparison)}",
+        title=tr(
+            "Reliability of the knowledge test (KR-20), %(comparison)s",
+            comparison=names.comparison_title(comparison),
+        ),
         caption=(
-            f"Kuder–Richardson 20 over the people who answered both {first} and {second} "
-            "and every item of the skill. Few items per skill give low values: read the "
-            "total first. A negative KR-20 is flagged: the items do not measure one thing "
-            "for these people."
+            tr(
+                "Kuder–Richardson 20 over the people who answered both %(first)s and "
+                "%(second)s and every item of the skill. Few items per skill give low values: "
+                "read the total first. A negative KR-20 is flagged: the items do not measure "
+                "one thing for these people.",
+                first=first,
+                second=second,
+            )
         ),
         headers=[
-            header("Skill", ReliabilityRow, "skill", text=True),
-            header("Items", ReliabilityRow, "k"),
+            header(tr("Skill"), ReliabilityRow, "skill", text=True),
+            header(tr("Items"), ReliabilityRow, "k"),
             header(f"n {first}", ReliabilityRow, "n"),
             header(f"KR-20 {first}", ReliabilityRow, "kr20", "kr20_flag"),
             header(f"n {second}", ReliabilityRow, "n"),

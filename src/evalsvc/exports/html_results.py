@@ -27,6 +27,7 @@ from evalsvc.exports.html_summary import (
 )
 from evalsvc.exports.html_view import TableView
 from evalsvc.exports.lookup import SummaryIndex
+from evalsvc.exports.report_i18n import tr
 from evalsvc.exports.svg_chart import Bar, bar, from_to_svg
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def results_sections(
         measures = [
             MeasureResults(
                 id=f"results-{breakdown.id}-{measure.id}",
-                title=measure.label,
+                title=names.measure(measure.id),
                 comparisons=[
                     _comparison(report, names, index, breakdown, measure, comparison, pass_mark)
                     for comparison in report.design.comparisons
@@ -84,8 +85,8 @@ def results_sections(
         ]
         if breakdown.id == ALL:
             title, intro = (
-                f"Results: {EVERYONE.lower()}, by skill",
-                (
+                tr("Results: all participants, by skill"),
+                tr(
                     "The rows of all participants are the course's stated objectives: their "
                     "p-values are adjusted together (Holm, confirmatory family)."
                 ),
@@ -93,10 +94,11 @@ def results_sections(
         else:
             name = names.breakdown(breakdown.id)
             title, intro = (
-                f"Results by {name}",
-                (
-                    f"Each group of {name} on its own; the group rows form an exploratory Holm "
-                    "family. Groups whose figures are withheld show why."
+                tr("Results by %(breakdown)s", breakdown=name),
+                tr(
+                    "Each group of %(breakdown)s on its own; the group rows form an "
+                    "exploratory Holm family. Groups whose figures are withheld show why.",
+                    breakdown=name,
                 ),
             )
         sections.append(ResultsSection(f"results-{breakdown.id}", title, intro, measures))
@@ -177,7 +179,7 @@ def _figure(
             if skill != TOTAL
         ]
         bars.append(bar(names.skill(TOTAL), everyone, measure, k, pooled=True))
-        by = "skill"
+        by = tr("skill")
     else:
         bars = [
             bar(
@@ -188,22 +190,35 @@ def _figure(
             )
             for group in breakdown.groups
         ]
-        bars.append(bar(EVERYONE, everyone, measure, k, pooled=True))
+        bars.append(bar(tr(EVERYONE), everyone, measure, k, pooled=True))
         by = names.breakdown(breakdown.id)
     if not any(_shown(b) for b in bars):
         return None
     first, second = names.phase(comparison.from_phase), names.phase(comparison.to_phase)
     figure_id = f"chart-{breakdown.id}-{measure.id}-{comparison.id}"
-    title = f"{measure.label}, {first} and {second}, by {by}"
-    scope = "all participants, per skill" if breakdown.id == ALL else "total score, per group"
-    caption = (
-        f"Mean {measure.label.lower()} ({measure.unit}; {names.direction(measure)}) of the "
-        f"people who answered both, {scope}: upper bar {first}, lower bar {second}. "
-        "Whisker: the 95% interval of the mean gain, placed on the upper bar's mean; where "
-        "it stays clear of the end of the upper bar, the interval excludes no change. "
-        "Right: mean gain [95% CI]."
+    title = tr(
+        "%(measure)s, %(first)s and %(second)s, by %(by)s",
+        measure=names.measure(measure.id),
+        first=first,
+        second=second,
+        by=by,
     )
-    svg = from_to_svg(figure_id, title, bars, measure, first, second, measure.unit)
+    scope = (
+        tr("all participants, per skill") if breakdown.id == ALL else tr("total score, per group")
+    )
+    caption = tr(
+        "Mean %(measure)s (%(unit)s; %(direction)s) of the people who answered both, "
+        "%(scope)s: upper bar %(first)s, lower bar %(second)s. Whisker: the 95%% interval "
+        "of the mean gain, placed on the upper bar's mean; where it stays clear of the end "
+        "of the upper bar, the interval excludes no change. Right: mean gain [95%% CI].",
+        measure=names.measure(measure.id).lower(),
+        unit=names.unit(measure),
+        direction=names.direction(measure),
+        scope=scope,
+        first=first,
+        second=second,
+    )
+    svg = from_to_svg(figure_id, title, bars, measure, first, second, names.unit(measure))
     return Figure(figure_id, title, caption, svg)
 
 

@@ -37,6 +37,7 @@ from evalsvc.exports.html_view import (
     text_cell,
     undefined_cell,
 )
+from evalsvc.exports.report_i18n import tr
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def main_table(context: TableContext, blocks: Sequence[Block]) -> TableView:
         figures = Figures(row, context.k, measure)
         counts = [Cell(str(row.n_from)), Cell(str(row.n_to)), Cell(str(row.n_paired))]
         if row.n_paired == 0 and not row.withheld:
-            nobody = Cell("nobody answered both", "undefined", colspan=7)
+            nobody = Cell(tr("nobody answered both"), "undefined", colspan=7)
             return [_skill(names, row), *counts, nobody], list(row.notes)
         change = figures.cell(
             "n_improved",
@@ -116,32 +117,45 @@ def main_table(context: TableContext, blocks: Sequence[Block]) -> TableView:
 
     rows, notes = _rows(blocks, make)
     family = (
-        "the confirmatory family (the rows of all participants)"
+        tr("the confirmatory family (the rows of all participants)")
         if context.breakdown == ALL
-        else f"the exploratory family of the {names.breakdown(context.breakdown)} rows"
+        else tr(
+            "the exploratory family of the %(breakdown)s rows",
+            breakdown=names.breakdown(context.breakdown),
+        )
     )
     legend = names.measure_legend(measure)
     return TableView(
         id=_id(context, "summary"),
-        title=f"{measure.label}, {names.comparison_title(comparison)}",
+        title=f"{names.measure(measure.id)}, {names.comparison_title(comparison)}",
         caption=(
-            f"Means in {measure.unit} ({names.direction(measure)}), gains in "
-            f"{names.gain_unit(measure)}"
-            + (f"; scale: {legend}" if legend else "")
-            + f". Only the people who answered both {from_name} and {to_name}. "
-            f"p: paired t test, two-sided; p Holm: adjusted within {family}. "
-            "↑ = ↓: score rose / unchanged / fell."
+            tr(
+                "Means in %(unit)s (%(direction)s), gains in %(gain_unit)s",
+                unit=names.unit(measure),
+                direction=names.direction(measure),
+                gain_unit=names.gain_unit(measure),
+            )
+            + (tr("; scale: %(legend)s", legend=legend) if legend else "")
+            + ". "
+            + tr(
+                "Only the people who answered both %(first)s and %(second)s. p: paired t "
+                "test, two-sided; p Holm: adjusted within %(family)s. ↑ = ↓: score rose / "
+                "unchanged / fell.",
+                first=from_name,
+                second=to_name,
+                family=family,
+            )
         ),
         headers=[
-            header("Skill", SummaryRow, "skill", text=True),
-            header(f"{from_name}: n", SummaryRow, "n_from"),
-            header(f"{to_name}: n", SummaryRow, "n_to"),
-            header("n both", SummaryRow, "n_paired"),
-            header(f"{from_name}: mean (SD)", SummaryRow, "from_mean", "from_sd"),
-            header(f"{to_name}: mean (SD)", SummaryRow, "to_mean", "to_sd"),
-            header("Gain [95% CI]", SummaryRow, "mean_gain", "gain_ci_low", "gain_ci_high"),
+            header(tr("Skill"), SummaryRow, "skill", text=True),
+            header(tr("%(phase)s: n", phase=from_name), SummaryRow, "n_from"),
+            header(tr("%(phase)s: n", phase=to_name), SummaryRow, "n_to"),
+            header(tr("n both"), SummaryRow, "n_paired"),
+            header(tr("%(phase)s: mean (SD)", phase=from_name), SummaryRow, "from_mean", "from_sd"),
+            header(tr("%(phase)s: mean (SD)", phase=to_name), SummaryRow, "to_mean", "to_sd"),
+            header(tr("Gain [95% CI]"), SummaryRow, "mean_gain", "gain_ci_low", "gain_ci_high"),
             header("p", SummaryRow, "t_pvalue"),
-            header("p Holm", SummaryRow, "p_holm", "holm_family"),
+            header(tr("p Holm"), SummaryRow, "p_holm", "holm_family"),
             header(
                 f"{label_of(SummaryRow, 'cohens_dz')} [95% CI]",
                 SummaryRow,
@@ -188,33 +202,37 @@ def further_table(context: TableContext, blocks: Sequence[Block]) -> TableView:
         return cells, []
 
     rows, _ = _rows(blocks, make)
-    hake = "; Hake's normalized gain and the mean of individual normalized gains"
+    hake = tr("; Hake's normalized gain and the mean of individual normalized gains")
     headers = [
-        header("Skill", SummaryRow, "skill", text=True),
+        header(tr("Skill"), SummaryRow, "skill", text=True),
         header("Wilcoxon W", SummaryRow, "wilcoxon_statistic"),
         header("p", SummaryRow, "wilcoxon_pvalue"),
-        header("method", SummaryRow, "wilcoxon_method"),
-        header("r rank-biserial", SummaryRow, "rank_biserial"),
+        header(tr("method"), SummaryRow, "wilcoxon_method"),
+        header(tr("r rank-biserial"), SummaryRow, "rank_biserial"),
         header(label_of(SummaryRow, "d_av"), SummaryRow, "d_av"),
         header("g_z [95% CI]", SummaryRow, "hedges_gz", "hedges_gz_ci_low", "hedges_gz_ci_high"),
     ]
     if normalized:
         headers += [
-            header("Normalized gain (Hake)", SummaryRow, "normalized_gain"),
-            header("Mean individual normalized gain", SummaryRow, "mean_normalized_gain"),
-            header("At maximum before", SummaryRow, "n_at_maximum"),
+            header(tr("Normalized gain (Hake)"), SummaryRow, "normalized_gain"),
+            header(tr("Mean individual normalized gain"), SummaryRow, "mean_normalized_gain"),
+            header(tr("At maximum before"), SummaryRow, "n_at_maximum"),
         ]
     return TableView(
         id=_id(context, "further"),
-        title=(
-            f"{measure.label}, {context.names.comparison_title(context.comparison)}: "
-            "further statistics"
+        title=tr(
+            "%(measure)s, %(comparison)s: further statistics",
+            measure=context.names.measure(measure.id),
+            comparison=context.names.comparison_title(context.comparison),
         ),
         caption=(
-            "Wilcoxon signed-rank test (two-sided) and the rank-biserial correlation; "
-            "d_av and Hedges' g_z"
+            tr(
+                "Wilcoxon signed-rank test (two-sided) and the rank-biserial correlation; "
+                "d_av and Hedges' g_z"
+            )
             + (hake if normalized else "")
-            + ". The notes of each row are those of the table above."
+            + ". "
+            + tr("The notes of each row are those of the table above.")
         ),
         headers=headers,
         rows=rows,
@@ -257,38 +275,43 @@ def pass_table(
             figures.cell("pass_mcnemar_p"),
         ]
         if row.n_paired == 0 and not row.withheld:
-            cells = [*cells[:2], Cell("nobody answered both", "undefined", colspan=5)]
+            cells = [*cells[:2], Cell(tr("nobody answered both"), "undefined", colspan=5)]
         out.append(Row(merge_withheld(cells), notes.refs(row.notes), emphasis=row.group == ALL))
     return TableView(
         id=_id(context, "pass"),
-        title=f"Pass mark ({fmt(pass_mark, 0)}% of the knowledge points), "
-        f"{names.comparison_title(comparison)}",
-        caption=(
-            f"Share of the people who answered both {from_name} and {to_name} whose total "
-            "knowledge score reached the pass mark, with 95% Wilson intervals; gained: below "
+        title=tr(
+            "Pass mark (%(mark)s%% of the knowledge points), %(comparison)s",
+            mark=fmt(pass_mark, 0),
+            comparison=names.comparison_title(comparison),
+        ),
+        caption=tr(
+            "Share of the people who answered both %(first)s and %(second)s whose total "
+            "knowledge score reached the pass mark, with 95%% Wilson intervals; gained: below "
             "it before and at or above it after; lost: the reverse; exact McNemar test of "
-            "the change."
+            "the change.",
+            first=from_name,
+            second=to_name,
         ),
         headers=[
-            header("Group", SummaryRow, "group", text=True),
-            header("n both", SummaryRow, "n_paired"),
+            header(tr("Group"), SummaryRow, "group", text=True),
+            header(tr("n both"), SummaryRow, "n_paired"),
             header(
-                f"{from_name}: passed [95% CI]",
+                tr("%(phase)s: passed [95%% CI]", phase=from_name),
                 SummaryRow,
                 "pass_from_share",
                 "pass_from_ci_low",
                 "pass_from_ci_high",
             ),
             header(
-                f"{to_name}: passed [95% CI]",
+                tr("%(phase)s: passed [95%% CI]", phase=to_name),
                 SummaryRow,
                 "pass_to_share",
                 "pass_to_ci_low",
                 "pass_to_ci_high",
             ),
-            header("Gained", SummaryRow, "pass_gained"),
-            header("Lost", SummaryRow, "pass_lost"),
-            header("McNemar p", SummaryRow, "pass_mcnemar_p"),
+            header(tr("Gained"), SummaryRow, "pass_gained"),
+            header(tr("Lost"), SummaryRow, "pass_lost"),
+            header(tr("McNemar p"), SummaryRow, "pass_mcnemar_p"),
         ],
         rows=out,
         notes=notes.texts,
@@ -328,19 +351,21 @@ def group_comparison_table(context: TableContext, rows: Sequence[GroupComparison
         )
     return TableView(
         id=_id(context, "between"),
-        title=(
-            f"Do the gains differ between {names.breakdown(context.breakdown)} groups? "
-            f"{context.measure.label}, {names.comparison(context.comparison)}"
+        title=tr(
+            "Do the gains differ between %(breakdown)s groups? %(measure)s, %(comparison)s",
+            breakdown=names.breakdown(context.breakdown),
+            measure=names.measure(context.measure.id),
+            comparison=names.comparison(context.comparison),
         ),
-        caption=(
+        caption=tr(
             "Gains of the groups whose figures are shown (withheld groups and 'not stated' "
             "are left out): Kruskal–Wallis H test and Welch's one-way ANOVA F (df1, df2). "
             "Exploratory: not adjusted for multiplicity."
         ),
         headers=[
-            header("Skill", GroupComparison, "skill", text=True),
-            header("Groups compared", GroupComparison, "groups", text=True),
-            header("n groups", GroupComparison, "n_groups"),
+            header(tr("Skill"), GroupComparison, "skill", text=True),
+            header(tr("Groups compared"), GroupComparison, "groups", text=True),
+            header(tr("n groups"), GroupComparison, "n_groups"),
             header("Kruskal–Wallis H", GroupComparison, "kruskal_h"),
             header("p", GroupComparison, "kruskal_pvalue"),
             header("Welch F (df)", GroupComparison, "welch_f", "welch_df1", "welch_df2"),

@@ -26,6 +26,7 @@ from evalsvc.exports.formatting import (
     withheld_why,
     withheld_words,
 )
+from evalsvc.exports.report_i18n import tr
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def unit_of(row_type: type[msgspec.Struct], name: str) -> str:
 def header(label: str, row_type: type[msgspec.Struct], *fields: str, text: bool = False) -> Header:
     """A column heading whose tooltip names and describes the fields it shows."""
     meta = _meta(row_type)
-    tip = "; ".join(f"{name}: {meta[name].description}" for name in fields)
+    tip = "; ".join(f"{name}: {tr(meta[name].description)}" for name in fields)
     return Header(label, tip, text)
 
 
@@ -108,7 +109,7 @@ def text_cell(text: str, *, lang: str | None = None, kind: str = "text") -> Cell
 
 
 def undefined_cell(text: str = DASH) -> Cell:
-    return Cell(text, "undefined", "not defined for these data: see the notes")
+    return Cell(text, "undefined", tr("not defined for these data: see the notes"))
 
 
 def withheld_cell(reason: str, k: int, colspan: int = 1) -> Cell:

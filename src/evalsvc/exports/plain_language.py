@@ -4,10 +4,15 @@ What changed, for how many people, and how sure we can be -- read from the rows 
 all participants (the course's stated objectives), per comparison and measure; then
 who did not come back, what a one-group design cannot show, and what was withheld to
 protect people. Every number here is also in the tables; nothing is computed anew.
+
+In the report's language: a paragraph any of whose sentences has no translation is
+given whole in English, and marked so (`report_i18n.paragraph`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +23,7 @@ from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import fmt, withheld_words
 from evalsvc.exports.lookup import SummaryIndex
+from evalsvc.exports.report_i18n import R_, paragraph, tr
 
 if TYPE_CHECKING:
     from evalsvc.reports import CourseReport
@@ -27,35 +33,45 @@ if TYPE_CHECKING:
 class Paragraph:
     heading: str | None
     text: str
+    lang: str | None = None
+    """The language of `text` when it is not the report's (an untranslated paragraph)."""
 
 
 def in_brief(report: CourseReport, names: DisplayNames) -> list[Paragraph]:
     index = SummaryIndex(report.analysis.summary)
     k = report.min_cell_size
-    out = [Paragraph(None, _who(report, names))]
+    out = [_paragraph(None, lambda: _who(report, names))]
     for comparison in report.design.comparisons:
         rows = [(m, index.get(m.id, comparison.id)) for m in report.design.measures]
         if rows and all(row is None or row.n_paired == 0 for _, row in rows):
             measure, row = rows[0]
-            text = change_sentence(measure, comparison, row, names, k)
-            out.append(Paragraph(names.comparison_title(comparison).capitalize(), text))
+            out.append(
+                _paragraph(
+                    names.comparison_title(comparison).capitalize(),
+                    functools.partial(change_sentence, measure, comparison, row, names, k),
+                )
+            )
             continue
         for measure, row in rows:
             out.append(
-                Paragraph(
-                    f"{measure.label}, {names.comparison_title(comparison)}",
-                    change_sentence(measure, comparison, row, names, k),
+                _paragraph(
+                    f"{names.measure(measure.id)}, {names.comparison_title(comparison)}",
+                    functools.partial(change_sentence, measure, comparison, row, names, k),
                 )
             )
-    dropout = _dropout(report, names)
-    if dropout:
-        out.append(Paragraph("Who did not come back", dropout))
-    out.append(Paragraph("What these figures cannot show", LIMITS))
-    out.append(Paragraph("Protecting participants", _disclosure(report)))
+    if _dropout(report, names):
+        out.append(_paragraph(tr("Who did not come back"), lambda: _dropout(report, names)))
+    out.append(_paragraph(tr("What these figures cannot show"), lambda: tr(LIMITS)))
+    out.append(_paragraph(tr("Protecting participants"), lambda: _disclosure(report)))
     return out
 
 
-LIMITS = (
+def _paragraph(heading: str | None, build: Callable[[], str]) -> Paragraph:
+    made = paragraph(build)
+    return Paragraph(heading, made.text, None if made.lang == tr.lang else made.lang)
+
+
+LIMITS = R_(
     "The same people were measured more than once, with no comparison group that did "
     "not take the course. Part of a change can come from having seen the same questions "
     "before, from regression to the mean (people who start unusually low tend to score "
@@ -71,13 +87,13 @@ def _who(report: CourseReport, names: DisplayNames) -> str:
         if row.breakdown == ALL and row.kind == "phase"
     }
     per_phase = ", ".join(
-        f"{answered.get(phase, 0)} answered {_quoted(names, phase)}"
+        tr("%(n)s answered %(phase)s", n=answered.get(phase, 0), phase=_quoted(names, phase))
         for phase in report.design.phases
     )
     people = report.analysis.n_participants
     if people == 0:
-        return "Nobody has answered yet."
-    text = f"{people} {_people(people)} took part"
+        return tr("Nobody has answered yet.")
+    text = tr.n("%(n)s person took part", "%(n)s people took part", people)
     return f"{text}: {per_phase}." if per_phase else f"{text}."
 
 
@@ -91,64 +107,89 @@ def change_sentence(
     """What changed for all participants, how many, and how sure: in words."""
     first, second = _quoted(names, comparison.from_phase), _quoted(names, comparison.to_phase)
     if row is None or row.n_paired == 0:
-        return f"Nobody has answered both {first} and {second} yet."
+        return tr(
+            "Nobody has answered both %(first)s and %(second)s yet.", first=first, second=second
+        )
     if row.withheld:
         reason = next(iter(row.withheld.values()))
-        return (
-            f"{row.n_paired} {_people(row.n_paired)} answered both {first} and {second}; "
-            f"their figures are {withheld_words(reason, k)}."
+        return tr.n(
+            "%(n)s person answered both %(first)s and %(second)s; their figures are %(why)s.",
+            "%(n)s people answered both %(first)s and %(second)s; their figures are %(why)s.",
+            row.n_paired,
+            first=first,
+            second=second,
+            why=withheld_words(reason, k),
         )
     places = measure.decimals
     unit = names.gain_unit(measure)
+    scale = names.unit(measure)
     gain = row.mean_gain or 0.0
-    moved = "rose" if gain > 0 else "fell" if gain < 0 else "stayed"
-    text = (
-        f"For the {row.n_paired} {_people(row.n_paired)} who answered both {first} and "
-        f"{second}, the average {moved} "
-    )
+    values = {"first": first, "second": second}
     if gain == 0:
-        text += f"at {fmt(row.from_mean, places)} {measure.unit}."
+        text = tr.n(
+            "For the %(n)s person who answered both %(first)s and %(second)s, the average "
+            "stayed at %(level)s %(scale)s.",
+            "For the %(n)s people who answered both %(first)s and %(second)s, the average "
+            "stayed at %(level)s %(scale)s.",
+            row.n_paired,
+            level=fmt(row.from_mean, places),
+            scale=scale,
+            **values,
+        )
     else:
         better = (gain > 0) == measure.higher_is_better
-        text += (
-            f"from {fmt(row.from_mean, places)} to {fmt(row.to_mean, places)} {measure.unit}, "
-            f"{'an improvement' if better else 'a worsening'} of {fmt(abs(gain), places)} "
-            f"{unit}."
+        text = tr.n(
+            "For the %(n)s person who answered both %(first)s and %(second)s, the average "
+            "%(moved)s from %(before)s to %(after)s %(scale)s, %(verdict)s of %(size)s "
+            "%(unit)s.",
+            "For the %(n)s people who answered both %(first)s and %(second)s, the average "
+            "%(moved)s from %(before)s to %(after)s %(scale)s, %(verdict)s of %(size)s "
+            "%(unit)s.",
+            row.n_paired,
+            moved=tr("rose") if gain > 0 else tr("fell"),
+            before=fmt(row.from_mean, places),
+            after=fmt(row.to_mean, places),
+            scale=scale,
+            verdict=tr("an improvement") if better else tr("a worsening"),
+            size=fmt(abs(gain), places),
+            unit=unit,
+            **values,
         )
     text += " " + _how_sure(row, places, unit)
     if row.n_improved is not None:
-        text += (
-            f" The score rose for {row.n_improved}, stayed the same for {row.n_unchanged} "
-            f"and fell for {row.n_declined}"
-            + ("" if measure.higher_is_better else f" ({names.direction(measure)})")
-            + "."
+        text += " " + tr(
+            "The score rose for %(up)s, stayed the same for %(same)s and fell for %(down)s",
+            up=row.n_improved,
+            same=row.n_unchanged,
+            down=row.n_declined,
         )
+        text += ("" if measure.higher_is_better else f" ({names.direction(measure)})") + "."
     return text
 
 
 def _how_sure(row: SummaryRow, places: int, unit: str) -> str:
     low, high = row.gain_ci_low, row.gain_ci_high
     if low is None or high is None:
-        return "With so few people, or such equal changes, we cannot say how sure this is."
-    interval = f"{fmt(low, places)} to {fmt(high, places)} {unit}"
+        return tr("With so few people, or such equal changes, we cannot say how sure this is.")
+    interval = tr(
+        "%(low)s to %(high)s %(unit)s", low=fmt(low, places), high=fmt(high, places), unit=unit
+    )
     if low > 0 or high < 0:
-        return (
-            f"The true average change is probably between {interval} (95% confidence "
-            "interval): a change this large is unlikely to be chance alone."
+        return tr(
+            "The true average change is probably between %(interval)s (95%% confidence "
+            "interval): a change this large is unlikely to be chance alone.",
+            interval=interval,
         )
-    return (
-        f"The 95% confidence interval, {interval}, includes no change at all: chance "
-        "alone could explain a difference this small."
+    return tr(
+        "The 95%% confidence interval, %(interval)s, includes no change at all: chance "
+        "alone could explain a difference this small.",
+        interval=interval,
     )
 
 
 def _quoted(names: DisplayNames, phase: str) -> str:
     """A phase's name in running text: “pre”, “After the course”."""
-    return f"“{names.phase(phase)}”"
-
-
-def _people(n: int) -> str:
-    return "person" if n == 1 else "people"
+    return tr("“%(phase)s”", phase=names.phase(phase))
 
 
 def _dropout(report: CourseReport, names: DisplayNames) -> str:
@@ -169,29 +210,49 @@ def _dropout(report: CourseReport, names: DisplayNames) -> str:
 def _dropout_sentence(row: AttritionRow, measure: Measure, names: DisplayNames, k: int) -> str:
     baseline, later = _quoted(names, row.baseline_phase), _quoted(names, row.later_phase)
     started = row.n_completed + row.n_dropped
-    text = (
-        f"Of the {started} {_people(started)} with a {measure.label.lower()} score at "
-        f"{baseline}, {row.n_completed} also answered {later} and {row.n_dropped} did not."
+    text = tr.n(
+        "Of the %(n)s person with a %(measure)s score at %(baseline)s, %(stayed)s also "
+        "answered %(later)s and %(left)s did not.",
+        "Of the %(n)s people with a %(measure)s score at %(baseline)s, %(stayed)s also "
+        "answered %(later)s and %(left)s did not.",
+        started,
+        measure=names.measure(measure.id).lower(),
+        baseline=baseline,
+        stayed=row.n_completed,
+        later=later,
+        left=row.n_dropped,
     )
     if row.n_dropped == 0:
         return text
     reason = row.withheld.get("difference")
     if reason is not None:
-        return f"{text} How those who did not come back had started is {withheld_words(reason, k)}."
+        return (
+            text
+            + " "
+            + tr(
+                "How those who did not come back had started is %(why)s.",
+                why=withheld_words(reason, k),
+            )
+        )
     if row.difference is None:
-        return f"{text} Too few did not come back to compare how they had started."
+        return text + " " + tr("Too few did not come back to compare how they had started.")
     places = measure.decimals
     unit = names.gain_unit(measure)
-    side = "higher" if row.difference > 0 else "lower"
-    text += (
-        f" Those who came back had started {fmt(abs(row.difference), places)} {unit} "
-        f"{side} than those who did not (95% CI {fmt(row.difference_ci_low, places)} to "
-        f"{fmt(row.difference_ci_high, places)})"
+    text += " " + tr(
+        "Those who came back had started %(size)s %(unit)s %(side)s than those who did not "
+        "(95%% CI %(low)s to %(high)s)",
+        size=fmt(abs(row.difference), places),
+        unit=unit,
+        side=tr("higher") if row.difference > 0 else tr("lower"),
+        low=fmt(row.difference_ci_low, places),
+        high=fmt(row.difference_ci_high, places),
     )
     low, high = row.difference_ci_low, row.difference_ci_high
     if low is not None and high is not None and (low > 0 or high < 0):
-        return text + ": the later results describe a selected group; read them with that in mind."
-    return text + ", a difference chance could explain."
+        return text + tr(
+            ": the later results describe a selected group; read them with that in mind."
+        )
+    return text + tr(", a difference chance could explain.")
 
 
 def _disclosure(report: CourseReport) -> str:
@@ -199,12 +260,17 @@ def _disclosure(report: CourseReport) -> str:
     k = report.min_cell_size
     total = audit.published + audit.withheld
     if total == 0:
-        return f"No figure describes fewer than {k} people. There are no figures yet."
-    text = (
-        f"No figure describes fewer than {k} people, and further figures are withheld "
+        return tr("No figure describes fewer than %(k)s people. There are no figures yet.", k=k)
+    text = tr(
+        "No figure describes fewer than %(k)s people, and further figures are withheld "
         "where, together with those shown, they would let a withheld one be worked out. "
-        f"Of {total} sets of figures, {audit.withheld} are withheld. "
+        "Of %(total)s sets of figures, %(withheld)s are withheld.",
+        k=k,
+        total=total,
+        withheld=audit.withheld,
     )
     if audit.verified:
-        return text + "A separate check confirmed that no withheld figure can be recovered."
-    return text + "The separate check could not confirm this, so no figure is published."
+        return (
+            text + " " + tr("A separate check confirmed that no withheld figure can be recovered.")
+        )
+    return text + " " + tr("The separate check could not confirm this, so no figure is published.")

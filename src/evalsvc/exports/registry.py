@@ -7,6 +7,9 @@ downloads up here; adding a format is one entry. Two kinds:
   CSV, the workbook, the HTML report. Evaluators and analysts.
 * `ParticipantExport` -- made from participant-level data that the caller streams
   from storage (`ParticipantData`). Analysts only.
+* `ProgrammeExport` -- made from a programme's (cached, verified) report: its tables as
+  CSV, the workbook, the HTML report (`GET /api/v1/programmes/{id}/{download}` and
+  `evalsvc report --programme`). Evaluators, analysts and donors.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import anyio
 from evalsvc.domain.questionnaire import Course
 from evalsvc.exports import csv_export
 from evalsvc.exports import tables as export_tables
+from evalsvc.exports.report_i18n import R_, tr
 
 if TYPE_CHECKING:  # annotations only: no storage import at run time
+    from evalsvc.programme_reports import ProgrammeReport
     from evalsvc.reports import CourseReport
     from evalsvc.storage.records import ResponseRow, ScoreRow
 
@@ -150,52 +155,77 @@ def _responses_csv(data: ParticipantData) -> AsyncIterator[bytes]:
 REPORT_EXPORTS: dict[str, ReportExport] = {
     **{
         f"{spec.name}.csv": ReportExport(
-            f"{spec.name}.csv", CSV, f"{spec.title} (CSV)", _table_csv(spec.name)
+            f"{spec.name}.csv",
+            CSV,
+            f"{spec.title} (CSV)",
+            _table_csv(spec.name),
+            per_language=spec.name == "codebook",
         )
         for spec in export_tables.TABLES
     },
-    "report.xlsx": ReportExport("report.xlsx", XLSX, "Workbook (Excel)", _workbook),
-    "report.pdf": ReportExport("report.pdf", PDF, "Report (PDF)", _report_pdf, per_language=True),
+    "report.xlsx": ReportExport(
+        "report.xlsx", XLSX, R_("Workbook (Excel)"), _workbook, per_language=True
+    ),
+    "report.pdf": ReportExport(
+        "report.pdf", PDF, R_("Report (PDF)"), _report_pdf, per_language=True
+    ),
 }
 
 PARTICIPANT_EXPORTS: dict[str, ParticipantExport] = {
     "scores.csv": ParticipantExport(
-        "scores.csv", CSV, "Scores per participant (CSV)", render=_scores_csv
+        "scores.csv", CSV, R_("Scores per participant (CSV)"), render=_scores_csv
     ),
     "responses.csv": ParticipantExport(
-        "responses.csv", CSV, "Responses (CSV)", stream=_responses_csv
+        "responses.csv", CSV, R_("Responses (CSV)"), stream=_responses_csv
     ),
     "items_codebook.csv": ParticipantExport(
-        "items_codebook.csv", CSV, "Item codebook (CSV)", render=_items_codebook_csv
+        "items_codebook.csv", CSV, R_("Item codebook (CSV)"), render=_items_codebook_csv
     ),
     "responses.sav": ParticipantExport(
         "responses.sav",
         SAV,
-        "Responses (SPSS)",
+        R_("Responses (SPSS)"),
         render=_labelled("responses", "sav"),
         per_language=True,
     ),
     "responses.dta": ParticipantExport(
         "responses.dta",
         DTA,
-        "Responses (Stata)",
+        R_("Responses (Stata)"),
         render=_labelled("responses", "dta"),
         per_language=True,
     ),
     "responses.R": ParticipantExport(
         "responses.R",
         R_SCRIPT,
-        "Responses labels (R script)",
+        R_("Responses labels (R script)"),
         render=_responses_r,
         per_language=True,
     ),
     "scores.sav": ParticipantExport(
-        "scores.sav", SAV, "Scores (SPSS)", render=_labelled("scores", "sav"), per_language=True
+        "scores.sav", SAV, R_("Scores (SPSS)"), render=_labelled("scores", "sav"), per_language=True
     ),
     "scores.dta": ParticipantExport(
-        "scores.dta", DTA, "Scores (Stata)", render=_labelled("scores", "dta"), per_language=True
+        "scores.dta",
+        DTA,
+        R_("Scores (Stata)"),
+        render=_labelled("scores", "dta"),
+        per_language=True,
     ),
 }
+
+
+def download_label(description: str) -> str:
+    """A download's description in the language of the report being rendered."""
+    if description.endswith(" (CSV)") and description not in _WHOLE_LABELS:
+        return tr("%(table)s (CSV)", table=tr(description.removesuffix(" (CSV)")))
+    return tr(description)
+
+
+_WHOLE_LABELS = frozenset(
+    {"Scores per participant (CSV)", "Responses (CSV)", "Item codebook (CSV)"}
+)
+"""Descriptions translated whole (the others are a table's title and "(CSV)")."""
 
 
 def downloads_for(role: str) -> Iterable[ReportExport | ParticipantExport]:
@@ -203,3 +233,62 @@ def downloads_for(role: str) -> Iterable[ReportExport | ParticipantExport]:
     yield from REPORT_EXPORTS.values()
     if role == "analyst":
         yield from PARTICIPANT_EXPORTS.values()
+
+
+# -- programmes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeExport:
+    name: str
+    media_type: str
+    description: str
+    render: Callable[[ProgrammeReport], Content]
+    per_language: bool = False
+
+
+def _programme_csv(name: str) -> Callable[[ProgrammeReport], Content]:
+    def render(report: ProgrammeReport) -> Content:
+        from evalsvc.exports import programme_tables
+
+        columns, rows = programme_tables.programme_tables(report)[name]
+        return csv_export.table_csv(columns, rows)
+
+    return render
+
+
+def _programme_workbook(report: ProgrammeReport) -> Content:
+    from evalsvc.exports import programme_xlsx
+
+    return programme_xlsx.programme_workbook(report)
+
+
+def _programme_html(report: ProgrammeReport) -> Content:
+    from evalsvc.exports import html_programme
+
+    return html_programme.render_programme_report(report, inline_css=True)
+
+
+def _programme_exports() -> dict[str, ProgrammeExport]:
+    from evalsvc.exports.programme_tables import PROGRAMME_TABLES
+
+    exports = {
+        f"{spec.name}.csv": ProgrammeExport(
+            f"{spec.name}.csv",
+            CSV,
+            f"{spec.title} (CSV)",
+            _programme_csv(spec.name),
+            per_language=spec.name == "codebook",
+        )
+        for spec in PROGRAMME_TABLES
+    }
+    exports["report.xlsx"] = ProgrammeExport(
+        "report.xlsx", XLSX, R_("Workbook (Excel)"), _programme_workbook, per_language=True
+    )
+    exports["report.html"] = ProgrammeExport(
+        "report.html", HTML, R_("Report (HTML file)"), _programme_html, per_language=True
+    )
+    return exports
+
+
+PROGRAMME_EXPORTS: dict[str, ProgrammeExport] = _programme_exports()

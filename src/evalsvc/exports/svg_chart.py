@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from evalsvc.domain.design import Measure
 from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.formatting import fmt, fmt_interval, withheld_words
+from evalsvc.exports.report_i18n import tr
 
 FROM_COLOUR, TO_COLOUR, INK, MUTED, GRID = "#9db9d3", "#0a58a6", "#1a1a1a", "#4b5563", "#d1d5db"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
@@ -48,7 +49,7 @@ class Bar:
 def bar(label: str, row: SummaryRow | None, measure: Measure, k: int, pooled: bool = False) -> Bar:
     """The bar of one summary row (None: the report has no such row)."""
     if row is None or row.n_paired == 0:
-        return Bar(label, 0, status="nobody answered both", pooled=pooled)
+        return Bar(label, 0, status=tr("nobody answered both"), pooled=pooled)
     reason = row.withheld.get("from_mean") or row.withheld.get("mean_gain")
     if reason is not None:
         return Bar(label, row.n_paired, status=withheld_words(reason, k), pooled=pooled)
@@ -161,9 +162,9 @@ def from_to_svg(
     parts += [
         f'<path d="M{lx:.0f} 6v10M{lx:.0f} 11h22M{lx + 22:.0f} 6v10" stroke="{INK}" '
         'stroke-width="1.5" fill="none"/>',
-        f'<text x="{lx + 28:.0f}" y="15">95% CI of the gain</text>',
+        f'<text x="{lx + 28:.0f}" y="15">{e(tr("95% CI of the gain"))}</text>',
         f'<text x="{width - 4}" y="{top - 8}" text-anchor="end" font-weight="bold">'
-        "Gain [95% CI]</text>",
+        f"{e(tr('Gain [95% CI]'))}</text>",
     ]
     for tick in ticks(lo, hi):
         tx = x(tick)
@@ -217,7 +218,7 @@ def _bar_parts(
     if one.status is not None or one.from_mean is None or one.to_mean is None:
         parts.append(
             f'<text x="{plot_x + 8}" y="{middle + 4:.1f}" fill="{MUTED}" '
-            f'font-style="italic">{e(one.status or "not available")}</text>'
+            f'font-style="italic">{e(one.status or tr("not available"))}</text>'
         )
         return parts
     from_y, to_y = middle - bar_h - 1.5, middle + 1.5

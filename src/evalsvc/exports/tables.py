@@ -37,6 +37,8 @@ from evalsvc.domain.columns import FieldMeta, field_meta
 from evalsvc.domain.items import ItemRow, ReliabilityRow
 from evalsvc.domain.questionnaire import Course, Item
 from evalsvc.domain.summary import GroupComparison, SummaryRow
+from evalsvc.exports.report_i18n import R_, tr, using
+from evalsvc.exports.report_words import measure_unit
 
 if TYPE_CHECKING:  # annotations only: no storage (database) import at run time
     from evalsvc.reports import CourseReport
@@ -76,16 +78,16 @@ class TableSpec(NamedTuple):
 
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("summary", "Summary", SummaryRow),
-    TableSpec("group_comparisons", "Group comparisons", GroupComparison),
-    TableSpec("phase_counts", "Phase counts", PhaseCountRow),
-    TableSpec("attrition", "Attrition", AttritionRow),
-    TableSpec("items", "Items", ItemRow),
-    TableSpec("reliability", "Reliability", ReliabilityRow),
-    TableSpec("answer_summaries", "Answers", AnswerSummary),
-    TableSpec("answer_counts", "Answer counts", None),
-    TableSpec("texts", "Texts", None),
-    TableSpec("codebook", "Codebook", None),
+    TableSpec("summary", R_("Summary"), SummaryRow),
+    TableSpec("group_comparisons", R_("Group comparisons"), GroupComparison),
+    TableSpec("phase_counts", R_("Phase counts"), PhaseCountRow),
+    TableSpec("attrition", R_("Attrition"), AttritionRow),
+    TableSpec("items", R_("Items"), ItemRow),
+    TableSpec("reliability", R_("Reliability"), ReliabilityRow),
+    TableSpec("answer_summaries", R_("Answers"), AnswerSummary),
+    TableSpec("answer_counts", R_("Answer counts"), None),
+    TableSpec("texts", R_("Texts"), None),
+    TableSpec("codebook", R_("Codebook"), None),
 )
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
 
@@ -189,26 +191,32 @@ CODEBOOK_COLUMNS = (
 # -- codebook --------------------------------------------------------------------------
 
 UNIT_TEXT = {
-    "measure": "in the row's measure: {measures}",
-    "gain": "difference in the row's measure (percentage points or scale points)",
-    "value": "in the item's own unit (scale points, or the number asked for)",
-    "people": "people",
-    "count": "answers",
-    "share": "proportion (0-1)",
-    "p": "p-value (0-1)",
-    "effect": "standardized effect size or correlation",
-    "statistic": "test statistic",
-    "df": "degrees of freedom",
-    "text": "text",
-    "key": "identifier",
+    "measure": R_("in the row's measure: %(measures)s"),
+    "gain": R_("difference in the row's measure (percentage points or scale points)"),
+    "value": R_("in the item's own unit (scale points, or the number asked for)"),
+    "people": R_("people"),
+    "count": R_("answers"),
+    "share": R_("proportion (0-1)"),
+    "p": R_("p-value (0-1)"),
+    "effect": R_("standardized effect size or correlation"),
+    "statistic": R_("test statistic"),
+    "df": R_("degrees of freedom"),
+    "text": R_("text"),
+    "key": R_("identifier"),
 }
 
 
 def unit_text(unit: str, report: CourseReport | None = None) -> str:
-    measures = "see the measures"
+    """A column unit in words, in the language of the report being rendered."""
+    measures = tr("see the measures")
     if report is not None:
-        measures = "; ".join(f"{m.id}: {m.unit}" for m in report.design.measures)
-    return UNIT_TEXT.get(unit, unit).format(measures=measures)
+        measures = "; ".join(
+            f"{m.id}: {measure_unit(m.id, m.unit, m.minimum, m.maximum)}"
+            for m in report.design.measures
+        )
+    if unit not in UNIT_TEXT:
+        return unit
+    return tr(UNIT_TEXT[unit], measures=measures)
 
 
 def described_columns(table_name: str) -> Sequence[FieldMeta | Column]:
@@ -242,20 +250,24 @@ FORMER_NAMES: dict[tuple[str, str], str] = {
 
 
 def codebook(report: CourseReport | None = None) -> Table:
-    """Name, table, meaning and unit of every column of every table; a renamed column
-    says what it was called before."""
-    rows: list[tuple[Cell, ...]] = []
-    for name in TABLE_NAMES:
-        for column in described_columns(name):
-            meaning = column.description
-            former = FORMER_NAMES.get((name, column.name))
-            if former:
-                meaning = f"{meaning} (formerly {former})"
-            rows.append((column.name, name, meaning, unit_text(column.unit, report)))
-    for name, entries in _PARTICIPANT_LEVEL.items():
-        for column in entries:
-            rows.append((column.name, name, column.description, unit_text(column.unit, report)))
-    return Table(tuple(c.name for c in CODEBOOK_COLUMNS), rows)
+    """Name, table, meaning and unit of every column of every table, in the report's
+    language (column names stay as they are); a renamed column says what it was
+    called before."""
+    with using(report.lang if report is not None else tr.lang):
+        rows: list[tuple[Cell, ...]] = []
+        for name in TABLE_NAMES:
+            for column in described_columns(name):
+                meaning = tr(column.description)
+                former = FORMER_NAMES.get((name, column.name))
+                if former:
+                    meaning = f"{meaning} ({tr('formerly')} {former})"
+                rows.append((column.name, name, meaning, unit_text(column.unit, report)))
+        for name, entries in _PARTICIPANT_LEVEL.items():
+            for column in entries:
+                rows.append(
+                    (column.name, name, tr(column.description), unit_text(column.unit, report))
+                )
+        return Table(tuple(c.name for c in CODEBOOK_COLUMNS), rows)
 
 
 # -- participant level (analysts) ------------------------------------------------------

@@ -21,6 +21,7 @@ from evalsvc.domain.summary import SummaryRow
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import excel_format, withheld_words
 from evalsvc.exports.lookup import SummaryIndex
+from evalsvc.exports.report_i18n import tr
 from evalsvc.exports.safe import is_dangerous
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def charts_sheet(
             chart = _chart(book, title, measure, comparison, names, first, r - 1, whiskers)
             sheet.insert_chart(anchor, len(CHART_COLUMNS) + 1, chart)
             anchor += ROWS_PER_CHART
-    note = (
+    note = tr(
         "Bars: mean scores of the people who answered both phases of the comparison. "
         "Whisker on the second bar: the 95% confidence interval of the mean gain, placed on "
         "the first mean. Missing bars: figures withheld (see the withheld column) or no data."
@@ -95,7 +96,11 @@ def charts_sheet(
 
 
 def _title(measure: Measure, comparison: Comparison, names: DisplayNames) -> str:
-    title = f"{measure.label}: {names.comparison(comparison)}, all participants"
+    title = tr(
+        "%(measure)s: %(comparison)s, all participants",
+        measure=names.measure(measure.id),
+        comparison=names.comparison(comparison),
+    )
     return title if measure.higher_is_better else f"{title} ({names.direction(measure)})"
 
 
@@ -181,7 +186,7 @@ def _chart(
     chart.set_title({"name": title, "name_font": {"size": 12}})
     chart.set_y_axis(
         {
-            "name": f"Mean, {measure.unit}",
+            "name": tr("Mean, %(unit)s", unit=names.unit(measure)),
             "min": measure.minimum,
             "max": measure.maximum,
             "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},

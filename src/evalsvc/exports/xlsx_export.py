@@ -37,6 +37,7 @@ from evalsvc.exports import methods, tables, xlsx_print
 from evalsvc.exports.display_names import DisplayNames
 from evalsvc.exports.formatting import excel_format
 from evalsvc.exports.plain_language import in_brief
+from evalsvc.exports.report_i18n import current, tr, untranslated_note, using
 from evalsvc.exports.safe import is_dangerous
 from evalsvc.exports.xlsx_charts import charts_sheet
 
@@ -89,7 +90,13 @@ class Formats:
 
 
 def workbook(report: CourseReport, course: Course) -> bytes:
-    """The report as the bytes of an .xlsx file."""
+    """The report as the bytes of an .xlsx file, in the report's language (titles,
+    meanings, methods); sheet names and row 1 keep the machine names."""
+    with using(report.lang):
+        return _workbook(report, course)
+
+
+def _workbook(report: CourseReport, course: Course) -> bytes:
     output = io.BytesIO()
     book = xlsxwriter.Workbook(
         output,
@@ -102,7 +109,7 @@ def workbook(report: CourseReport, course: Course) -> bytes:
     )
     book.set_properties(
         {
-            "title": f"{report.title}: evaluation report",
+            "title": f"{report.title}: {tr('evaluation report')}",
             "subject": report.course,
             "comments": "Written by evalsvc",
             "created": _created(report.generated_at),
@@ -124,7 +131,7 @@ def workbook(report: CourseReport, course: Course) -> bytes:
         sheets[QUESTIONS], "items_codebook", questions, formats, meanings, report.design
     ).write(None)
     _methods_sheet(sheets[METHODS], report, course, names, formats)
-    xlsx_print.set_print_layout(book, f"{report.title}: evaluation report")
+    xlsx_print.set_print_layout(book, f"{report.title}: {tr('evaluation report')}")
     book.close()
     return output.getvalue()
 
@@ -237,7 +244,7 @@ def _methods_sheet(
 ) -> None:
     sheet.set_column(0, 0, 22)
     sheet.set_column(1, 1, 110)
-    _text(sheet, 0, 0, f"{report.title}: evaluation report", formats.title)
+    _text(sheet, 0, 0, f"{report.title}: {tr('evaluation report')}", formats.title)
     facts: list[tuple[str, str | int]] = [
         ("course", report.course),
         ("title", report.title),
@@ -260,19 +267,22 @@ def _methods_sheet(
         _paragraph(sheet, r, note, formats)
         r += 1
     r += 1
-    _text(sheet, r, 1, "In brief", formats.heading)
+    _text(sheet, r, 1, tr("In brief"), formats.heading)
     r += 1
+    marker = " (" + untranslated_note(current()) + ")"
     for paragraph in in_brief(report, names):
         if paragraph.heading:
             sheet.write_string(r, 0, paragraph.heading, formats.get(bold=True, text_wrap=True))
-        _paragraph(sheet, r, paragraph.text, formats)
+        text = paragraph.text + (marker if paragraph.lang else "")
+        _paragraph(sheet, r, text, formats)
         r += 1
     r += 1
     for section in methods.methods_sections(report, course):
         _text(sheet, r, 1, section.title, formats.heading)
         r += 1
-        for text in section.paragraphs:
-            _paragraph(sheet, r, text, formats)
+        langs = section.langs or (report.lang,) * len(section.paragraphs)
+        for text, lang in zip(section.paragraphs, langs, strict=True):
+            _paragraph(sheet, r, text + (marker if lang != report.lang else ""), formats)
             r += 1
         r += 1
 

@@ -278,7 +278,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 6: several writers. Participant numbers come from a counter per course, moved in
     # the writing transaction (never max(number) + 1, which two writers would both
     # read alike); the counter starts where the stored numbers end. Tokens gain the
-    # `sync` role, for venue laptops pushing to a central server; SQLite changes a
+    # `donor` role (programme aggregates only) and the `sync` role (venue laptops
+    # pushing to a central server); SQLite changes a
     # CHECK only by rebuilding the table (and, for its foreign key, the sessions').
     Migration(
         sqlite="""
@@ -293,7 +294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE tokens (
             id          INTEGER PRIMARY KEY,
             name        TEXT NOT NULL,
-            role        TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst', 'sync')),
+            role        TEXT NOT NULL CHECK (role IN ('evaluator', 'analyst', 'donor', 'sync')),
             token_hash  BLOB NOT NULL UNIQUE,
             created_at  TEXT NOT NULL,
             revoked_at  TEXT,
@@ -322,7 +323,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT course, max(number) FROM participants GROUP BY course;
         ALTER TABLE tokens DROP CONSTRAINT tokens_role;
         ALTER TABLE tokens ADD CONSTRAINT tokens_role
-            CHECK (role IN ('evaluator', 'analyst', 'sync'));
+            CHECK (role IN ('evaluator', 'analyst', 'donor', 'sync'));
         """,
     ),
 )

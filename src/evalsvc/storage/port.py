@@ -22,6 +22,7 @@ from typing import Protocol
 
 from evalsvc.domain.access import Scope
 from evalsvc.storage.records import (
+    CodeCount,
     IssuedCode,
     KeyFacts,
     MigrationInput,
@@ -67,6 +68,10 @@ class Storage(Protocol):
 
     async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
         """(known, bound agency) of an issued code."""
+        ...
+
+    async def code_counts(self, course: str) -> list[CodeCount]:
+        """How many codes were issued for the course, per bound agency (None: unbound)."""
         ...
 
     async def codes_to_share(self, courses: Sequence[str] | None = None) -> list[IssuedCode]:

@@ -35,6 +35,7 @@ from evalsvc.errors import Conflict, RequestError, StorageUnavailable, Unprocess
 from evalsvc.storage import migrations
 from evalsvc.storage.group_commit import GroupCommit, Job, Outcome, fail, settle
 from evalsvc.storage.records import (
+    CodeCount,
     IssuedCode,
     KeyFacts,
     MigrationInput,
@@ -317,6 +318,13 @@ class PostgresStorage:
                 "SELECT agency FROM codes WHERE course = $1 AND code_hash = $2", course, code_hash
             )
         return (row is not None, row["agency"] if row else None)
+
+    async def code_counts(self, course: str) -> list[CodeCount]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT agency, count(*) FROM codes WHERE course = $1 GROUP BY agency", course
+            )
+        return [CodeCount(row[0], int(row[1])) for row in rows]
 
     async def codes_to_share(self, courses: Sequence[str] | None = None) -> list[IssuedCode]:
         async with self._connection() as conn:

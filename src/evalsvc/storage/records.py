@@ -49,6 +49,13 @@ class StoredSubmission(NamedTuple):
     phase: str | None = None
 
 
+class CodeCount(NamedTuple):
+    """Codes issued for a course and bound to one agency (None: issued without one)."""
+
+    agency: str | None
+    issued: int
+
+
 class ScoreRow(NamedTuple):
     participant: int
     agency: str

@@ -38,6 +38,7 @@ from evalsvc.errors import (
 from evalsvc.storage import migrations
 from evalsvc.storage.group_commit import GroupCommit, Job, Outcome, fail, settle
 from evalsvc.storage.records import (
+    CodeCount,
     IssuedCode,
     KeyFacts,
     MigrationInput,
@@ -257,6 +258,14 @@ class SQLiteStorage:
             return conn.total_changes - before
 
         return await self.write(unit)
+
+    async def code_counts(self, course: str) -> list[CodeCount]:
+        """How many codes were issued for the course, per bound agency (None: unbound)."""
+        async with self._reader() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT agency, count(*) FROM codes WHERE course = ? GROUP BY agency", (course,)
+            )
+        return [CodeCount(row[0], int(row[1])) for row in rows]
 
     async def code_lookup(self, course: str, code_hash: bytes) -> tuple[bool, str | None]:
         """(known, bound agency) of an issued code."""

@@ -5,8 +5,9 @@ and get a session: the cookie holds only a random session id, the database only
 its keyed hash. A session ends when it expires (Settings.session_hours), at
 logout, or when its token is revoked; every request checks all three.
 
-A token reaches only the courses of its scope (domain.access.Scope): for any
-other course it gets the same 404 as for a course that does not exist.
+A token reaches only the courses and programmes of its scope (domain.access.Scope):
+for any other it gets the same 404 as for one that does not exist. A donor's token
+reaches programmes only: every course endpoint answers it 404 as well.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from evalsvc.domain.access import READER_ROLES, reaches_courses
 from evalsvc.domain.codes import new_session_id, session_hash, token_hash
+from evalsvc.domain.programme import Programme, agency_types_of
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, Unauthorized
 from evalsvc.intake import Intake, unknown_course
@@ -26,9 +29,6 @@ from evalsvc.storage import Storage
 from evalsvc.storage.records import TokenRecord, timestamp
 
 SESSION_COOKIE = "evalsvc_session"
-READER_ROLES = ("evaluator", "analyst")
-"""Roles that read reports; `sync` tokens only push a venue's data (web/sync.py)."""
-ROLES = (*READER_ROLES, "sync")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -97,23 +97,67 @@ async def provide_reader(
 
 
 async def provide_course(
+    request: Request,
     intake: NamedDependency[Intake],
     reader: NamedDependency[TokenRecord],
     course_id: FromPath[str],
 ) -> Course:
-    """Dependency: the course, if the reader's scope reaches it; else 404 as if unknown."""
-    return course_in_scope(intake, reader, course_id)
+    """Dependency: the course, if the reader's role and scope reach it; else 404 as if
+    unknown."""
+    return course_in_scope(intake, reader, course_id, programmes_of(request))
 
 
-def course_in_scope(intake: Intake, reader: TokenRecord, course_id: str) -> Course:
-    if not reader.scope.allows_course(course_id):
+def programmes_of(request: Request) -> dict[str, list[str]]:
+    """Course id -> the programmes that have it (a programme scope brings its courses)."""
+    programmes: dict[str, Programme] = request.app.state.programmes
+    out: dict[str, list[str]] = {}
+    for programme in programmes.values():
+        for course_id in programme.course_ids():
+            out.setdefault(course_id, []).append(programme.id)
+    return out
+
+
+def course_in_scope(
+    intake: Intake,
+    reader: TokenRecord,
+    course_id: str,
+    memberships: dict[str, list[str]] | None = None,
+) -> Course:
+    reached = reader.scope.allows_course(course_id, (memberships or {}).get(course_id, ()))
+    if not reaches_courses(reader.role) or not reached:
         raise unknown_course(course_id)
     return intake.course(course_id)
+
+
+def visible_agencies(request: Request, reader: TokenRecord, course_id: str) -> set[str] | None:
+    """The agencies of a course whose rows the reader may see; None: every agency."""
+    types = reader.scope.agency_types
+    if types is None:
+        return None
+    programmes: dict[str, Programme] = request.app.state.programmes
+    kinds = agency_types_of(programmes.values(), course_id)
+    return {agency for agency, kind in kinds.items() if kind in types}
+
+
+def visible_courses(intake: Intake, reader: TokenRecord, request: Request) -> list[str]:
+    if not reaches_courses(reader.role):
+        return []
+    return reader.scope.visible_courses(intake.courses, programmes_of(request))
+
+
+def visible_programmes(reader: TokenRecord, request: Request) -> list[str]:
+    programmes: dict[str, Programme] = request.app.state.programmes
+    return reader.scope.visible_programmes(programmes)
 
 
 def require_analyst(reader: TokenRecord) -> None:
     if reader.role != "analyst":
         raise Forbidden(
-            "participant-level data is for analysts; this token has the evaluator role",
+            f"participant-level data is for analysts; this token has the {reader.role} role",
+            code="analyst_only",
+        )
+    if reader.scope.limited_to_agency_types:
+        raise Forbidden(
+            "participant-level data is not given to a token limited to agency types",
             code="analyst_only",
         )

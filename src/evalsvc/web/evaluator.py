@@ -23,13 +23,16 @@ from evalsvc.domain.questionnaire import Course
 from evalsvc.domain.summary import GroupComparison, SummaryRow
 from evalsvc.errors import Forbidden, NotFound, Unauthorized
 from evalsvc.exports import registry
+from evalsvc.exports.report_i18n import tr, using
 from evalsvc.intake import Intake
+from evalsvc.scoped_reports import restrict_course_report
 from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
 from evalsvc.web.auth import (
     SESSION_COOKIE,
     course_in_scope,
     end_session,
+    programmes_of,
     provide_course,
     provide_reader,
     require_analyst,
@@ -37,8 +40,11 @@ from evalsvc.web.auth import (
     resolve_reader,
     resolve_token,
     start_session,
+    visible_agencies,
+    visible_courses,
+    visible_programmes,
 )
-from evalsvc.web.i18n import page_context
+from evalsvc.web.i18n import INTERFACE_LANGUAGES, LANG_COOKIE, choose_language, page_context
 from evalsvc.web.openapi import EVALUATOR_READ
 
 
@@ -110,13 +116,23 @@ NO_STORE = CacheControlHeader(no_store=True)
 
 
 async def provide_report(
+    request: Request,
     intake: NamedDependency[Intake],
     report_cache: NamedDependency[reports.ReportCache],
+    reader: NamedDependency[TokenRecord],
     course: NamedDependency[Course],
 ) -> reports.CourseReport:
     """Dependency: the course's report, for a reader whose scope has the course
-    (`course` needs `reader`, so both run first)."""
-    return await report_cache.report(intake.db, course, None)
+    (`course` needs `reader`, so both run first), as the reader may see it."""
+    return scoped(request, reader, await report_cache.report(intake.db, course, None))
+
+
+def scoped(
+    request: Request, reader: TokenRecord, report: reports.CourseReport
+) -> reports.CourseReport:
+    """The report restricted to the reader's agency types, if the token has them."""
+    agencies = visible_agencies(request, reader, report.course)
+    return report if agencies is None else restrict_course_report(report, agencies)
 
 
 class EvaluatorApi(Controller):
@@ -215,6 +231,7 @@ class EvaluatorApi(Controller):
     )
     async def download(
         self,
+        request: Request,
         intake: NamedDependency[Intake],
         report_cache: NamedDependency[reports.ReportCache],
         reader: NamedDependency[TokenRecord],
@@ -224,7 +241,7 @@ class EvaluatorApi(Controller):
     ) -> Response:
         if download in registry.REPORT_EXPORTS:
             export = registry.REPORT_EXPORTS[download]
-            report = await report_cache.report(intake.db, course, lang)
+            report = scoped(request, reader, await report_cache.report(intake.db, course, lang))
             content = await anyio.to_thread.run_sync(export.render, report, course)
             language = report.lang if export.per_language else None
             return _download(
@@ -256,6 +273,24 @@ class EvaluatorApi(Controller):
         return _download(content, participant_export.media_type, filename)
 
 
+def landing_page(intake: Intake, reader: TokenRecord, request: Request) -> str:
+    """Where a login lands: the only report the token reaches, else the list."""
+    courses = visible_courses(intake, reader, request)
+    programmes = visible_programmes(reader, request)
+    if len(courses) == 1 and not programmes:
+        return f"/courses/{courses[0]}/report"
+    if len(programmes) == 1 and not courses:
+        return f"/programmes/{programmes[0]}/report"
+    return "/courses"
+
+
+def report_language_of(request: Request, lang: str | None) -> str:
+    """?lang=, the login page's choice (cookie), then Accept-Language; else English."""
+    if lang in INTERFACE_LANGUAGES:
+        return lang
+    return choose_language(request, INTERFACE_LANGUAGES, "en")
+
+
 class EvaluatorPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
@@ -276,9 +311,14 @@ class EvaluatorPages(Controller):
             context = {**page_context(request), "error": "unknown or revoked token"}
             return Template("login.html", context=context, status_code=401)
         session_id = await start_session(intake.db, settings, reader)
-        visible = reader.scope.visible_courses(intake.courses)
-        target = f"/courses/{visible[0]}/report" if len(visible) == 1 else "/courses"
+        target = landing_page(intake, reader, request)
+        chosen = str(form.get("lang", ""))
         response = Redirect(target, status_code=303)
+        if chosen in INTERFACE_LANGUAGES:
+            # the login page's language carries over to the reports
+            response.cookies.append(
+                Cookie(key=LANG_COOKIE, value=chosen, samesite="lax", max_age=31536000, path="/")
+            )
         response.cookies.append(
             Cookie(
                 key=SESSION_COOKIE,
@@ -319,9 +359,17 @@ class EvaluatorPages(Controller):
                     intake.courses[course_id].title, context["lang"]
                 ),
             }
-            for course_id in reader.scope.visible_courses(intake.courses)
+            for course_id in visible_courses(intake, reader, request)
         ]
-        return Template("courses.html", context={**context, "courses": courses})
+        catalog = request.app.state.programmes
+        programmes = [
+            {"id": pid, "title": catalog[pid].localize(catalog[pid].title, context["lang"])}
+            for pid in visible_programmes(reader, request)
+        ]
+        return Template(
+            "courses.html",
+            context={**context, "courses": courses, "programmes": programmes},
+        )
 
     @get("/courses/{course_id:str}/report")
     async def report_page(
@@ -337,17 +385,28 @@ class EvaluatorPages(Controller):
             reader = await resolve_reader(request, intake.db, settings.secret_key)
         except Unauthorized:
             return Redirect("/login", status_code=303)
-        course = course_in_scope(intake, reader, course_id)
-        report = await report_cache.report(intake.db, course, lang)
+        course = course_in_scope(intake, reader, course_id, programmes_of(request))
+        wanted = report_language_of(request, lang)
+        report = scoped(request, reader, await report_cache.report(intake.db, course, wanted))
         base = f"/api/v1/courses/{course.id}"
-        links = [("Summary (JSON)", f"{base}/summary")]
-        links += [
-            (export.description, f"{base}/{export.name}?lang={report.lang}")
-            for export in registry.downloads_for(reader.role)
-        ]
-        if len(reader.scope.visible_courses(intake.courses)) > 1:
-            links.append(("All courses", "/courses"))
-        links.append(("Log out", "/logout"))
+        with using(report.lang):
+            links = [(tr("Summary (JSON)"), f"{base}/summary")]
+            links += [
+                (
+                    registry.download_label(export.description),
+                    f"{base}/{export.name}?lang={report.lang}",
+                )
+                for export in registry.downloads_for(reader.role)
+                if reader.scope.agency_types is None or export.audience == "evaluator"
+            ]
+            links.append((tr("Turnout"), f"/courses/{course.id}/turnout"))
+            if (
+                len(visible_courses(intake, reader, request))
+                + len(visible_programmes(reader, request))
+                > 1
+            ):
+                links.append((tr("All courses"), "/courses"))
+            links.append((tr("Log out"), "/logout"))
         from evalsvc.exports import html_report
 
         html = await anyio.to_thread.run_sync(

@@ -1,0 +1,189 @@
+"""Reports in Russian, Kazakh and English: the catalogs, and what evaluators get.
+
+Report text has a gettext domain of its own (reports.po). Russian is complete;
+Kazakh has the words a reader meets first, and every untranslated paragraph is shown
+in English, marked by its lang attribute and a visible note. Machine names (column
+names, ids) stay English in every language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from litestar.testing import AsyncTestClient
+
+from evalsvc import commands
+from evalsvc.app import create_app
+from evalsvc.exports.report_i18n import LOCALES_DIR, Text, paragraph, tr, using
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.anyio
+KEYWORDS = {"tr": None, "localized": None, "n": (1, 2), "R_": None, "column": None, "Column": (2,)}
+KAZAKH_LABELS = (
+    "In brief",
+    "Methods",
+    "Donor indicators",
+    "Knowledge",
+    "Confidence",
+    "All participants",
+    "withheld: fewer than %(k)s people",
+    "withheld to protect another group",
+    "Not yet translated: shown in English.",
+    "met: the whole 95% interval reaches the target",
+)
+
+
+def _extracted() -> set[str]:
+    method_map = [
+        ("src/evalsvc/web/templates/**.html", "jinja2"),
+        ("src/evalsvc/**.py", "python"),
+    ]
+    found = set()
+    for _f, _l, message, _c, _x in extract_from_dir(str(REPO), method_map, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _catalog(lang: str) -> dict[str, object]:
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "reports.po").open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    return {(m.id if isinstance(m.id, str) else m.id[0]): m for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_each_report_catalog_holds_exactly_the_report_text_of_the_code(lang: str) -> None:
+    needed = _extracted()
+    messages = _catalog(lang)
+    assert not sorted(needed - set(messages)), "run the commands in babel.cfg (Report text)"
+    assert not sorted(set(messages) - needed), "obsolete report messages"
+    for msgid, message in messages.items():
+        assert not message.fuzzy, msgid
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            if string:
+                placeholders = sorted(re.findall(r"%\(\w+\)s", msgid))
+                assert sorted(set(re.findall(r"%\(\w+\)s", string))) == sorted(set(placeholders)), (
+                    msgid
+                )
+                assert string.count("%%") == msgid.count("%%"), msgid
+
+
+def test_russian_is_complete_and_kazakh_has_the_labels_first_read() -> None:
+    russian = _catalog("ru")
+    assert all(all(m.string) if isinstance(m.string, tuple) else m.string for m in russian.values())
+    kazakh = _catalog("kk")
+    for label in KAZAKH_LABELS:
+        assert kazakh[label].string, label
+
+
+def test_a_paragraph_is_translated_whole_or_given_whole_in_english() -> None:
+    with using("kk"):
+        mixed = paragraph(lambda: tr("In brief") + " " + tr("Nobody has answered both phases yet."))
+        assert mixed.lang == "en" and mixed.text == "In brief Nobody has answered both phases yet."
+        whole = paragraph(lambda: tr("In brief"))
+        assert whole.lang == "kk" and whole.text == "Қысқаша"
+    with using("ru"):
+        assert paragraph(lambda: tr("Nobody has answered yet.")).text == "Пока никто не ответил."
+    assert Text("ru").localized("In brief").lang == "ru"
+    assert Text("kk").localized("Nobody has answered both phases yet.").lang == "en"
+
+
+# -- what evaluators get ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(settings):
+    commands.demo(settings, "tiny", 12, 5, if_empty=False)
+    _, token = commands.create_token(settings, "analyst", "reader")
+    return settings, {"Authorization": f"Bearer {token}"}
+
+
+async def test_the_course_report_in_the_evaluator_s_language(demo) -> None:
+    settings, auth = demo
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        english = (await client.get("/courses/tiny/report", headers=auth)).text
+        assert '<html lang="en">' in english and ">In brief<" in english
+        russian = (await client.get("/courses/tiny/report?lang=ru", headers=auth)).text
+        assert '<html lang="ru">' in russian
+        for words in (">Кратко<", ">Методы<", "Кто ответил и кто выбыл", "Кратко: группы и навыки"):
+            assert words in russian, words
+        assert 'class="untranslated-note"' not in russian  # Russian is complete
+        kazakh = (
+            await client.get(
+                "/courses/tiny/report", headers={**auth, "Accept-Language": "kk,ru;q=0.5"}
+            )
+        ).text
+        assert '<html lang="kk">' in kazakh and ">Қысқаша<" in kazakh and ">Әдістер<" in kazakh
+        # paragraphs without a Kazakh translation: in English, marked as such
+        assert '<p lang="en">' in kazakh
+        assert "Әлі аударылмаған: ағылшын тілінде берілген." in kazakh
+
+
+async def test_the_login_page_s_language_carries_over_to_the_reports(demo) -> None:
+    settings, auth = demo
+    token = auth["Authorization"].split()[1]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get("/login?lang=ru")
+        csrf = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+        assert 'name="lang" value="ru"' in page.text
+        login = await client.post(
+            "/login",
+            data={"token": token, "_csrf_token": csrf, "lang": "ru"},
+            follow_redirects=False,
+        )
+        assert login.status_code == 303
+        report = await client.get(login.headers["location"])
+        assert '<html lang="ru">' in report.text
+
+
+async def test_codebook_and_workbook_speak_the_language_with_english_column_names(demo) -> None:
+    settings, auth = demo
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        codebook = await client.get("/api/v1/courses/tiny/codebook.csv?lang=ru", headers=auth)
+        assert 'filename="tiny-codebook-ru.csv"' in codebook.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(codebook.content.decode("utf-8-sig"))))
+        assert list(rows[0]) == ["name", "table", "meaning", "unit"]
+        meanings = {(r["table"], r["name"]): r["meaning"] for r in rows}
+        assert meanings[("summary", "mean_gain")] == "среднее разности to минус from"
+        summary = await client.get("/api/v1/courses/tiny/summary.csv?lang=ru", headers=auth)
+        header = summary.content.decode("utf-8-sig").splitlines()[0]
+        assert header.startswith("measure,comparison,from_phase,to_phase,breakdown,group,skill")
+        book = await client.get("/api/v1/courses/tiny/report.xlsx?lang=ru", headers=auth)
+        assert 'filename="tiny-report-ru.xlsx"' in book.headers["content-disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)
+    assert "Summary" in workbook.sheetnames and "Methods" in workbook.sheetnames
+    methods = " ".join(
+        str(cell) for row in workbook["Methods"].iter_rows(values_only=True) for cell in row if cell
+    )
+    assert "Схема: этапы и сравнения" in methods and "Кратко" in methods
+    first_row = next(workbook["Summary"].iter_rows(values_only=True))
+    assert first_row[:3] == ("measure", "comparison", "from_phase")
+
+
+async def test_the_english_report_is_as_before(demo) -> None:
+    """English is the source language: no note, no lang switch inside the page."""
+    settings, auth = demo
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        html = (await client.get("/courses/tiny/report?lang=en", headers=auth)).text
+    assert "untranslated-note" not in html and '<p lang="en">' not in html
+
+
+def test_programme_report_in_kazakh_marks_its_english_paragraphs(tmp_path) -> None:
+    from evalsvc.exports.html_programme import render_programme_report
+    from tests.programme_helpers import fill, programme_settings, report_of
+
+    settings = programme_settings(tmp_path)
+    fill(settings, participants=8)
+    report = report_of(settings, "kk")
+    html = render_programme_report(report, inline_css=True)
+    assert '<html lang="kk">' in html and "Донорға арналған көрсеткіштер" in html
+    assert '<p lang="en">' in html and "Әлі аударылмаған" in html
+    russian = render_programme_report(report_of(settings, "ru"), inline_css=True)
+    assert "Показатели для донора" in russian and "Метаанализ средних приростов курсов" in russian
+    assert '<p lang="en">' not in russian
