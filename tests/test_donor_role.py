@@ -1,4 +1,4 @@
-"""Schema 6: the donor role, on a database upgraded from schema 5 (tokens and sessions kept)."""
+"""Schema 6: the donor role (and the sync role), on a database upgraded from schema 5 (tokens and sessions kept)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from evalsvc.storage.sqlite import MIGRATIONS
+from evalsvc.storage.migrations import MIGRATIONS, statements
 from tests.conftest import run_cli
 from tests.programme_helpers import PROGRAMME, programme_settings, surveys_env
 
@@ -16,7 +16,7 @@ def schema_5_database(path) -> None:
     """A database as schema 5 left it, holding an analyst token and its live session."""
     with contextlib.closing(sqlite3.connect(path)) as conn:
         for migration in MIGRATIONS[:5]:
-            for statement in filter(str.strip, migration.schema.split(";")):
+            for statement in statements(migration.sqlite):
                 conn.execute(statement)
         conn.execute(
             "INSERT INTO tokens (name, role, token_hash, created_at, scope)"
