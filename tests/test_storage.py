@@ -114,8 +114,9 @@ async def test_the_constraints_decide_retries_reuse_and_second_answers(settings)
         assert not later.created and later.receipt == first.receipt
         assert (await db.store_submission(stored_submission(person, "post"))).created
         assert await db.count_submissions("tiny") == 2
-        # the refused code made nobody: one participant, number 1
-        assert {row.participant for row in await db.score_rows("tiny")} == {1}
+        # the refused code made nobody: the next new person is number 2
+        assert (await db.store_submission(stored_submission(b"t" * 32))).created
+        assert {row.participant for row in await db.score_rows("tiny")} == {1, 2}
     finally:
         await db.close()
 

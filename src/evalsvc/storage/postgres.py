@@ -584,9 +584,19 @@ known AS (
     SELECT p.id, p.course, p.code_hash, p.agency
     FROM participants p JOIN wanted w ON p.course = w.course AND p.code_hash = w.code_hash
 ),
+submitted AS (  -- each new submission id's first job: a reused id makes nobody
+    SELECT DISTINCT ON (s.submission_id) s.course, s.code_hash
+    FROM unnest($4::text[], $7::text[], $9::bytea[])
+        WITH ORDINALITY AS s(submission_id, course, code_hash, ord)
+    WHERE NOT EXISTS (SELECT 1 FROM submissions x WHERE x.submission_id = s.submission_id)
+    ORDER BY s.submission_id, s.ord
+),
 fresh AS (
-    SELECT w.* FROM wanted w WHERE NOT EXISTS (
+    SELECT w.* FROM wanted w
+    WHERE NOT EXISTS (
         SELECT 1 FROM known k WHERE k.course = w.course AND k.code_hash = w.code_hash)
+      AND EXISTS (
+        SELECT 1 FROM submitted t WHERE t.course = w.course AND t.code_hash = w.code_hash)
 ),
 counts AS (SELECT course, count(*)::integer AS n FROM fresh GROUP BY course),
 moved AS (  -- each course's counter moves by as many as it gains; locked until COMMIT
