@@ -3,7 +3,8 @@
 Scores are frozen at intake with a fingerprint of the scoring rules. When the course
 file's key changes mid-course, reports warn with the number of submissions scored
 under other rules, and `evalsvc rescore` rescores them (or, with --dry-run, says what
-it would change). Real SQLite files, the real CLI in a subprocess, the real app.
+it would change). Real SQLite files and PostgreSQL, the real CLI in a subprocess, the
+real app.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from evalsvc.app import create_app
 from evalsvc.settings import Settings
 from tests.conftest import TEST_SURVEYS, run_cli
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.backends]
 
 
 @pytest.fixture
