@@ -169,6 +169,7 @@ def test_an_interrupted_push_resumes_and_the_server_keeps_what_it_has(
 ) -> None:
     venue, central = venue_and_central(settings, tmp_path)
     codes = commands.issue_codes(venue, "tiny", 30, "border", None, None)
+    unused = commands.issue_codes(venue, "tiny", 2, "border", None, None)
     server = server_factory(venue).start()
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for index, code in enumerate(codes):
@@ -237,6 +238,20 @@ def test_an_interrupted_push_resumes_and_the_server_keeps_what_it_has(
         f"pushed to {central_server.url}: 0 sent, 59 already there, 1 conflicted"
     ), again.stdout
     assert submissions_in(central).keys() == stored.keys()
+
+    # The venue's codes came too, as hashes with their agency, the unused ones
+    # included: a participant whose card was issued at the venue is known centrally.
+    def shared_codes(settings: Settings) -> set[tuple[bytes, str | None]]:
+        codes = through_port(settings, lambda db: db.codes_to_share(["tiny"]))
+        return {(c.code_hash, c.agency) for c in codes}
+
+    assert len(shared_codes(venue)) == 32
+    assert shared_codes(venue) <= shared_codes(central)
+    (never_used,) = code_hashes(central, [unused[0]])
+    assert through_port(central, lambda db: db.code_lookup("tiny", never_used)) == (
+        True,
+        "border",
+    )
 
 
 def _pre_of(rows: dict, settings: Settings, code: str) -> str:
