@@ -37,7 +37,7 @@ them as `evalsvc.domain.scoring` does (checked on a sample against
       fails when a number differs by more than 1e-9, absolute for values up to 1 and
       relative above (|a - b| <= 1e-9 * max(1, |a|, |b|)), or a text differs.
    b. Over HTTP: the submissions are written into a temporary SQLite database through
-      `Database.store_submission` (opened with `open_storage`), a real `evalsvc serve`
+      `Storage.store_submission` (opened with `open_storage`), a real `evalsvc serve`
       subprocess is started on 127.0.0.1 with the course as TOML in a temporary surveys
       folder, and the first GET /api/v1/courses/{course}/summary after each of three
       fresh starts is timed (cold: it reads every submission and computes the whole
@@ -104,8 +104,11 @@ from evalsvc.domain.design import ALL, Design, analysis_design  # noqa: E402
 from evalsvc.domain.questionnaire import DONT_KNOW, NOT_STATED, Course, check_course  # noqa: E402
 from evalsvc.settings import Settings  # noqa: E402
 from evalsvc.storage import open_storage  # noqa: E402
-from evalsvc.storage.records import NewSubmission, ScoreRow  # noqa: E402
-from evalsvc.storage.sqlite import utc_now  # noqa: E402
+from evalsvc.storage.records import (  # noqa: E402
+    NewSubmission,
+    ScoreRow,
+    utc_now,
+)
 
 TOTAL = scoring.TOTAL
 COURSE_ID = "bench-stats"
@@ -474,7 +477,7 @@ class Stored:
                     yield i, phase, scores[phase][i]
 
     def score_rows(self) -> list[ScoreRow]:
-        """What `Database.score_rows` returns for these submissions."""
+        """What `Storage.score_rows` returns for these submissions."""
         encode = msgspec.json.encode
         return [
             ScoreRow(
@@ -1218,7 +1221,7 @@ def part_10k(tmp: Path, course: Course, surveys: Path, seed: int, rounds: int) -
     settings = settings_for(tmp / "bench-10k.sqlite3", surveys)
     count, store_time = store(settings, course, stored.new_submissions(None))
     print(
-        f"(b) stored {count:,} submissions through Database.store_submission in "
+        f"(b) stored {count:,} submissions through Storage.store_submission in "
         f"{store_time:.1f} s ({count / store_time:,.0f}/s, building them included)"
     )
     if count != len(rows):

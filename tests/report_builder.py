@@ -22,8 +22,8 @@ from evalsvc.domain.codes import code_hash, new_code, normalize_code
 from evalsvc.domain.questionnaire import Course
 from evalsvc.intake import Intake
 from evalsvc.reports import CourseReport
-from evalsvc.storage import Database
 from evalsvc.storage.records import ResponseRow, ScoreRow
+from evalsvc.storage.sqlite import SQLiteStorage
 from tests.conftest import TEST_SECRET
 
 
@@ -73,7 +73,7 @@ async def _build(
     people: Sequence[Person],
     lang: str,
 ) -> Built:
-    db = Database(path)
+    db = SQLiteStorage(path)
     await db.open()
     try:
         intake = Intake({course.id: course}, db, TEST_SECRET)

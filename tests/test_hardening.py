@@ -119,11 +119,11 @@ async def test_a_failing_commit_fails_its_whole_batch_and_the_retry_is_stored(tm
     from evalsvc.domain.codes import code_hash
     from evalsvc.errors import StorageUnavailable
     from evalsvc.intake import Intake
-    from evalsvc.storage import Database
+    from evalsvc.storage.sqlite import SQLiteStorage
     from tests.conftest import TEST_SECRET, TEST_SURVEYS
 
     course = load_paths([TEST_SURVEYS]).courses["tiny"]
-    db = Database(tmp_path / "db.sqlite3")
+    db = SQLiteStorage(tmp_path / "db.sqlite3")
     await db.open()
     intake = Intake({"tiny": course}, db, TEST_SECRET)
     codes = ["AAAA-AAA1", "AAAA-AAA2", "AAAA-AAA3"]

@@ -18,9 +18,10 @@ from litestar.testing import AsyncTestClient
 
 from evalsvc.app import create_app, load_courses
 from evalsvc.errors import Conflict, StorageUnavailable, Unprocessable
-from evalsvc.storage import Database, open_storage
+from evalsvc.storage import open_storage
 from evalsvc.storage.migrations import MIGRATIONS
 from evalsvc.storage.records import NewSubmission
+from evalsvc.storage.sqlite import SQLiteStorage
 from tests.conftest import run_cli, through_port
 
 pytestmark = pytest.mark.anyio
@@ -174,7 +175,7 @@ async def test_a_fresh_database_has_no_data_version_and_a_submission_moves_it(se
 async def test_sqlite_migrations_run_once_and_set_wal(tmp_path) -> None:
     path = tmp_path / "db.sqlite3"
     for _ in range(2):
-        db = Database(path)
+        db = SQLiteStorage(path)
         await db.open()
         await db.close()
     with sqlite3.connect(path) as conn:
@@ -187,7 +188,7 @@ async def test_newer_schema_is_refused(tmp_path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(StorageUnavailable, match="newer than this evalsvc knows"):
-        await Database(path).open()
+        await SQLiteStorage(path).open()
 
 
 async def test_full_disk_is_503_nothing_acknowledged_is_lost_and_it_recovers(
@@ -196,7 +197,7 @@ async def test_full_disk_is_503_nothing_acknowledged_is_lost_and_it_recovers(
     codes = issue(count=60, agency="border")
     app = create_app(settings)
     async with AsyncTestClient(app=app) as client:
-        db: Database = app.state.database
+        db: SQLiteStorage = app.state.database
 
         async def cap_pages(conn) -> None:
             (pages,) = await (await conn.execute("PRAGMA page_count")).fetchone()
@@ -398,7 +399,7 @@ def test_a_database_without_codes_or_tokens_takes_a_new_key(settings) -> None:
 async def test_a_failing_unit_is_undone_alone_and_the_writer_survives(tmp_path) -> None:
     from evalsvc.errors import Conflict
 
-    db = Database(tmp_path / "db.sqlite3")
+    db = SQLiteStorage(tmp_path / "db.sqlite3")
     await db.open()
     try:
         await db.add_codes("x", [b"k1"], None)

@@ -9,6 +9,5 @@ in records.py.
 
 from evalsvc.storage.opening import open_storage
 from evalsvc.storage.port import Storage
-from evalsvc.storage.sqlite import Database
 
-__all__ = ["Database", "Storage", "open_storage"]
+__all__ = ["Storage", "open_storage"]

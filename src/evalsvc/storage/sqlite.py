@@ -537,9 +537,6 @@ class SQLiteStorage:
         await self.write(unit)
 
 
-Database = SQLiteStorage
-"""The name scripts and tests knew it by."""
-
 _ACCESS_COLUMNS = "t.id, t.name, t.role, t.created_at, t.revoked_at, t.scope"
 
 
