@@ -6,25 +6,14 @@ Two real `evalsvc serve` processes on the same database, as behind a load balanc
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
 from tests.conftest import run_cli
+from tests.test_durability import submission as pre_submission
 from tests.test_evaluator import csrf_of
 
 pytestmark = pytest.mark.backends
-
-
-def pre_submission(code: str) -> dict:
-    return {
-        "submission_id": str(uuid.uuid4()),
-        "phase": "pre",
-        "code": code,
-        "lang": "en",
-        "answers": {"sa_detect": 4, "sa_coop": 3, "k1": "b", "k2": "false", "k3": ["a", "c"]},
-    }
 
 
 def pre_count(server_url: str, token: str) -> int:
