@@ -102,7 +102,8 @@ def postgres_database() -> str:
 async def _create_database(dsn: str) -> None:
     import asyncpg
 
-    with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+    # test workers (pytest-xdist) may race to make it: one makes it, the rest find it
+    with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
         await _admin(dsn, "CREATE DATABASE evalsvc_tests")
 
 
