@@ -166,6 +166,77 @@ async def test_codebook_and_workbook_speak_the_language_with_english_column_name
     assert first_row[:3] == ("measure", "comparison", "from_phase")
 
 
+async def _login(client: AsyncTestClient, token: str, lang: str) -> None:
+    page = await client.get("/login")
+    csrf = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    login = await client.post(
+        "/login", data={"token": token, "_csrf_token": csrf, "lang": lang}, follow_redirects=False
+    )
+    assert login.status_code == 303
+
+
+async def test_downloads_follow_the_login_choice_and_the_browser_language(demo) -> None:
+    """Without ?lang=, every course download is in the language the report page would
+    use: the login page's choice, else Accept-Language."""
+    settings, auth = demo
+    token = auth["Authorization"].split()[1]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await _login(client, token, "ru")
+        book = await client.get("/api/v1/courses/tiny/report.xlsx")
+        codebook = await client.get("/api/v1/courses/tiny/codebook.csv")
+        english = await client.get("/api/v1/courses/tiny/codebook.csv?lang=en")
+    assert 'filename="tiny-report-ru.xlsx"' in book.headers["content-disposition"]
+    methods = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)["Methods"]
+    assert "Кратко" in " ".join(str(c) for row in methods.iter_rows(values_only=True) for c in row)
+    assert 'filename="tiny-codebook-ru.csv"' in codebook.headers["content-disposition"]
+    assert "среднее разности to минус from" in codebook.content.decode("utf-8-sig")
+    assert 'filename="tiny-codebook-en.csv"' in english.headers["content-disposition"]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        browser = {**auth, "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}
+        codebook = await client.get("/api/v1/courses/tiny/codebook.csv", headers=browser)
+        plain = await client.get("/api/v1/courses/tiny/codebook.csv", headers=auth)
+    assert 'filename="tiny-codebook-ru.csv"' in codebook.headers["content-disposition"]
+    assert 'filename="tiny-codebook-en.csv"' in plain.headers["content-disposition"]
+
+
+@pytest.fixture
+def programme_demo(tmp_path):
+    from tests.programme_helpers import fill, programme_settings
+
+    settings = programme_settings(tmp_path)
+    fill(settings, participants=8)
+    _, token = commands.create_token(settings, "evaluator", "reader")
+    return settings, token
+
+
+async def test_programme_downloads_and_json_follow_the_reader_s_language(programme_demo) -> None:
+    settings, token = programme_demo
+    base = "/api/v1/programmes/test-prog"
+    russian_title = "Знания выросли не менее чем на 10 баллов"
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await _login(client, token, "ru")
+        indicators = (await client.get(f"{base}/indicators")).json()
+        book = await client.get(f"{base}/report.xlsx")
+        codebook = await client.get(f"{base}/codebook.csv")
+        page = (await client.get("/programmes/test-prog/report")).text
+    assert indicators["rows"][0]["title"] == russian_title
+    assert 'filename="test-prog-report-ru.xlsx"' in book.headers["content-disposition"]
+    assert 'filename="test-prog-codebook-ru.csv"' in codebook.headers["content-disposition"]
+    assert "среднее разности to минус from" in codebook.content.decode("utf-8-sig")
+    assert '<html lang="ru">' in page
+    auth = {"Authorization": f"Bearer {token}"}
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        browser = {**auth, "Accept-Language": "ru"}
+        summary_json = (await client.get(f"{base}/summary", headers=browser)).json()
+        indicators = (await client.get(f"{base}/indicators", headers=browser)).json()
+        book = await client.get(f"{base}/report.xlsx", headers=browser)
+        english = (await client.get(f"{base}/indicators", headers=auth)).json()
+    assert indicators["rows"][0]["title"] == russian_title
+    assert 'filename="test-prog-report-ru.xlsx"' in book.headers["content-disposition"]
+    assert english["rows"][0]["title"] == "Knowledge rose by at least 10 points"
+    assert summary_json["rows"]
+
+
 async def test_the_english_report_is_as_before(demo) -> None:
     """English is the source language: no note, no lang switch inside the page."""
     settings, auth = demo
