@@ -1,4 +1,5 @@
-"""Schema 6: the donor role (and the sync role), on a database upgraded from schema 5 (tokens and sessions kept)."""
+"""Schema 6: the donor role (and the sync role), on a database upgraded from schema 5
+(tokens and sessions kept)."""
 
 from __future__ import annotations
 
