@@ -12,6 +12,7 @@ from evalsvc.app import load_catalog
 from evalsvc.programme_reports import ProgrammeReport
 from evalsvc.settings import Settings
 from evalsvc.storage import open_storage
+from evalsvc.storage.records import ScoreRow
 
 DATA = Path(__file__).resolve().parent / "data"
 PROGRAMME_SURVEYS = DATA / "programme"
@@ -37,18 +38,27 @@ def fill(settings: Settings, participants: int = 14, seed: int = 3) -> int:
     return commands.demo_programme(settings, PROGRAMME, participants, seed, if_empty=False)
 
 
-def report_of(settings: Settings, lang: str = "en") -> ProgrammeReport:
+def score_rows(settings: Settings) -> dict[str, list[ScoreRow]]:
+    """Each member course's stored rows, one per submission, as the programme reads them."""
     catalog = load_catalog(settings.with_secret())
     programme = catalog.programmes[PROGRAMME]
 
-    async def rows() -> dict:
+    async def rows() -> dict[str, list[ScoreRow]]:
         db = await open_storage(settings.with_secret(), catalog.courses)
         try:
             return (await programme_reports.load_programme_rows(db, programme))[1]
         finally:
             await db.close()
 
-    analysis = programme_reports.programme_analysis(programme, catalog.courses, asyncio.run(rows()))
+    return asyncio.run(rows())
+
+
+def report_of(settings: Settings, lang: str = "en") -> ProgrammeReport:
+    catalog = load_catalog(settings.with_secret())
+    programme = catalog.programmes[PROGRAMME]
+    analysis = programme_reports.programme_analysis(
+        programme, catalog.courses, score_rows(settings)
+    )
     return programme_reports.programme_report_from(programme, catalog.courses, analysis, lang)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 import anyio
 import pytest
@@ -240,6 +241,23 @@ async def test_report_page_needs_login_and_login_sets_a_strict_cookie(cohort) ->
         assert "<script" not in report.text.lower()
         xlsx = await client.get(f"{BASE}/report.xlsx")  # the cookie serves the downloads too
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_the_report_has_a_heat_map_for_every_breakdown(cohort) -> None:
+    """Agency by skill, and each breakdown item (sex, role) by skill, for every measure."""
+    settings, tokens = cohort
+    auth = bearer(tokens["evaluator"])
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        summary = (await client.get(f"{BASE}/summary", headers=auth)).json()
+        html = (await client.get(f"/courses/{COURSE}/report", headers=auth)).text
+    breakdowns = {row["breakdown"] for row in summary["rows"]} - {"all"}
+    assert {"agency", "pr_sex", "pr_role"} <= breakdowns
+    shown = set(re.findall(r'<table id="heat-([\w-]+)" class="data heatmap">', html))
+    assert shown == {
+        f"{breakdown}-{measure['id']}"
+        for breakdown in breakdowns
+        for measure in summary["measures"]
+    }
 
 
 def test_database_holds_no_code_or_token_in_clear(cohort) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+import openpyxl
 import pytest
 
 from evalsvc.catalog import load_paths
@@ -21,6 +22,7 @@ from evalsvc.domain.design import analysis_design
 from evalsvc.domain.meta_analysis import meta_analysis
 from evalsvc.domain.programme_cohort import programme_cohort
 from evalsvc.domain.scoring import TOTAL, score_submission
+from evalsvc.programme_reports import programme_analysis
 from evalsvc.settings import settings_from_env
 from tests.conftest import REPO, run_cli, stored_rows
 from tests.programme_helpers import (
@@ -29,6 +31,7 @@ from tests.programme_helpers import (
     fill,
     programme_settings,
     report_of,
+    score_rows,
     surveys_env,
 )
 
@@ -281,19 +284,55 @@ def test_indicators_are_shares_with_wilson_intervals_and_a_status(report) -> Non
     assert women.change_from_baseline == pytest.approx(women.value - 0.2)
 
 
-def test_gain_and_pass_indicators_count_what_they_say(filled, report) -> None:
-    """Recounted from the pooled rows' definitions with numpy, independently."""
-    from evalsvc.programme_reports import programme_analysis  # noqa: F401 - same inputs
+def _recounted_indicators(settings, threshold: float) -> dict[str, tuple[int, int]]:
+    """Indicator -> (n, count), recounted here from the stored submissions, one
+    participant at a time, with the test programme's definitions: every course skill
+    maps to a framework skill, so a person's programme total is their course total."""
+    programme = load_paths([PROGRAMME_SURVEYS]).programmes[PROGRAMME]
+    courses = load_paths([PROGRAMME_SURVEYS]).courses
+    people: dict[tuple[str, int], dict[str, tuple[dict, dict, dict]]] = {}
+    for course_id, rows in score_rows(settings).items():
+        for row in rows:
+            people.setdefault((course_id, row.participant), {})[row.phase] = (
+                json.loads(row.scores_json),
+                json.loads(row.breakdowns_json),
+                json.loads(row.summarised_json),
+            )
+    counts = dict.fromkeys(("gain10", "pass", "applied", "women"), (0, 0))
 
-    gain = next(r for r in report.analysis.indicators if r.indicator == "gain10")
-    pooled = next(
-        r
-        for r in report.analysis.summary
-        if (r.scope, r.measure, r.comparison, r.breakdown, r.skill)
-        == ("pooled", "knowledge", "pre_post", "all", TOTAL)
+    def add(indicator: str, success: bool) -> None:
+        n, count = counts[indicator]
+        counts[indicator] = (n + 1, count + int(success))
+
+    for (course_id, _), phases in people.items():
+        member = next(m for m in programme.courses if m.id == course_id)
+        if "pre" in phases and "post" in phases:
+            before = phases["pre"][0]["knowledge"]["total"]
+            after = phases["post"][0]["knowledge"]["total"]
+            add("gain10", after - before >= threshold - 1e-9)
+            add("pass", after >= courses[course_id].pass_mark - 1e-9)
+        used = phases.get("follow_up", ({}, {}, {}))[2].get("fu_used")
+        if used is not None:
+            add("applied", used == "yes")
+        sex = next((p[1]["sex"] for p in phases.values() if "sex" in p[1]), None)
+        if sex is not None:
+            add("women", member.breakdowns["sex"].groups[sex] == "female")
+    return counts
+
+
+@pytest.mark.parametrize("threshold", [10, 20])
+def test_every_indicator_counts_what_it_says(filled, tmp_path: Path, threshold: int) -> None:
+    """Gain threshold, pass mark, applied and share of women: n and count as recounted
+    from the participant-level rows, independently of the programme analysis. A gain
+    of exactly 20 points occurs in the data (the threshold counts)."""
+    text = GOOD.replace("threshold = 10", f"threshold = {threshold}")
+    catalog = load_paths([_programme_folder(tmp_path, text, name=PROGRAMME)])
+    analysis = programme_analysis(
+        catalog.programmes[PROGRAMME], catalog.courses, score_rows(filled)
     )
-    assert gain.n == pooled.n_paired
-    assert gain.count is not None and gain.count <= pooled.n_improved
+    recounted = _recounted_indicators(filled, threshold)
+    assert all(n > count > 0 for n, count in recounted.values()), recounted
+    assert {r.indicator: (r.n, r.count) for r in analysis.indicators} == recounted
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -325,6 +364,74 @@ def test_report_programme_writes_every_format(filled, tmp_path: Path) -> None:
     unknown = run_cli(filled, "report", "--programme", "nope", "--format", "json", "--out",
                       str(tmp_path / "x.json"), **env)  # fmt: skip
     assert unknown.returncode == 1 and "no programme 'nope'" in unknown.stderr
+
+
+MEASURE_LABELS = {
+    "en": {
+        "knowledge": "Knowledge",
+        "confidence": "Confidence",
+        "dont_know": '"I don\'t know" answers',
+    },
+    "ru": {"knowledge": "Знания", "confidence": "Уверенность", "dont_know": "Ответы «Не знаю»"},
+}
+TOTAL_NAMES = {"en": "Total (all skills)", "ru": "Итог (все навыки)"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_programme_workbook_sheets_forest_charts_and_language(filled, lang: str) -> None:
+    from evalsvc.exports import registry
+
+    report = report_of(filled, lang)
+    book = openpyxl.load_workbook(
+        io.BytesIO(registry.PROGRAMME_EXPORTS["report.xlsx"].render(report))
+    )
+    assert book.sheetnames == [
+        *("Indicators", "Summary", "Meta-analysis", "Forest", "Heat map", "Courses"),
+        *("Methods", "Codebook"),
+    ]
+    indicators = list(book["Indicators"].iter_rows(values_only=True))
+    assert indicators[0][:3] == ("indicator", "kind", "title")
+    assert [row[0] for row in indicators[1:]] == ["gain10", "pass", "applied", "women"]
+    assert indicators[1][2] == (
+        "Знания выросли не менее чем на 10 баллов"
+        if lang == "ru"
+        else "Knowledge rose by at least 10 points"
+    )
+    summary_header = next(book["Summary"].iter_rows(values_only=True))
+    assert summary_header[:4] == ("measure", "comparison", "from_phase", "to_phase")
+    assert "tau2" in next(book["Meta-analysis"].iter_rows(values_only=True))
+    # the forest plots: one native chart per measure and skill with courses to pool, in
+    # the first comparison, each a course row per course and the pooled estimate
+    first = report.design.comparisons[0].id
+    skill_names = {s.id: s.name for s in report.skills} | {TOTAL: TOTAL_NAMES[lang]}
+    metas = [m for m in report.analysis.meta if m.comparison == first and m.k > 0]
+    forest = book["Forest"]
+    charts = forest._charts
+    assert len(charts) == len(metas) >= 2
+    for chart, meta in zip(charts, metas, strict=True):
+        assert type(chart).__name__ == "ScatterChart"
+        title = "".join(run.t for p in chart.title.tx.rich.p for run in (p.r or []))
+        assert title == f"{MEASURE_LABELS[lang][meta.measure]}: {skill_names[meta.skill]}"
+        assert len(chart.series) == 1 and chart.series[0].errBars.errDir == "x"
+    rows = list(forest.iter_rows(min_row=2, values_only=True))
+    plotted = {}
+    for row in rows:
+        if row[0]:
+            plotted[row[0]] = plotted.get(row[0], 0) + 1
+    assert plotted == {f"{m.measure} {first} {m.skill}": m.k + 1 for m in metas}
+    # the heat map and the methods, in the report's language
+    heat = book["Heat map"]
+    mean_gain = "средний прирост" if lang == "ru" else "mean gain"
+    assert heat["A1"].value == f"{MEASURE_LABELS[lang]['knowledge']}: {mean_gain} ({first})"
+    groups = [row[0] for row in heat.iter_rows(min_row=3, max_col=1, values_only=True)]
+    assert groups[0] == ("Все участники" if lang == "ru" else "All participants")
+    facts = {row[0]: row[1] for row in book["Methods"].iter_rows(min_row=2, values_only=True)}
+    assert facts["language"] == lang and facts["programme"] == PROGRAMME
+    assert book.properties.title == (
+        "Тестовая программа: Отчёт об оценке программы"
+        if lang == "ru"
+        else "Test programme: Programme evaluation report"
+    )
 
 
 def test_token_create_for_donors_and_agency_types_is_checked(filled) -> None:

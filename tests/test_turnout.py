@@ -96,3 +96,25 @@ async def test_turnout_follows_every_submission(settings, issue) -> None:
         russian = await client.get("/courses/tiny/turnout?lang=ru", headers=auth)
         assert "Выдано кодов" in russian.text and "Пограничники" in russian.text
         assert (await client.get(f"{BASE}/turnout")).status_code == 401
+
+
+@pytest.fixture
+def demo(settings):
+    commands.demo(settings, "tiny", 12, 5, if_empty=False)
+    return settings
+
+
+async def test_the_demo_issues_each_code_to_its_participant_s_agency(demo) -> None:
+    """`evalsvc demo` binds every code to the agency of its synthetic participant, so
+    the demo's turnout shows codes per agency (none unassigned); every participant
+    answers the first phase, so codes issued = questionnaires received there."""
+    _, token = await anyio.to_thread.run_sync(commands.create_token, demo, "evaluator", "pm")
+    async with AsyncTestClient(app=create_app(demo)) as client:
+        answer = await client.get(f"{BASE}/turnout", headers={"Authorization": f"Bearer {token}"})
+    rows = {(r["phase"], r["agency"]): r for r in answer.json()["rows"]}
+    first = TINY.phase_ids()[0]
+    assert rows[(first, "all")]["codes_issued"] == rows[(first, "all")]["received"] == 12
+    assert rows.get((first, "unassigned"), {"codes_issued": 0})["codes_issued"] == 0
+    for agency in TINY.agency_ids():
+        row = rows[(first, agency)]
+        assert row["codes_issued"] == row["received"] > 0, agency

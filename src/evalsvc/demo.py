@@ -91,14 +91,16 @@ async def fill(intake: Intake, course: Course, participants: int, seed: int) -> 
     start = {a: {s: rng.uniform(0.25, 0.6) for s in skills} for a in agencies}
     gain = {a: {s: rng.uniform(0.05, 0.35) for s in skills} for a in agencies}
     codes = [new_code() for _ in range(participants)]
-    hashes = [code_hash(intake.secret, course.id, normalize_code(c) or c) for c in codes]
-    await intake.db.add_codes(course.id, hashes, None)
     stored = 0
     phases = course.phase_ids()
     for index, code in enumerate(codes):
         agency = (
             agencies[index % len(agencies)] if index < len(agencies) * 3 else rng.choice(agencies)
         )
+        # issued to the participant's agency, as organisers do (the turnout counts codes
+        # per agency); one at a time, so the random stream and the demo data stay as before
+        hashed = code_hash(intake.secret, course.id, normalize_code(code) or code)
+        await intake.db.add_codes(course.id, [hashed], agency)
         person = rng.gauss(0, 0.08)
         for position, phase in enumerate(phases):
             if position and rng.random() < DROP_OUT.get(phase, 0.2):

@@ -88,10 +88,11 @@ class Cohort:
                 if given:
                     for key, value in given.items():
                         if value is not None:
-                            column = columns.get(key)
-                            if column is None:
-                                column = columns[key] = [None] * size
-                            column[i] = value
+                            # not named `column`: Babel would take it for the marker
+                            values = columns.get(key)
+                            if values is None:
+                                values = columns[key] = [None] * size
+                            values[i] = value
         return columns.get(item) or [None] * self.size
 
 

@@ -134,4 +134,5 @@ def withheld_words(reason: str, k: int) -> str:
 
 def withheld_why(reason: str, k: int) -> str:
     """A sentence explaining the reason (tooltips, footnotes)."""
-    return tr(_WITHHELD_WHY.get(reason, R_("Not shown to protect participants.")), k=k)
+    unknown = R_("Not shown to protect participants.")  # not nested: Babel would miss it
+    return tr(_WITHHELD_WHY.get(reason, unknown), k=k)

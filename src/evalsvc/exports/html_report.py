@@ -209,7 +209,7 @@ def course_heatmaps(report: CourseReport, names: DisplayNames) -> list[HeatMap]:
     words = {reason: withheld_words(reason, k) for reason in ("small_group", "complementary")}
     out = []
     for measure in report.design.measures:
-        for breakdown in report.design.breakdowns[:1]:
+        for breakdown in report.design.breakdowns:
             groups = [(g, names.group(breakdown.id, g)) for g in breakdown.groups]
             found = heat_map(
                 f"heat-{breakdown.id}-{measure.id}",

@@ -295,9 +295,12 @@ def _heat_sheet(sheet: Worksheet, report: ProgrammeReport, formats: Formats) -> 
     sheet.set_column(1, len(skills), 16)
     r = 0
     for measure in report.design.measures:
-        sheet.write_string(
-            r, 0, f"{tr(measure.label)}: {tr('mean gain')} ({comparison.id})", formats.heading
+        heading = tr(
+            "%(measure)s: mean gain (%(comparison)s)",
+            measure=tr(measure.label),
+            comparison=comparison.id,
         )
+        sheet.write_string(r, 0, heading, formats.heading)
         r += 1
         sheet.write_string(r, 0, "group", formats.header)
         for c, (_, name) in enumerate(skills, start=1):

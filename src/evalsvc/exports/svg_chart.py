@@ -159,12 +159,14 @@ def from_to_svg(
             f'<text x="{lx + 19:.0f}" y="15">{e(shown)}</text>',
         ]
         lx += 19 + CHAR_WIDTH * len(shown) + 18
+    # translated outside the f-strings: Babel does not extract messages inside them
+    interval_words, axis_words = tr("95% CI of the gain"), tr("Gain [95% CI]")
     parts += [
         f'<path d="M{lx:.0f} 6v10M{lx:.0f} 11h22M{lx + 22:.0f} 6v10" stroke="{INK}" '
         'stroke-width="1.5" fill="none"/>',
-        f'<text x="{lx + 28:.0f}" y="15">{e(tr("95% CI of the gain"))}</text>',
+        f'<text x="{lx + 28:.0f}" y="15">{e(interval_words)}</text>',
         f'<text x="{width - 4}" y="{top - 8}" text-anchor="end" font-weight="bold">'
-        f"{e(tr('Gain [95% CI]'))}</text>",
+        f"{e(axis_words)}</text>",
     ]
     for tick in ticks(lo, hi):
         tx = x(tick)
@@ -216,9 +218,10 @@ def _bar_parts(
         f'text-anchor="end" fill="{MUTED}" font-size="10">n = {one.n}</text>'
     )
     if one.status is not None or one.from_mean is None or one.to_mean is None:
+        status = one.status or tr("not available")
         parts.append(
             f'<text x="{plot_x + 8}" y="{middle + 4:.1f}" fill="{MUTED}" '
-            f'font-style="italic">{e(one.status or tr("not available"))}</text>'
+            f'font-style="italic">{e(status)}</text>'
         )
         return parts
     from_y, to_y = middle - bar_h - 1.5, middle + 1.5

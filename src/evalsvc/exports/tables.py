@@ -260,7 +260,7 @@ def codebook(report: CourseReport | None = None) -> Table:
                 meaning = tr(column.description)
                 former = FORMER_NAMES.get((name, column.name))
                 if former:
-                    meaning = f"{meaning} ({tr('formerly')} {former})"
+                    meaning = tr("%(meaning)s (formerly %(name)s)", meaning=meaning, name=former)
                 rows.append((column.name, name, meaning, unit_text(column.unit, report)))
         for name, entries in _PARTICIPANT_LEVEL.items():
             for column in entries:

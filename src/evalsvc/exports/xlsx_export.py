@@ -252,7 +252,7 @@ def _methods_sheet(
         ("generated_at", report.generated_at),
         ("n_participants", report.analysis.n_participants),
         ("min_cell_size", report.min_cell_size),
-        ("submissions scored under other rules", report.scoring.other_rules),
+        ("scored_under_other_rules", report.scoring.other_rules),  # as in the JSON
     ]
     r = 2
     for label, value in facts:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post, route
 from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from evalsvc import reports
@@ -44,7 +44,12 @@ from evalsvc.web.auth import (
     visible_courses,
     visible_programmes,
 )
-from evalsvc.web.i18n import INTERFACE_LANGUAGES, LANG_COOKIE, choose_language, page_context
+from evalsvc.web.i18n import (
+    INTERFACE_LANGUAGES,
+    LANG_COOKIE,
+    page_context,
+    provide_report_language,
+)
 from evalsvc.web.openapi import EVALUATOR_READ
 
 
@@ -143,6 +148,7 @@ class EvaluatorApi(Controller):
         "reader": Provide(provide_reader),
         "course": Provide(provide_course),
         "report": Provide(provide_report),
+        "report_lang": Provide(provide_report_language),
     }
 
     @get(
@@ -237,11 +243,13 @@ class EvaluatorApi(Controller):
         reader: NamedDependency[TokenRecord],
         course: NamedDependency[Course],
         download: FromPath[str],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> Response:
         if download in registry.REPORT_EXPORTS:
             export = registry.REPORT_EXPORTS[download]
-            report = scoped(request, reader, await report_cache.report(intake.db, course, lang))
+            report = scoped(
+                request, reader, await report_cache.report(intake.db, course, report_lang)
+            )
             content = await anyio.to_thread.run_sync(export.render, report, course)
             language = report.lang if export.per_language else None
             return _download(
@@ -251,14 +259,14 @@ class EvaluatorApi(Controller):
         if participant_export is None:
             raise NotFound(f"no download {download!r}", code="unknown_download")
         require_analyst(reader)
-        language = intake.language(course, lang)
+        language = intake.language(course, report_lang)
         filename = registry.filename(
             course.id, download, language if participant_export.per_language else None
         )
         data = registry.ParticipantData(
             course=course,
             lang=language,
-            report=await report_cache.report(intake.db, course, lang),
+            report=await report_cache.report(intake.db, course, report_lang),
             score_rows=lambda: intake.db.score_rows(course.id),
             responses=lambda: intake.db.iter_responses(course.id),
         )
@@ -284,16 +292,10 @@ def landing_page(intake: Intake, reader: TokenRecord, request: Request) -> str:
     return "/courses"
 
 
-def report_language_of(request: Request, lang: str | None) -> str:
-    """?lang=, the login page's choice (cookie), then Accept-Language; else English."""
-    if lang in INTERFACE_LANGUAGES:
-        return lang
-    return choose_language(request, INTERFACE_LANGUAGES, "en")
-
-
 class EvaluatorPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
+    dependencies = {"report_lang": Provide(provide_report_language)}
 
     @get("/login")
     async def login_page(self, request: Request) -> Template:
@@ -379,15 +381,14 @@ class EvaluatorPages(Controller):
         report_cache: NamedDependency[reports.ReportCache],
         settings: NamedDependency[Settings],
         course_id: FromPath[str],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> Response:
         try:
             reader = await resolve_reader(request, intake.db, settings.secret_key)
         except Unauthorized:
             return Redirect("/login", status_code=303)
         course = course_in_scope(intake, reader, course_id, programmes_of(request))
-        wanted = report_language_of(request, lang)
-        report = scoped(request, reader, await report_cache.report(intake.db, course, wanted))
+        report = scoped(request, reader, await report_cache.report(intake.db, course, report_lang))
         base = f"/api/v1/courses/{course.id}"
         with using(report.lang):
             links = [(tr("Summary (JSON)"), f"{base}/summary")]

@@ -20,6 +20,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from litestar import Request
+from litestar.params import FromQuery
+
+from evalsvc.exports.report_i18n import REPORT_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 INTERFACE_LANGUAGES = ("en", "ru", "kk")
@@ -63,14 +66,29 @@ def interface_labels(lang: str) -> dict[str, str]:
 
 def choose_language(request: Request, offered: Iterable[str], default: str) -> str:
     """?lang=, then the cookie, then Accept-Language, then the course default."""
+    return _asked_language(request, request.query_params.get("lang"), offered) or default
+
+
+def _asked_language(request: Request, lang: str | None, offered: Iterable[str]) -> str | None:
     offered = tuple(offered)
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+    for candidate in (lang, request.cookies.get(LANG_COOKIE)):
         if candidate in offered:
             return candidate
-    for lang in _accept_language(request.headers.get("accept-language", "")):
-        if lang in offered:
-            return lang
-    return default
+    for tag in _accept_language(request.headers.get("accept-language", "")):
+        if tag in offered:
+            return tag
+    return None
+
+
+async def provide_report_language(
+    request: Request, lang: FromQuery[str | None] = None
+) -> str | None:
+    """Dependency `report_lang`, for every report endpoint (HTML pages, downloads, JSON
+    with localized names): the language the reader wants reports in. ?lang=, else
+    the login page's choice (its cookie), else Accept-Language. None when none of them
+    names a report language: each report then takes its own default (English; a
+    course's default language for its participants' files)."""
+    return _asked_language(request, lang, REPORT_LANGUAGES)
 
 
 def _accept_language(header: str) -> list[str]:

@@ -12,7 +12,7 @@ import anyio
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from evalsvc.domain.design import Comparison, Measure
@@ -29,7 +29,8 @@ from evalsvc.scoped_reports import restrict_programme_report
 from evalsvc.settings import Settings
 from evalsvc.storage.records import TokenRecord
 from evalsvc.web.auth import provide_reader, resolve_reader, visible_programmes
-from evalsvc.web.evaluator import NO_STORE, report_language_of
+from evalsvc.web.evaluator import NO_STORE
+from evalsvc.web.i18n import provide_report_language
 from evalsvc.web.openapi import EVALUATOR_READ
 
 
@@ -148,7 +149,10 @@ class ProgrammeApi(Controller):
     path = "/api/v1/programmes"
     tags = ["programmes"]
     cache_control = NO_STORE
-    dependencies = {"reader": Provide(provide_reader)}
+    dependencies = {
+        "reader": Provide(provide_reader),
+        "report_lang": Provide(provide_report_language),
+    }
 
     @get("/", summary="The programmes this token reaches", responses=EVALUATOR_READ)
     async def listing(
@@ -220,9 +224,9 @@ class ProgrammeApi(Controller):
         request: Request,
         reader: NamedDependency[TokenRecord],
         programme: NamedDependency[Programme],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> ProgrammeSummaryOut:
-        report = await programme_report(request, reader, programme, lang)
+        report = await programme_report(request, reader, programme, report_lang)
         return ProgrammeSummaryOut(
             **_meta(report),  # type: ignore[arg-type]
             measures=list(report.design.measures),
@@ -243,8 +247,9 @@ class ProgrammeApi(Controller):
         request: Request,
         reader: NamedDependency[TokenRecord],
         programme: NamedDependency[Programme],
+        report_lang: NamedDependency[str | None],
     ) -> MetaOut:
-        report = await programme_report(request, reader, programme, None)
+        report = await programme_report(request, reader, programme, report_lang)
         return MetaOut(**_meta(report), rows=report.analysis.meta)  # type: ignore[arg-type]
 
     @get(
@@ -258,9 +263,9 @@ class ProgrammeApi(Controller):
         request: Request,
         reader: NamedDependency[TokenRecord],
         programme: NamedDependency[Programme],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> IndicatorsOut:
-        report = await programme_report(request, reader, programme, lang)
+        report = await programme_report(request, reader, programme, report_lang)
         return IndicatorsOut(
             **_meta(report),  # type: ignore[arg-type]
             rows=report.analysis.indicators,
@@ -305,12 +310,12 @@ class ProgrammeApi(Controller):
         reader: NamedDependency[TokenRecord],
         programme: NamedDependency[Programme],
         download: FromPath[str],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> Response:
         export = registry.PROGRAMME_EXPORTS.get(download)
         if export is None:
             raise NotFound(f"no download {download!r}", code="unknown_download")
-        report = await programme_report(request, reader, programme, lang)
+        report = await programme_report(request, reader, programme, report_lang)
         content = await anyio.to_thread.run_sync(export.render, report)
         language = report.lang if export.per_language else None
         return Response(
@@ -327,6 +332,7 @@ class ProgrammeApi(Controller):
 class ProgrammePages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
+    dependencies = {"report_lang": Provide(provide_report_language)}
 
     @get("/programmes/{programme_id:str}/report")
     async def report_page(
@@ -334,7 +340,7 @@ class ProgrammePages(Controller):
         request: Request,
         settings: NamedDependency[Settings],
         programme_id: FromPath[str],
-        lang: FromQuery[str | None] = None,
+        report_lang: NamedDependency[str | None],
     ) -> Response:
         intake: Intake = request.app.state.intake
         try:
@@ -342,9 +348,7 @@ class ProgrammePages(Controller):
         except Unauthorized:
             return Redirect("/login", status_code=303)
         programme = programme_in_scope(request, reader, programme_id)
-        report = await programme_report(
-            request, reader, programme, report_language_of(request, lang)
-        )
+        report = await programme_report(request, reader, programme, report_lang)
         base = f"/api/v1/programmes/{programme.id}"
         with using(report.lang):
             links = [
