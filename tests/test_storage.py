@@ -13,6 +13,7 @@ import sqlite3
 import uuid
 
 import httpx
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -72,6 +73,15 @@ async def test_migrations_run_once_even_when_two_instances_start_together(settin
         assert await again.count_submissions() == 0
     finally:
         await again.close()
+
+
+async def test_openers_of_a_new_sqlite_file_at_once_all_open_it(settings, tmp_path) -> None:
+    """A race, so many rounds: three openers of a new file switch it to WAL and migrate
+    it together (one is told "database is locked" at once, one may hold a stale schema)."""
+    for round_number in range(25):
+        fresh = msgspec.structs.replace(settings, db_path=tmp_path / f"{round_number}.sqlite3")
+        opened_all = await asyncio.gather(*(opened(fresh) for _ in range(3)))
+        await asyncio.gather(*(db.close() for db in opened_all))
 
 
 @pytest.mark.backends

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -66,13 +67,33 @@ READER_WAIT_SECONDS = 10.0
 
 async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=5.0)
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=FULL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=5000")
-    if readonly:
-        await conn.execute("PRAGMA query_only=ON")
+    try:
+        await _use_wal(conn)
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        if readonly:
+            await conn.execute("PRAGMA query_only=ON")
+    except BaseException:
+        await conn.close()  # else its thread outlives us and the process cannot exit
+        raise
     return conn
+
+
+async def _use_wal(conn: aiosqlite.Connection, patience: float = 5.0) -> None:
+    """WAL is a property of the file, set by its first opener. When two processes open
+    a new file at once, both try, and SQLite answers one of them "database is locked"
+    at once, without waiting out the busy timeout (waiting could deadlock): that one
+    tries again until the other has switched the file."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
 
 
 class _Rows:
@@ -154,6 +175,10 @@ class SQLiteStorage:
         for number, migration in enumerate(migrations.MIGRATIONS[version:], start=version + 1):
             await conn.execute("BEGIN IMMEDIATE")
             try:
+                # Reading a table makes SQLite reload its cached schema if another
+                # process changed it meanwhile; the PRAGMA alone does not, and an ALTER
+                # TABLE is checked against the cached schema ("no such column").
+                await conn.execute("SELECT count(*) FROM sqlite_schema")
                 if await _user_version(conn) >= number:  # another process upgraded it meanwhile
                     await conn.execute("ROLLBACK")
                     continue
