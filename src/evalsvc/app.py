@@ -104,8 +104,9 @@ def create_app(settings: Settings) -> Litestar:
     async def open_database(app: Litestar) -> AsyncIterator[None]:
         db = await open_storage(settings, courses)
         app.state.database = db
-        app.state.intake = Intake(courses, db, settings.secret_key)
+        app.state.intake = intake = Intake(courses, db, settings.secret_key)
         try:
+            await intake.codes.preload()
             yield
         finally:
             await db.close()
