@@ -65,11 +65,18 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, NamedTuple
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, NOT_APPLICABLE, TEXT_KINDS, Course, Item
+from evalsvc.domain.questionnaire import (
+    DONT_KNOW,
+    NOT_APPLICABLE,
+    TEXT_KINDS,
+    Course,
+    Item,
+    Scale,
+)
 
 AnswerValue = str | list[str] | int | float
 """A normalised answer; see the module docstring for which kind gets which type."""
@@ -151,7 +158,7 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
 
     An unknown `phase_id` has no items, so every key is an ``unknown_item``.
     """
-    items = _phase_items(course, phase_id)
+    items = phase_rules(course, phase_id)
     answers: dict[str, AnswerValue] = {}
     errors: dict[str, ItemError] = {}
     unknown: dict[str, ItemError] = {}
@@ -176,12 +183,12 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
                 "unknown_item", f"Not a question of this questionnaire: {_echo(label)}."
             )
 
-    for item_id, item in items.items():
-        result = _check_value(course, item, given.get(item_id))
+    for item_id, rule in items.items():
+        result = _check_value(rule, given.get(item_id))
         if isinstance(result, ItemError):
             errors[item_id] = result
         elif isinstance(result, _Unanswered):
-            if item.required:
+            if rule.item.required:
                 errors[item_id] = ItemError("required", "This question must be answered.")
         else:
             answers[item_id] = result
@@ -190,11 +197,41 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
     return Validated(answers=answers, errors=errors)
 
 
-def _phase_items(course: Course, phase_id: str) -> dict[str, Item]:
-    items: dict[str, Item] = {}
+class ItemRule(NamedTuple):
+    """What `validate_answers` needs of one item, looked up once per course and phase."""
+
+    item: Item
+    options: frozenset[str]
+    """`item.option_ids` (dont_know included when offered), for membership tests."""
+    scale: Scale | None
+    """The likert item's scale (None for other kinds, or a scale the course lacks)."""
+
+
+_RULES: dict[tuple[int, str], tuple[Course, dict[str, ItemRule]]] = {}
+_RULES_KEPT = 64
+
+
+def phase_rules(course: Course, phase_id: str) -> dict[str, ItemRule]:
+    """The phase's items in the order it shows them, with their options and scale.
+
+    Built once per course object and phase: a course is immutable (a frozen struct),
+    so its tables never go stale. Keyed by the object's identity, checked (an id can be
+    reused once its course is gone); a handful of courses is served, so the table is
+    simply emptied when it grows past `_RULES_KEPT` (tests build many courses).
+    """
+    key = (id(course), phase_id)
+    kept = _RULES.get(key)
+    if kept is not None and kept[0] is course:
+        return kept[1]
+    rules: dict[str, ItemRule] = {}
     for item in course.items_in_phase(phase_id):
-        items.setdefault(item.id, item)
-    return items
+        if item.id not in rules:
+            scale = course.scale(item.scale) if item.kind == "likert" else None
+            rules[item.id] = ItemRule(item, frozenset(item.option_ids), scale)
+    if len(_RULES) >= _RULES_KEPT:
+        _RULES.clear()
+    _RULES[key] = (course, rules)
+    return rules
 
 
 def _key_label(key: object) -> str:
@@ -232,11 +269,12 @@ def _is_blank_scalar(value: object) -> bool:
 _Checked = AnswerValue | ItemError | _Unanswered
 
 
-def _check_value(course: Course, item: Item, value: object) -> _Checked:
+def _check_value(rule: ItemRule, value: object) -> _Checked:
     if _is_blank(value):
         return _UNANSWERED
+    item = rule.item
     if item.kind == "multiple_choice":
-        return _check_multiple(item, value)
+        return _check_multiple(rule, value)
     if isinstance(value, list | tuple):
         values = [v for v in value if not _is_blank_scalar(v)]
         if len(values) > 1:
@@ -245,9 +283,9 @@ def _check_value(course: Course, item: Item, value: object) -> _Checked:
         if isinstance(value, list | tuple | dict):
             return ItemError("wrong_type", "This answer has the wrong form.")
     if item.kind in _SINGLE_CHOICE_KINDS:
-        return _check_choice(item, value)
+        return _check_choice(rule, value)
     if item.kind == "likert":
-        return _check_likert(course, item, value)
+        return _check_likert(rule, value)
     if item.kind == "number":
         return _check_number(item, value)
     if item.kind in TEXT_KINDS:
@@ -255,17 +293,17 @@ def _check_value(course: Course, item: Item, value: object) -> _Checked:
     return ItemError("wrong_type", f"Questions of kind {item.kind!r} cannot be answered.")
 
 
-def _check_choice(item: Item, value: object) -> _Checked:
-    if isinstance(value, bool) and item.kind == "true_false":
+def _check_choice(rule: ItemRule, value: object) -> _Checked:
+    if isinstance(value, bool) and rule.item.kind == "true_false":
         return "true" if value else "false"
     if not isinstance(value, str):
         return ItemError("wrong_type", "The answer must be one of the options.")
-    if value not in item.option_ids:
+    if value not in rule.options:
         return ItemError("unknown_option", f"Not one of the options: {_echo(value)}.")
     return value
 
 
-def _check_multiple(item: Item, value: object) -> _Checked:
+def _check_multiple(rule: ItemRule, value: object) -> _Checked:
     if isinstance(value, str):
         values: list[object] = [value]
     elif isinstance(value, list | tuple):
@@ -275,7 +313,7 @@ def _check_multiple(item: Item, value: object) -> _Checked:
     if not all(isinstance(v, str) for v in values):
         return ItemError("wrong_type", "Each ticked answer must be one of the options.")
     chosen = sorted({v for v in values if isinstance(v, str)})
-    offered = item.option_ids
+    offered = rule.options
     unknown = [v for v in chosen if v not in offered]
     if unknown:
         names = ", ".join(_echo(v) for v in unknown[:3]) + (", ..." if len(unknown) > 3 else "")
@@ -287,9 +325,9 @@ def _check_multiple(item: Item, value: object) -> _Checked:
     return chosen
 
 
-def _check_likert(course: Course, item: Item, value: object) -> _Checked:
+def _check_likert(rule: ItemRule, value: object) -> _Checked:
     if value == NOT_APPLICABLE:
-        if item.not_applicable:
+        if rule.item.not_applicable:
             return NOT_APPLICABLE
         return ItemError("unknown_option", "This question has no “does not apply” answer.")
     number = _as_number(value)
@@ -299,7 +337,7 @@ def _check_likert(course: Course, item: Item, value: object) -> _Checked:
         if not number.is_integer():
             return ItemError("wrong_type", "The answer must be a whole point on the scale.")
         number = int(number)
-    scale = course.scale(item.scale)
+    scale = rule.scale
     if scale is not None and not scale.min <= number <= scale.max:
         return ItemError("out_of_range", f"The answer must be between {scale.min} and {scale.max}.")
     return number
@@ -375,7 +413,7 @@ def answers_from_form(
     a likert's ``"not_applicable"`` stays a string, for validation to judge.
     """
     raw: dict[str, object] = {}
-    for item_id, item in _phase_items(course, phase_id).items():
+    for item_id, (item, _, _) in phase_rules(course, phase_id).items():
         field = form.get(item_id) if isinstance(form, Mapping) else None
         if isinstance(field, str):
             field = [field]
@@ -426,7 +464,7 @@ def form_values(
     """
     source = answers_or_raw if isinstance(answers_or_raw, Mapping) else {}
     out: dict[str, list[str]] = {}
-    for item_id in _phase_items(course, phase_id):
+    for item_id in phase_rules(course, phase_id):
         try:
             value = source.get(item_id)
         except Exception:
