@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "report_cache": report_cache,
+                "throttle": throttle,
                 "programmes": catalog.programmes,
                 "programme_report_cache": programme_report_cache,
             }
