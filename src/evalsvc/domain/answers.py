@@ -69,6 +69,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from evalsvc.domain.per_course import PerCourse
 from evalsvc.domain.questionnaire import (
     DONT_KNOW,
     NOT_APPLICABLE,
@@ -207,31 +208,18 @@ class ItemRule(NamedTuple):
     """The likert item's scale (None for other kinds, or a scale the course lacks)."""
 
 
-_RULES: dict[tuple[int, str], tuple[Course, dict[str, ItemRule]]] = {}
-_RULES_KEPT = 64
-
-
-def phase_rules(course: Course, phase_id: str) -> dict[str, ItemRule]:
-    """The phase's items in the order it shows them, with their options and scale.
-
-    Built once per course object and phase: a course is immutable (a frozen struct),
-    so its tables never go stale. Keyed by the object's identity, checked (an id can be
-    reused once its course is gone); a handful of courses is served, so the table is
-    simply emptied when it grows past `_RULES_KEPT` (tests build many courses).
-    """
-    key = (id(course), phase_id)
-    kept = _RULES.get(key)
-    if kept is not None and kept[0] is course:
-        return kept[1]
+def _phase_rules(course: Course, phase_id: str) -> dict[str, ItemRule]:
     rules: dict[str, ItemRule] = {}
     for item in course.items_in_phase(phase_id):
         if item.id not in rules:
             scale = course.scale(item.scale) if item.kind == "likert" else None
             rules[item.id] = ItemRule(item, frozenset(item.option_ids), scale)
-    if len(_RULES) >= _RULES_KEPT:
-        _RULES.clear()
-    _RULES[key] = (course, rules)
     return rules
+
+
+phase_rules = PerCourse(_phase_rules)
+"""The phase's items in the order it shows them, with their options and scale
+(built once per course and phase: see `per_course`)."""
 
 
 def _key_label(key: object) -> str:

@@ -38,10 +38,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, Course, Item
+from evalsvc.domain.per_course import PerCourse
+from evalsvc.domain.questionnaire import DONT_KNOW, Course, Item, Scale
 
 TOTAL = "total"
 """Key of the all-skills figure in score dicts."""
@@ -84,7 +86,7 @@ def item_points(item: Item, answer: object) -> float:
 def item_correct(course: Course, answers: Mapping[str, object]) -> dict[str, bool]:
     """Per knowledge item id: whether the answer is fully correct (partial credit is not)."""
     out: dict[str, bool] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         chosen = _selection(answers.get(item.id))
         out[item.id] = bool(item.correct) and chosen == frozenset(item.correct)
     return out
@@ -97,7 +99,7 @@ def knowledge_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
     """
     earned: dict[str, float] = {}
     available: dict[str, float] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         got = item_points(item, answers.get(item.id))
         for group in _groups(item):
             earned[group] = earned.get(group, 0.0) + got
@@ -116,7 +118,7 @@ def confidence_scores(course: Course, answers: Mapping[str, object]) -> dict[str
     numbers on the item's scale are ignored.
     """
     values: dict[str, list[int]] = {}
-    for item in course.items_by_role("self_assessment"):
+    for item in _tables(course).self_assessment:
         value = _likert_value(course, item, answers.get(item.id))
         if value is None:
             continue
@@ -132,7 +134,7 @@ def dont_know_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
     that were answered "I don't know"."""
     chosen: dict[str, int] = {}
     offered: dict[str, int] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         if not item.dont_know:
             continue
         said = int(DONT_KNOW in _selection(answers.get(item.id)))
@@ -145,7 +147,7 @@ def dont_know_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
 def confidence_answered(course: Course, answers: Mapping[str, object]) -> dict[str, int]:
     """Per skill: how many self-assessment items were answered with a scale value."""
     counts: dict[str, int] = {}
-    for item in course.items_by_role("self_assessment"):
+    for item in _tables(course).self_assessment:
         if item.skill is not None and _likert_value(course, item, answers.get(item.id)) is not None:
             counts[item.skill] = counts.get(item.skill, 0) + 1
     return {skill: counts[skill] for skill in _ordered(course, counts)}
@@ -163,6 +165,11 @@ def score_submission(course: Course, answers: Mapping[str, object]) -> PhaseScor
 
 
 def scoring_fingerprint(course: Course) -> str:
+    """A short hash of everything that decides a score (see `_fingerprint`)."""
+    return _tables(course).fingerprint
+
+
+def _fingerprint(course: Course) -> str:
     """A short hash of everything that decides a score: these rules' version, the
     skills, and every knowledge and self-assessment item's key, points and scale.
 
@@ -202,7 +209,7 @@ def _likert_value(course: Course, item: Item, answer: object) -> int | None:
     if isinstance(answer, float) and not (math.isfinite(answer) and answer.is_integer()):
         return None
     value = int(answer)
-    scale = course.scale(item.scale)
+    scale = _tables(course).scales.get(item.scale) if item.scale is not None else None
     if scale is not None and not scale.min <= value <= scale.max:
         return None
     return value
@@ -210,6 +217,31 @@ def _likert_value(course: Course, item: Item, answer: object) -> int | None:
 
 def _groups(item: Item) -> tuple[str, ...]:
     return (item.skill, TOTAL) if item.skill is not None else (TOTAL,)
+
+
+class _Tables(NamedTuple):
+    """What scoring looks up in a course, once per course (see `per_course`)."""
+
+    knowledge: tuple[Item, ...]
+    self_assessment: tuple[Item, ...]
+    scales: dict[str, Scale]
+    """scale id -> the course's first scale of that id, as `Course.scale` finds it."""
+    fingerprint: str
+
+
+def _build_tables(course: Course, _: str) -> _Tables:
+    scales: dict[str, Scale] = {}
+    for scale in course.scales:
+        scales.setdefault(scale.id, scale)
+    return _Tables(
+        knowledge=course.items_by_role("knowledge"),
+        self_assessment=course.items_by_role("self_assessment"),
+        scales=scales,
+        fingerprint=_fingerprint(course),
+    )
+
+
+_tables = PerCourse(_build_tables)
 
 
 def _ordered(course: Course, present: Iterable[str]) -> list[str]:
