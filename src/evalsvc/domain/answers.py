@@ -65,7 +65,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Final, NamedTuple
+from typing import Annotated, Final, Literal, NamedTuple
 
 import msgspec
 
@@ -158,7 +158,19 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
     """Check and normalise raw answers for one phase; collect every error, never raise.
 
     An unknown `phase_id` has no items, so every key is an ``unknown_item``.
+
+    Answers in their plain form (what the questionnaire pages and well-behaved clients
+    send) are checked by one typed conversion (`_plain_answers`); anything else, and
+    every invalid submission, goes through the full checks, which explain each error.
     """
+    if type(raw) is dict:
+        plain = _plain_answers(course, phase_id, raw)
+        if plain is not None:
+            return Validated(answers=plain, errors={})
+    return _validate_fully(course, phase_id, raw)
+
+
+def _validate_fully(course: Course, phase_id: str, raw: Mapping[str, object]) -> Validated:
     items = phase_rules(course, phase_id)
     answers: dict[str, AnswerValue] = {}
     errors: dict[str, ItemError] = {}
@@ -220,6 +232,97 @@ def _phase_rules(course: Course, phase_id: str) -> dict[str, ItemRule]:
 phase_rules = PerCourse(_phase_rules)
 """The phase's items in the order it shows them, with their options and scale
 (built once per course and phase: see `per_course`)."""
+
+
+class _PlainForm(NamedTuple):
+    """The msgspec type of a phase's answers in their plain form, and which of its
+    items still need their Python check after the conversion (numbers and texts)."""
+
+    type: type[msgspec.Struct]
+    fields: tuple[tuple[str, str], ...]
+    """(attribute, item id) in the phase's order."""
+    checked: frozenset[str]
+    """Item ids whose converted value is then checked as `_validate_fully` would."""
+
+
+def _plain_type(rule: ItemRule) -> object:
+    """The plain form of an answer to the item: only values `_check_value` accepts
+    unchanged (or, for multiple choice, as options it then sorts and de-duplicates);
+    None for the kinds checked in Python after the conversion."""
+    item = rule.item
+    # an option that reads as blank would be "unanswered" to the full checks
+    options = tuple(sorted(o for o in rule.options if not _is_blank(o)))
+    choice: object = Literal[options] if options else None
+    if item.kind in _SINGLE_CHOICE_KINDS and options:
+        return choice
+    if item.kind == "multiple_choice" and options:
+        # a bare option is one ticked box, as the full checks take it
+        ticked = Annotated[list[choice], msgspec.Meta(min_length=1)]  # type: ignore[valid-type]
+        return choice | ticked
+    if item.kind == "likert":
+        scale = rule.scale
+        number: object = (
+            Annotated[int, msgspec.Meta(ge=scale.min, le=scale.max)] if scale is not None else int
+        )
+        return number | Literal[NOT_APPLICABLE] if item.not_applicable else number
+    return None
+
+
+def _build_plain_form(course: Course, phase_id: str) -> _PlainForm:
+    fields: list[tuple[str, object, object]] = []
+    names: list[tuple[str, str]] = []
+    checked: set[str] = set()
+    for number, (item_id, rule) in enumerate(phase_rules(course, phase_id).items()):
+        kind = _plain_type(rule)
+        if kind is None:
+            kind = object
+            checked.add(item_id)
+        attribute = f"a{number}"
+        fields.append((attribute, kind, msgspec.field(name=item_id, default=msgspec.UNSET)))
+        names.append((attribute, item_id))
+    struct = msgspec.defstruct("PlainAnswers", fields, forbid_unknown_fields=True)
+    return _PlainForm(struct, tuple(names), frozenset(checked))
+
+
+_plain_forms = PerCourse(_build_plain_form)
+
+
+def _plain_answers(
+    course: Course, phase_id: str, raw: dict[str, object]
+) -> dict[str, AnswerValue] | None:
+    """The normalised answers when `raw` is valid in its plain form, else None (then
+    `_validate_fully` decides, and explains). Never accepts what it would reject."""
+    form = _plain_forms(course, phase_id)
+    try:
+        converted = msgspec.convert(raw, form.type)
+    except Exception:  # not valid in the plain form (or not even text: lone surrogates)
+        return None
+    rules = phase_rules(course, phase_id)
+    answers: dict[str, AnswerValue] = {}
+    for attribute, item_id in form.fields:
+        value = getattr(converted, attribute)
+        rule = rules[item_id]
+        if value is msgspec.UNSET:
+            if rule.item.required:
+                return None
+            continue
+        if item_id in form.checked:
+            result = _check_value(rule, value)
+            if isinstance(result, ItemError):
+                return None
+            if isinstance(result, _Unanswered):
+                if rule.item.required:
+                    return None
+                continue
+            answers[item_id] = result
+        elif rule.item.kind == "multiple_choice":
+            chosen = sorted({value} if type(value) is str else set(value))
+            if DONT_KNOW in chosen and len(chosen) > 1:
+                return None
+            answers[item_id] = chosen
+        else:
+            answers[item_id] = value
+    return answers
 
 
 def _key_label(key: object) -> str:
