@@ -69,11 +69,11 @@ class PhaseScores(msgspec.Struct, frozen=True, kw_only=True):
 
 def item_points(item: Item, answer: object) -> float:
     """Points earned by `answer` on knowledge item `item` (see the module docstring)."""
-    key = frozenset(item.correct)
-    if not key:
-        return 0.0
-    chosen = _selection(answer)
-    if not chosen or DONT_KNOW in chosen:
+    return _points(item, frozenset(item.correct), _selection(answer))
+
+
+def _points(item: Item, key: frozenset[str], chosen: frozenset[str]) -> float:
+    if not key or not chosen or DONT_KNOW in chosen:
         return 0.0
     points = float(item.points)
     if item.kind == "multiple_choice" and item.partial_credit:
@@ -154,13 +154,52 @@ def confidence_answered(course: Course, answers: Mapping[str, object]) -> dict[s
 
 
 def score_submission(course: Course, answers: Mapping[str, object]) -> PhaseScores:
-    """Every score of one submission."""
+    """Every score of one submission: what the five functions above give, computed in
+    one pass over the items (each answer read once; the same sums in the same order)."""
+    tables = _tables(course)
+    earned: dict[str, float] = {}
+    available: dict[str, float] = {}
+    correct: dict[str, bool] = {}
+    said: dict[str, int] = {}
+    offered: dict[str, int] = {}
+    for item, key, groups in tables.knowledge_keys:
+        chosen = _selection(answers.get(item.id))
+        got = _points(item, key, chosen)
+        points = float(item.points)
+        for group in groups:
+            earned[group] = earned.get(group, 0.0) + got
+            available[group] = available.get(group, 0.0) + points
+        correct[item.id] = bool(item.correct) and chosen == key
+        if item.dont_know:
+            dont_know = int(DONT_KNOW in chosen)
+            for group in groups:
+                said[group] = said.get(group, 0) + dont_know
+                offered[group] = offered.get(group, 0) + 1
+    values: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    for item in tables.self_assessment:
+        value = _likert_value(course, item, answers.get(item.id))
+        if value is None:
+            continue
+        for group in _groups(item):
+            values.setdefault(group, []).append(value)
+        if item.skill is not None:
+            counts[item.skill] = counts.get(item.skill, 0) + 1
     return PhaseScores(
-        knowledge=knowledge_scores(course, answers),
-        confidence=confidence_scores(course, answers),
-        correct=item_correct(course, answers),
-        dont_know=dont_know_scores(course, answers),
-        confidence_answered=confidence_answered(course, answers),
+        knowledge={
+            group: float(100.0 * earned[group] / available[group])
+            for group in _ordered(course, available)
+            if available[group] > 0
+        },
+        confidence={
+            group: float(sum(values[group]) / len(values[group]))
+            for group in _ordered(course, values)
+        },
+        correct=correct,
+        dont_know={
+            group: 100.0 * said[group] / offered[group] for group in _ordered(course, offered)
+        },
+        confidence_answered={skill: counts[skill] for skill in _ordered(course, counts)},
     )
 
 
@@ -223,6 +262,8 @@ class _Tables(NamedTuple):
     """What scoring looks up in a course, once per course (see `per_course`)."""
 
     knowledge: tuple[Item, ...]
+    knowledge_keys: tuple[tuple[Item, frozenset[str], tuple[str, ...]], ...]
+    """Each knowledge item with its key (as a set) and the groups it counts in."""
     self_assessment: tuple[Item, ...]
     scales: dict[str, Scale]
     """scale id -> the course's first scale of that id, as `Course.scale` finds it."""
@@ -233,8 +274,10 @@ def _build_tables(course: Course, _: str) -> _Tables:
     scales: dict[str, Scale] = {}
     for scale in course.scales:
         scales.setdefault(scale.id, scale)
+    knowledge = course.items_by_role("knowledge")
     return _Tables(
-        knowledge=course.items_by_role("knowledge"),
+        knowledge=knowledge,
+        knowledge_keys=tuple((i, frozenset(i.correct), _groups(i)) for i in knowledge),
         self_assessment=course.items_by_role("self_assessment"),
         scales=scales,
         fingerprint=_fingerprint(course),
