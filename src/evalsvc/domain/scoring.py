@@ -265,6 +265,7 @@ class _Tables(NamedTuple):
     knowledge_keys: tuple[tuple[Item, frozenset[str], tuple[str, ...]], ...]
     """Each knowledge item with its key (as a set) and the groups it counts in."""
     self_assessment: tuple[Item, ...]
+    skill_ids: tuple[str, ...]
     scales: dict[str, Scale]
     """scale id -> the course's first scale of that id, as `Course.scale` finds it."""
     fingerprint: str
@@ -279,6 +280,7 @@ def _build_tables(course: Course, _: str) -> _Tables:
         knowledge=knowledge,
         knowledge_keys=tuple((i, frozenset(i.correct), _groups(i)) for i in knowledge),
         self_assessment=course.items_by_role("self_assessment"),
+        skill_ids=course.skill_ids(),
         scales=scales,
         fingerprint=_fingerprint(course),
     )
@@ -289,6 +291,6 @@ _tables = PerCourse(_build_tables)
 
 def _ordered(course: Course, present: Iterable[str]) -> list[str]:
     keys = set(present)
-    skills = [s for s in course.skill_ids() if s in keys and s != TOTAL]
+    skills = [s for s in _tables(course).skill_ids if s in keys and s != TOTAL]
     others = [k for k in present if k not in skills and k != TOTAL]
     return [*skills, *others, *([TOTAL] if TOTAL in keys else [])]
