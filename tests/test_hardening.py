@@ -132,13 +132,19 @@ async def test_a_failing_commit_fails_its_whole_batch_and_the_retry_is_stored(tm
     )
 
     async def violates_at_commit(conn) -> None:
-        # a deferred foreign key fails only at COMMIT, taking the whole batch with it
-        await conn.execute("PRAGMA defer_foreign_keys = ON")
+        # a deferred foreign key fails only at COMMIT, taking the whole batch with it:
+        # every submission stored while the trigger exists breaks one
         await conn.execute(
-            "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
-            " participant_id, agency, lang, answers, scores, received_at)"
-            " VALUES ('x', x'00', 'r', 'tiny', 'pre', 424242, 'a', 'en', '{}', '{}', 'now')"
+            "CREATE TABLE boom (participant INTEGER REFERENCES participants (id)"
+            " DEFERRABLE INITIALLY DEFERRED)"
         )
+        await conn.execute(
+            "CREATE TRIGGER boom AFTER INSERT ON submissions"
+            " BEGIN INSERT INTO boom VALUES (424242); END"
+        )
+
+    async def defused(conn) -> None:
+        await conn.execute("DROP TRIGGER boom")
 
     async def submit(code: str, submission_id: uuid.UUID):
         identity = await intake.identify(course, code, None)
@@ -149,9 +155,9 @@ async def test_a_failing_commit_fails_its_whole_batch_and_the_retry_is_stored(tm
     ids = [uuid.uuid4() for _ in codes]
     identities = [await intake.identify(course, c, None) for c in codes]
     try:
+        await db.write(violates_at_commit)
         # queued in one go, so the writer takes them as one batch
         outcomes = await asyncio.gather(
-            db.write(violates_at_commit),
             *(
                 intake.store(course, "pre", i, who, "border", "en", {"k1": "b"})
                 for i, who in zip(ids, identities, strict=True)
@@ -160,6 +166,7 @@ async def test_a_failing_commit_fails_its_whole_batch_and_the_retry_is_stored(tm
         )
         assert all(isinstance(o, StorageUnavailable) for o in outcomes), outcomes
         assert await db.count_submissions() == 0
+        await db.write(defused)
         retried = [await submit(c, i) for c, i in zip(codes, ids, strict=True)]
         assert all(r.created for r in retried)
         assert await db.healthy()

@@ -217,7 +217,16 @@ async def test_full_disk_is_503_nothing_acknowledged_is_lost_and_it_recovers(
             # the test client runs the app in its own thread and event loop
             client.blocking_portal.call(db.write, unit)
 
+        def cap_submission_pages(conn: sqlite3.Connection) -> None:
+            (pages,) = conn.execute("PRAGMA page_count").fetchone()
+            conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        def in_app_loop_on_submissions(work) -> None:
+            client.blocking_portal.call(db.on_submissions_connection, work)
+
+        # the page limit is a connection's setting: set on both writing connections
         await asyncio.to_thread(in_app_loop, cap_pages)
+        await asyncio.to_thread(in_app_loop_on_submissions, cap_submission_pages)
         acked, refused = [], []
         for code in codes[:40]:
             body = submission(code)
@@ -236,6 +245,10 @@ async def test_full_disk_is_503_nothing_acknowledged_is_lost_and_it_recovers(
             await conn.execute("PRAGMA max_page_count = 1073741823")
 
         await asyncio.to_thread(in_app_loop, uncap)
+        await asyncio.to_thread(
+            in_app_loop_on_submissions,
+            lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"),
+        )
         for body in refused:  # the same submission retried after the disk has room
             response = await client.post(RESPONSES, json=body)
             assert response.status_code == 201

@@ -104,8 +104,9 @@ def create_app(settings: Settings) -> Litestar:
     async def open_database(app: Litestar) -> AsyncIterator[None]:
         db = await open_storage(settings, courses)
         app.state.database = db
-        app.state.intake = Intake(courses, db, settings.secret_key)
+        app.state.intake = intake = Intake(courses, db, settings.secret_key)
         try:
+            await intake.codes.preload()
             yield
         finally:
             await db.close()
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "report_cache": report_cache,
+                "throttle": throttle,
                 "programmes": catalog.programmes,
                 "programme_report_cache": programme_report_cache,
             }

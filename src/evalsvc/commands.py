@@ -80,6 +80,9 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> int:
         workers=1,
         log_level=log_level,
         access_log=False,
+        # uvloop when installed (uvicorn[standard], a dependency), else asyncio's loop;
+        # the parser inside `protocol` is likewise httptools when installed, else h11
+        loop="auto",
         http=protocol,
     )
     return 0

@@ -24,6 +24,7 @@ from evalsvc.domain.codes import (
 from evalsvc.domain.derived import derive
 from evalsvc.domain.questionnaire import Course
 from evalsvc.errors import Forbidden, NotFound, Unprocessable
+from evalsvc.known_codes import KnownCodes
 from evalsvc.storage import Storage
 from evalsvc.storage.records import NewSubmission, StoredSubmission, utc_now
 
@@ -65,6 +66,8 @@ class Intake:
         self.courses = courses
         self.db = db
         self.secret = secret
+        self.codes = KnownCodes(db)
+        """Issued codes found so far (app start-up preloads them all)."""
 
     def course(self, course_id: str) -> Course:
         course = self.courses.get(course_id)
@@ -97,7 +100,7 @@ class Intake:
         # An impossible code is hashed and looked up all the same, so that the
         # answer and its timing do not tell a malformed code from an unknown one.
         hashed = code_hash(self.secret, course.id, normalized or (code or "")[:64])
-        known, agency = await self.db.code_lookup(course.id, hashed)
+        known, agency = await self.codes.lookup(course.id, hashed)
         if not known or normalized is None:
             raise Forbidden(UNKNOWN_CODE_MESSAGE, code="unknown_code", fields={"code": "unknown"})
         return Identity(hashed, agency, normalized)

@@ -65,11 +65,19 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Final
+from typing import Annotated, Final, Literal, NamedTuple
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, NOT_APPLICABLE, TEXT_KINDS, Course, Item
+from evalsvc.domain.per_course import PerCourse
+from evalsvc.domain.questionnaire import (
+    DONT_KNOW,
+    NOT_APPLICABLE,
+    TEXT_KINDS,
+    Course,
+    Item,
+    Scale,
+)
 
 AnswerValue = str | list[str] | int | float
 """A normalised answer; see the module docstring for which kind gets which type."""
@@ -150,8 +158,20 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
     """Check and normalise raw answers for one phase; collect every error, never raise.
 
     An unknown `phase_id` has no items, so every key is an ``unknown_item``.
+
+    Answers in their plain form (what the questionnaire pages and well-behaved clients
+    send) are checked by one typed conversion (`_plain_answers`); anything else, and
+    every invalid submission, goes through the full checks, which explain each error.
     """
-    items = _phase_items(course, phase_id)
+    if type(raw) is dict:
+        plain = _plain_answers(course, phase_id, raw)
+        if plain is not None:
+            return Validated(answers=plain, errors={})
+    return _validate_fully(course, phase_id, raw)
+
+
+def _validate_fully(course: Course, phase_id: str, raw: Mapping[str, object]) -> Validated:
+    items = phase_rules(course, phase_id)
     answers: dict[str, AnswerValue] = {}
     errors: dict[str, ItemError] = {}
     unknown: dict[str, ItemError] = {}
@@ -176,12 +196,12 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
                 "unknown_item", f"Not a question of this questionnaire: {_echo(label)}."
             )
 
-    for item_id, item in items.items():
-        result = _check_value(course, item, given.get(item_id))
+    for item_id, rule in items.items():
+        result = _check_value(rule, given.get(item_id))
         if isinstance(result, ItemError):
             errors[item_id] = result
         elif isinstance(result, _Unanswered):
-            if item.required:
+            if rule.item.required:
                 errors[item_id] = ItemError("required", "This question must be answered.")
         else:
             answers[item_id] = result
@@ -190,11 +210,119 @@ def validate_answers(course: Course, phase_id: str, raw: Mapping[str, object]) -
     return Validated(answers=answers, errors=errors)
 
 
-def _phase_items(course: Course, phase_id: str) -> dict[str, Item]:
-    items: dict[str, Item] = {}
+class ItemRule(NamedTuple):
+    """What `validate_answers` needs of one item, looked up once per course and phase."""
+
+    item: Item
+    options: frozenset[str]
+    """`item.option_ids` (dont_know included when offered), for membership tests."""
+    scale: Scale | None
+    """The likert item's scale (None for other kinds, or a scale the course lacks)."""
+
+
+def _phase_rules(course: Course, phase_id: str) -> dict[str, ItemRule]:
+    rules: dict[str, ItemRule] = {}
     for item in course.items_in_phase(phase_id):
-        items.setdefault(item.id, item)
-    return items
+        if item.id not in rules:
+            scale = course.scale(item.scale) if item.kind == "likert" else None
+            rules[item.id] = ItemRule(item, frozenset(item.option_ids), scale)
+    return rules
+
+
+phase_rules = PerCourse(_phase_rules)
+"""The phase's items in the order it shows them, with their options and scale
+(built once per course and phase: see `per_course`)."""
+
+
+class _PlainForm(NamedTuple):
+    """The msgspec type of a phase's answers in their plain form, and which of its
+    items still need their Python check after the conversion (numbers and texts)."""
+
+    type: type[msgspec.Struct]
+    fields: tuple[tuple[str, str], ...]
+    """(attribute, item id) in the phase's order."""
+    checked: frozenset[str]
+    """Item ids whose converted value is then checked as `_validate_fully` would."""
+
+
+def _plain_type(rule: ItemRule) -> object:
+    """The plain form of an answer to the item: only values `_check_value` accepts
+    unchanged (or, for multiple choice, as options it then sorts and de-duplicates);
+    None for the kinds checked in Python after the conversion."""
+    item = rule.item
+    # an option that reads as blank would be "unanswered" to the full checks
+    options = tuple(sorted(o for o in rule.options if not _is_blank(o)))
+    choice: object = Literal[options] if options else None
+    if item.kind in _SINGLE_CHOICE_KINDS and options:
+        return choice
+    if item.kind == "multiple_choice" and options:
+        # a bare option is one ticked box, as the full checks take it
+        ticked = Annotated[list[choice], msgspec.Meta(min_length=1)]  # type: ignore[valid-type]
+        return choice | ticked
+    if item.kind == "likert":
+        scale = rule.scale
+        number: object = (
+            Annotated[int, msgspec.Meta(ge=scale.min, le=scale.max)] if scale is not None else int
+        )
+        return number | Literal[NOT_APPLICABLE] if item.not_applicable else number
+    return None
+
+
+def _build_plain_form(course: Course, phase_id: str) -> _PlainForm:
+    fields: list[tuple[str, object, object]] = []
+    names: list[tuple[str, str]] = []
+    checked: set[str] = set()
+    for number, (item_id, rule) in enumerate(phase_rules(course, phase_id).items()):
+        kind = _plain_type(rule)
+        if kind is None:
+            kind = object
+            checked.add(item_id)
+        attribute = f"a{number}"
+        fields.append((attribute, kind, msgspec.field(name=item_id, default=msgspec.UNSET)))
+        names.append((attribute, item_id))
+    struct = msgspec.defstruct("PlainAnswers", fields, forbid_unknown_fields=True)
+    return _PlainForm(struct, tuple(names), frozenset(checked))
+
+
+_plain_forms = PerCourse(_build_plain_form)
+
+
+def _plain_answers(
+    course: Course, phase_id: str, raw: dict[str, object]
+) -> dict[str, AnswerValue] | None:
+    """The normalised answers when `raw` is valid in its plain form, else None (then
+    `_validate_fully` decides, and explains). Never accepts what it would reject."""
+    form = _plain_forms(course, phase_id)
+    try:
+        converted = msgspec.convert(raw, form.type)
+    except Exception:  # not valid in the plain form (or not even text: lone surrogates)
+        return None
+    rules = phase_rules(course, phase_id)
+    answers: dict[str, AnswerValue] = {}
+    for attribute, item_id in form.fields:
+        value = getattr(converted, attribute)
+        rule = rules[item_id]
+        if value is msgspec.UNSET:
+            if rule.item.required:
+                return None
+            continue
+        if item_id in form.checked:
+            result = _check_value(rule, value)
+            if isinstance(result, ItemError):
+                return None
+            if isinstance(result, _Unanswered):
+                if rule.item.required:
+                    return None
+                continue
+            answers[item_id] = result
+        elif rule.item.kind == "multiple_choice":
+            chosen = sorted({value} if type(value) is str else set(value))
+            if DONT_KNOW in chosen and len(chosen) > 1:
+                return None
+            answers[item_id] = chosen
+        else:
+            answers[item_id] = value
+    return answers
 
 
 def _key_label(key: object) -> str:
@@ -232,11 +360,12 @@ def _is_blank_scalar(value: object) -> bool:
 _Checked = AnswerValue | ItemError | _Unanswered
 
 
-def _check_value(course: Course, item: Item, value: object) -> _Checked:
+def _check_value(rule: ItemRule, value: object) -> _Checked:
     if _is_blank(value):
         return _UNANSWERED
+    item = rule.item
     if item.kind == "multiple_choice":
-        return _check_multiple(item, value)
+        return _check_multiple(rule, value)
     if isinstance(value, list | tuple):
         values = [v for v in value if not _is_blank_scalar(v)]
         if len(values) > 1:
@@ -245,9 +374,9 @@ def _check_value(course: Course, item: Item, value: object) -> _Checked:
         if isinstance(value, list | tuple | dict):
             return ItemError("wrong_type", "This answer has the wrong form.")
     if item.kind in _SINGLE_CHOICE_KINDS:
-        return _check_choice(item, value)
+        return _check_choice(rule, value)
     if item.kind == "likert":
-        return _check_likert(course, item, value)
+        return _check_likert(rule, value)
     if item.kind == "number":
         return _check_number(item, value)
     if item.kind in TEXT_KINDS:
@@ -255,17 +384,17 @@ def _check_value(course: Course, item: Item, value: object) -> _Checked:
     return ItemError("wrong_type", f"Questions of kind {item.kind!r} cannot be answered.")
 
 
-def _check_choice(item: Item, value: object) -> _Checked:
-    if isinstance(value, bool) and item.kind == "true_false":
+def _check_choice(rule: ItemRule, value: object) -> _Checked:
+    if isinstance(value, bool) and rule.item.kind == "true_false":
         return "true" if value else "false"
     if not isinstance(value, str):
         return ItemError("wrong_type", "The answer must be one of the options.")
-    if value not in item.option_ids:
+    if value not in rule.options:
         return ItemError("unknown_option", f"Not one of the options: {_echo(value)}.")
     return value
 
 
-def _check_multiple(item: Item, value: object) -> _Checked:
+def _check_multiple(rule: ItemRule, value: object) -> _Checked:
     if isinstance(value, str):
         values: list[object] = [value]
     elif isinstance(value, list | tuple):
@@ -275,7 +404,7 @@ def _check_multiple(item: Item, value: object) -> _Checked:
     if not all(isinstance(v, str) for v in values):
         return ItemError("wrong_type", "Each ticked answer must be one of the options.")
     chosen = sorted({v for v in values if isinstance(v, str)})
-    offered = item.option_ids
+    offered = rule.options
     unknown = [v for v in chosen if v not in offered]
     if unknown:
         names = ", ".join(_echo(v) for v in unknown[:3]) + (", ..." if len(unknown) > 3 else "")
@@ -287,9 +416,9 @@ def _check_multiple(item: Item, value: object) -> _Checked:
     return chosen
 
 
-def _check_likert(course: Course, item: Item, value: object) -> _Checked:
+def _check_likert(rule: ItemRule, value: object) -> _Checked:
     if value == NOT_APPLICABLE:
-        if item.not_applicable:
+        if rule.item.not_applicable:
             return NOT_APPLICABLE
         return ItemError("unknown_option", "This question has no “does not apply” answer.")
     number = _as_number(value)
@@ -299,7 +428,7 @@ def _check_likert(course: Course, item: Item, value: object) -> _Checked:
         if not number.is_integer():
             return ItemError("wrong_type", "The answer must be a whole point on the scale.")
         number = int(number)
-    scale = course.scale(item.scale)
+    scale = rule.scale
     if scale is not None and not scale.min <= number <= scale.max:
         return ItemError("out_of_range", f"The answer must be between {scale.min} and {scale.max}.")
     return number
@@ -375,7 +504,7 @@ def answers_from_form(
     a likert's ``"not_applicable"`` stays a string, for validation to judge.
     """
     raw: dict[str, object] = {}
-    for item_id, item in _phase_items(course, phase_id).items():
+    for item_id, (item, _, _) in phase_rules(course, phase_id).items():
         field = form.get(item_id) if isinstance(form, Mapping) else None
         if isinstance(field, str):
             field = [field]
@@ -426,7 +555,7 @@ def form_values(
     """
     source = answers_or_raw if isinstance(answers_or_raw, Mapping) else {}
     out: dict[str, list[str]] = {}
-    for item_id in _phase_items(course, phase_id):
+    for item_id in phase_rules(course, phase_id):
         try:
             value = source.get(item_id)
         except Exception:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from evalsvc.domain.per_course import PerCourse
 from evalsvc.domain.questionnaire import PAIRED_ROLES, Course
 from evalsvc.domain.scoring import PhaseScores, score_submission, scoring_fingerprint
 
@@ -25,18 +26,26 @@ class Derived(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def derive(course: Course, phase: str, answers: Mapping[str, object]) -> Derived:
-    shown = course.items_in_phase(phase)
+    breakdown_ids, summarised_ids = _phase_items(course, phase)
     return Derived(
         scores=score_submission(course, answers),
         breakdowns={
-            item.id: str(answers[item.id])
-            for item in shown
-            if item.breakdown and isinstance(answers.get(item.id), str)
+            item_id: str(answers[item_id])
+            for item_id in breakdown_ids
+            if isinstance(answers.get(item_id), str)
         },
-        summarised={
-            item.id: answers[item.id]
-            for item in shown
-            if item.role not in PAIRED_ROLES and not item.breakdown and item.id in answers
-        },
+        summarised={item_id: answers[item_id] for item_id in summarised_ids if item_id in answers},
         scoring=scoring_fingerprint(course),
     )
+
+
+def _build_phase_items(course: Course, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The phase's breakdown items, and its summarised ones, in the order it shows them."""
+    shown = course.items_in_phase(phase)
+    return (
+        tuple(item.id for item in shown if item.breakdown),
+        tuple(item.id for item in shown if item.role not in PAIRED_ROLES and not item.breakdown),
+    )
+
+
+_phase_items = PerCourse(_build_phase_items)

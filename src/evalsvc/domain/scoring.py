@@ -38,10 +38,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import msgspec
 
-from evalsvc.domain.questionnaire import DONT_KNOW, Course, Item
+from evalsvc.domain.per_course import PerCourse
+from evalsvc.domain.questionnaire import DONT_KNOW, Course, Item, Scale
 
 TOTAL = "total"
 """Key of the all-skills figure in score dicts."""
@@ -67,11 +69,11 @@ class PhaseScores(msgspec.Struct, frozen=True, kw_only=True):
 
 def item_points(item: Item, answer: object) -> float:
     """Points earned by `answer` on knowledge item `item` (see the module docstring)."""
-    key = frozenset(item.correct)
-    if not key:
-        return 0.0
-    chosen = _selection(answer)
-    if not chosen or DONT_KNOW in chosen:
+    return _points(item, frozenset(item.correct), _selection(answer))
+
+
+def _points(item: Item, key: frozenset[str], chosen: frozenset[str]) -> float:
+    if not key or not chosen or DONT_KNOW in chosen:
         return 0.0
     points = float(item.points)
     if item.kind == "multiple_choice" and item.partial_credit:
@@ -84,7 +86,7 @@ def item_points(item: Item, answer: object) -> float:
 def item_correct(course: Course, answers: Mapping[str, object]) -> dict[str, bool]:
     """Per knowledge item id: whether the answer is fully correct (partial credit is not)."""
     out: dict[str, bool] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         chosen = _selection(answers.get(item.id))
         out[item.id] = bool(item.correct) and chosen == frozenset(item.correct)
     return out
@@ -97,7 +99,7 @@ def knowledge_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
     """
     earned: dict[str, float] = {}
     available: dict[str, float] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         got = item_points(item, answers.get(item.id))
         for group in _groups(item):
             earned[group] = earned.get(group, 0.0) + got
@@ -116,7 +118,7 @@ def confidence_scores(course: Course, answers: Mapping[str, object]) -> dict[str
     numbers on the item's scale are ignored.
     """
     values: dict[str, list[int]] = {}
-    for item in course.items_by_role("self_assessment"):
+    for item in _tables(course).self_assessment:
         value = _likert_value(course, item, answers.get(item.id))
         if value is None:
             continue
@@ -132,7 +134,7 @@ def dont_know_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
     that were answered "I don't know"."""
     chosen: dict[str, int] = {}
     offered: dict[str, int] = {}
-    for item in course.items_by_role("knowledge"):
+    for item in _tables(course).knowledge:
         if not item.dont_know:
             continue
         said = int(DONT_KNOW in _selection(answers.get(item.id)))
@@ -145,24 +147,68 @@ def dont_know_scores(course: Course, answers: Mapping[str, object]) -> dict[str,
 def confidence_answered(course: Course, answers: Mapping[str, object]) -> dict[str, int]:
     """Per skill: how many self-assessment items were answered with a scale value."""
     counts: dict[str, int] = {}
-    for item in course.items_by_role("self_assessment"):
+    for item in _tables(course).self_assessment:
         if item.skill is not None and _likert_value(course, item, answers.get(item.id)) is not None:
             counts[item.skill] = counts.get(item.skill, 0) + 1
     return {skill: counts[skill] for skill in _ordered(course, counts)}
 
 
 def score_submission(course: Course, answers: Mapping[str, object]) -> PhaseScores:
-    """Every score of one submission."""
+    """Every score of one submission: what the five functions above give, computed in
+    one pass over the items (each answer read once; the same sums in the same order)."""
+    tables = _tables(course)
+    earned: dict[str, float] = {}
+    available: dict[str, float] = {}
+    correct: dict[str, bool] = {}
+    said: dict[str, int] = {}
+    offered: dict[str, int] = {}
+    for item, key, groups in tables.knowledge_keys:
+        chosen = _selection(answers.get(item.id))
+        got = _points(item, key, chosen)
+        points = float(item.points)
+        for group in groups:
+            earned[group] = earned.get(group, 0.0) + got
+            available[group] = available.get(group, 0.0) + points
+        correct[item.id] = bool(item.correct) and chosen == key
+        if item.dont_know:
+            dont_know = int(DONT_KNOW in chosen)
+            for group in groups:
+                said[group] = said.get(group, 0) + dont_know
+                offered[group] = offered.get(group, 0) + 1
+    values: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    for item in tables.self_assessment:
+        value = _likert_value(course, item, answers.get(item.id))
+        if value is None:
+            continue
+        for group in _groups(item):
+            values.setdefault(group, []).append(value)
+        if item.skill is not None:
+            counts[item.skill] = counts.get(item.skill, 0) + 1
     return PhaseScores(
-        knowledge=knowledge_scores(course, answers),
-        confidence=confidence_scores(course, answers),
-        correct=item_correct(course, answers),
-        dont_know=dont_know_scores(course, answers),
-        confidence_answered=confidence_answered(course, answers),
+        knowledge={
+            group: float(100.0 * earned[group] / available[group])
+            for group in _ordered(course, available)
+            if available[group] > 0
+        },
+        confidence={
+            group: float(sum(values[group]) / len(values[group]))
+            for group in _ordered(course, values)
+        },
+        correct=correct,
+        dont_know={
+            group: 100.0 * said[group] / offered[group] for group in _ordered(course, offered)
+        },
+        confidence_answered={skill: counts[skill] for skill in _ordered(course, counts)},
     )
 
 
 def scoring_fingerprint(course: Course) -> str:
+    """A short hash of everything that decides a score (see `_fingerprint`)."""
+    return _tables(course).fingerprint
+
+
+def _fingerprint(course: Course) -> str:
     """A short hash of everything that decides a score: these rules' version, the
     skills, and every knowledge and self-assessment item's key, points and scale.
 
@@ -202,7 +248,7 @@ def _likert_value(course: Course, item: Item, answer: object) -> int | None:
     if isinstance(answer, float) and not (math.isfinite(answer) and answer.is_integer()):
         return None
     value = int(answer)
-    scale = course.scale(item.scale)
+    scale = _tables(course).scales.get(item.scale) if item.scale is not None else None
     if scale is not None and not scale.min <= value <= scale.max:
         return None
     return value
@@ -212,8 +258,39 @@ def _groups(item: Item) -> tuple[str, ...]:
     return (item.skill, TOTAL) if item.skill is not None else (TOTAL,)
 
 
+class _Tables(NamedTuple):
+    """What scoring looks up in a course, once per course (see `per_course`)."""
+
+    knowledge: tuple[Item, ...]
+    knowledge_keys: tuple[tuple[Item, frozenset[str], tuple[str, ...]], ...]
+    """Each knowledge item with its key (as a set) and the groups it counts in."""
+    self_assessment: tuple[Item, ...]
+    skill_ids: tuple[str, ...]
+    scales: dict[str, Scale]
+    """scale id -> the course's first scale of that id, as `Course.scale` finds it."""
+    fingerprint: str
+
+
+def _build_tables(course: Course, _: str) -> _Tables:
+    scales: dict[str, Scale] = {}
+    for scale in course.scales:
+        scales.setdefault(scale.id, scale)
+    knowledge = course.items_by_role("knowledge")
+    return _Tables(
+        knowledge=knowledge,
+        knowledge_keys=tuple((i, frozenset(i.correct), _groups(i)) for i in knowledge),
+        self_assessment=course.items_by_role("self_assessment"),
+        skill_ids=course.skill_ids(),
+        scales=scales,
+        fingerprint=_fingerprint(course),
+    )
+
+
+_tables = PerCourse(_build_tables)
+
+
 def _ordered(course: Course, present: Iterable[str]) -> list[str]:
     keys = set(present)
-    skills = [s for s in course.skill_ids() if s in keys and s != TOTAL]
+    skills = [s for s in _tables(course).skill_ids if s in keys and s != TOTAL]
     others = [k for k in present if k not in skills and k != TOTAL]
     return [*skills, *others, *([TOTAL] if TOTAL in keys else [])]

@@ -1,12 +1,17 @@
 """SQLite storage: the embedded default, one file for a course on a laptop.
 
-Writes go through one writer task that owns its connection and commits queued
-units of work in batches (group commit, storage/group_commit.py: one fsync for
-many submissions). A caller's future resolves only after COMMIT has returned, so
-nothing is acknowledged that is not on disk. Each generic unit runs inside a
-SAVEPOINT, so a refusal of one does not undo the others of its batch; submissions
-are decided set-wise for the whole batch (`_store_submissions`). Reads use their
-own connections; with WAL they never wait for the writer.
+Writes go through one writer task that commits queued units of work in batches
+(group commit, storage/group_commit.py: one fsync for many submissions). A
+caller's future resolves only after COMMIT has returned, so nothing is
+acknowledged that is not on disk. Submissions are decided set-wise for the whole
+batch (`_store_submissions`), in one hand-off to a thread of their own that owns a
+plain sqlite3 connection: BEGIN to COMMIT without returning to the busy event loop
+between statements (through aiosqlite, each of the ten or so statements waited for
+the loop in turn, and a batch took tens of milliseconds). Generic units of work
+(codes, tokens, rescoring) go through the aiosqlite writer connection, each inside
+a SAVEPOINT so that a refusal of one does not undo the others of its batch; the
+writer task runs the two kinds one transaction after the other, never at once.
+Reads use their own connections; with WAL they never wait for the writer.
 
 Another process may write the same file (a CLI command while the server runs):
 every write transaction starts with BEGIN IMMEDIATE, which takes SQLite's one
@@ -17,6 +22,7 @@ until its COMMIT.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import sqlite3
@@ -63,6 +69,14 @@ _decode_scope = msgspec.json.Decoder(Scope).decode
 
 READERS = 4
 READER_WAIT_SECONDS = 10.0
+
+
+def _connect_sync(path: Path) -> sqlite3.Connection:
+    """The submission batches' connection (their thread only; see the module docstring)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
 
 
 async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
@@ -133,6 +147,8 @@ class SQLiteStorage:
         # Only for the durability test's negative control: acknowledges too early.
         self._ack_before_commit = ack_before_commit
         self._writer: aiosqlite.Connection | None = None
+        self._batch_conn: sqlite3.Connection | None = None
+        self._batch_thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self.group_commit = GroupCommit(self._commit_batch, batch_max=batch_max)
 
@@ -149,6 +165,12 @@ class SQLiteStorage:
             await self._migrate(self._writer, migration_input or MigrationInput())
             for _ in range(READERS):
                 self._readers.put_nowait(await _connect(self.path, readonly=True))
+            self._batch_thread = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="evalsvc-sqlite-batch"
+            )
+            self._batch_conn = await asyncio.get_running_loop().run_in_executor(
+                self._batch_thread, _connect_sync, self.path
+            )
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
@@ -165,6 +187,14 @@ class SQLiteStorage:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        if self._batch_thread is not None:
+            if self._batch_conn is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._batch_thread, self._batch_conn.close
+                )
+                self._batch_conn = None
+            self._batch_thread.shutdown(wait=True)
+            self._batch_thread = None
 
     async def _migrate(self, conn: aiosqlite.Connection, given: MigrationInput) -> None:
         version = await _user_version(conn)
@@ -200,31 +230,25 @@ class SQLiteStorage:
         return result
 
     async def _commit_batch(self, batch: list[Job]) -> None:
-        conn = self._writer
-        assert conn is not None
-        outcomes: list[Outcome] = []
+        submissions = [job for job in batch if job.submission is not None]
+        units = [job for job in batch if job.unit is not None]
+        if submissions:
+            await self._commit_part(submissions, self._commit_submissions)
+        if units:
+            await self._commit_part(units, self._commit_units)
+
+    async def _commit_part(
+        self, jobs: list[Job], commit: Callable[[list[Job]], Awaitable[list[Outcome]]]
+    ) -> None:
+        """One transaction for `jobs`; each caller hears its outcome after COMMIT."""
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            submissions = [job for job in batch if job.submission is not None]
-            if submissions:
-                outcomes.extend(await _store_submissions(conn, submissions))
-            for job in batch:
-                if job.unit is not None:
-                    outcomes.append(await _run_unit(conn, job))
-            if self._ack_before_commit:
-                # The negative control: a write-behind buffer that answers first
-                # and flushes every 50 ms, the design the durability test rejects.
-                settle(outcomes)
-                await asyncio.sleep(0.05)
-            await conn.execute("COMMIT")
+            outcomes = await commit(jobs)
         except BaseException as exc:
-            # Whatever went wrong, the whole batch is undone and every caller hears so;
-            # the writer itself carries on with the next batch (unless cancelled).
-            log.error("write batch of %d failed, nothing acknowledged: %r", len(batch), exc)
-            with contextlib.suppress(sqlite3.Error):
-                await conn.execute("ROLLBACK")
+            # Whatever went wrong, the whole transaction is undone and every caller hears
+            # so; the writer itself carries on with the next batch (unless cancelled).
+            log.error("write batch of %d failed, nothing acknowledged: %r", len(jobs), exc)
             fail(
-                batch,
+                jobs,
                 _storage_message(exc)
                 if isinstance(exc, sqlite3.Error)
                 else "the database could not store this; nothing was stored, please retry",
@@ -233,6 +257,65 @@ class SQLiteStorage:
                 raise  # cancellation and exits still end the writer
             return
         settle(outcomes)
+
+    async def _commit_submissions(self, jobs: list[Job]) -> list[Outcome]:
+        """The submissions of a batch, BEGIN to COMMIT in one hand-off to their thread."""
+        assert self._batch_thread is not None and self._batch_conn is not None
+        loop = asyncio.get_running_loop()
+        conn, early = self._batch_conn, self._ack_before_commit
+
+        def transaction() -> list[Outcome]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = _store_submissions(conn, jobs)
+                if early:
+                    # The negative control: a write-behind buffer that answers first
+                    # and flushes every 50 ms, the design the durability test rejects.
+                    loop.call_soon_threadsafe(settle, outcomes)
+                    time.sleep(0.05)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return outcomes
+
+        work = loop.run_in_executor(self._batch_thread, transaction)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # The transaction goes on in its thread: wait for its end, so that nobody
+            # is told "not stored" about a submission that was committed.
+            with contextlib.suppress(Exception):
+                settle(await work)
+            raise
+
+    async def on_submissions_connection(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(conn)` on the submissions' connection, in its thread, between two of
+        their transactions (connection settings such as PRAGMA max_page_count)."""
+        assert self._batch_thread is not None and self._batch_conn is not None
+        conn = self._batch_conn
+        return await asyncio.get_running_loop().run_in_executor(
+            self._batch_thread, lambda: work(conn)
+        )
+
+    async def _commit_units(self, jobs: list[Job]) -> list[Outcome]:
+        conn = self._writer
+        assert conn is not None
+        outcomes: list[Outcome] = []
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for job in jobs:
+                outcomes.append(await _run_unit(conn, job))
+            if self._ack_before_commit:
+                settle(outcomes)  # the negative control, as for submissions
+                await asyncio.sleep(0.05)
+            await conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await conn.execute("ROLLBACK")
+            raise
+        return outcomes
 
     # -- reads ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -592,7 +675,7 @@ def _shared(row: Sequence[Any]) -> SharedSubmission:
     )
 
 
-async def _store_submissions(conn: aiosqlite.Connection, jobs: list[Job]) -> list[Outcome]:
+def _store_submissions(conn: sqlite3.Connection, jobs: list[Job]) -> list[Outcome]:
     """Decide every submission of a batch from a few set-wise reads, then insert.
 
     Decisions run in batch order in Python, so two jobs of one batch see each
@@ -605,17 +688,17 @@ async def _store_submissions(conn: aiosqlite.Connection, jobs: list[Job]) -> lis
     ids = [new.submission_id for new in news]
     earlier: dict[str, tuple[bytes, str, str]] = {
         row[0]: (row[1], row[2], row[3])
-        for row in await conn.execute_fetchall(
+        for row in conn.execute(
             "SELECT submission_id, body_hash, receipt, received_at FROM submissions"
             f" WHERE submission_id IN ({_marks(ids)})",
             ids,
         )
     }
-    people = await _participants(conn, [(new.course, new.code_hash) for new in news])
+    people = _participants(conn, [(new.course, new.code_hash) for new in news])
     taken: set[tuple[int, str]] = set()
     known_ids = [pid for pid, _ in people.values()]
     if known_ids:
-        rows = await conn.execute_fetchall(
+        rows = conn.execute(
             "SELECT participant_id, phase FROM submissions"
             f" WHERE participant_id IN ({_marks(known_ids)})",
             known_ids,
@@ -635,8 +718,8 @@ async def _store_submissions(conn: aiosqlite.Connection, jobs: list[Job]) -> lis
         if key not in people and key not in fresh:
             fresh[key] = new.agency
     if fresh:
-        await _add_participants(conn, fresh)
-        people.update(await _participants(conn, fresh))
+        _add_participants(conn, fresh)
+        people.update(_participants(conn, fresh))
 
     outcomes: list[Outcome] = []
     new_rows: list[tuple[Any, ...]] = []
@@ -688,19 +771,19 @@ async def _store_submissions(conn: aiosqlite.Connection, jobs: list[Job]) -> lis
         stored = StoredSubmission(new.submission_id, new.receipt, new.received_at, created=True)
         outcomes.append((job, stored, None))
     if new_rows:
-        await conn.executemany(
+        conn.executemany(
             "INSERT INTO submissions (submission_id, body_hash, receipt, course, phase,"
             " participant_id, agency, agency_mismatch, lang, answers, scores, summarised,"
             " breakdowns, scoring, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             new_rows,
         )
-        await _bump_versions(conn, sorted({row[3] for row in new_rows}))
+        conn.executemany(BUMP_VERSION, [(course,) for course in sorted({r[3] for r in new_rows})])
     return outcomes
 
 
-async def _participants(
-    conn: aiosqlite.Connection, keys: Iterable[tuple[str, bytes]]
+def _participants(
+    conn: sqlite3.Connection, keys: Iterable[tuple[str, bytes]]
 ) -> dict[tuple[str, bytes], tuple[int, str]]:
     """(course, code hash) -> (participant id, first agency) of those stored."""
     wanted: dict[str, list[bytes]] = {}
@@ -708,7 +791,7 @@ async def _participants(
         wanted.setdefault(course, []).append(code_hash)
     people: dict[tuple[str, bytes], tuple[int, str]] = {}
     for course, hashes in wanted.items():
-        rows = await conn.execute_fetchall(
+        rows = conn.execute(
             "SELECT id, code_hash, agency FROM participants"
             f" WHERE course = ? AND code_hash IN ({_marks(hashes)})",
             [course, *hashes],
@@ -717,9 +800,7 @@ async def _participants(
     return people
 
 
-async def _add_participants(
-    conn: aiosqlite.Connection, fresh: dict[tuple[str, bytes], str]
-) -> None:
+def _add_participants(conn: sqlite3.Connection, fresh: dict[tuple[str, bytes], str]) -> None:
     """Insert new participants (with their first agency) under their courses' next
     numbers: each course's counter moves by as many as it gains, in this transaction."""
     per_course: dict[str, int] = {}
@@ -727,29 +808,31 @@ async def _add_participants(
         per_course[course] = per_course.get(course, 0) + 1
     last: dict[str, int] = {}
     for course, count in sorted(per_course.items()):
-        rows = await conn.execute_fetchall(
+        rows = conn.execute(
             "INSERT INTO participant_numbers (course, last) VALUES (?, ?)"
             " ON CONFLICT (course) DO UPDATE SET last = last + excluded.last RETURNING last",
             (course, count),
         )
-        last[course] = int(next(iter(rows))[0]) - count
+        last[course] = int(rows.fetchone()[0]) - count
     rows_to_insert = []
     for (course, code_hash), agency in fresh.items():
         last[course] += 1
         rows_to_insert.append((course, code_hash, agency, last[course]))
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO participants (course, code_hash, agency, number) VALUES (?, ?, ?, ?)",
         rows_to_insert,
     )
 
 
+BUMP_VERSION = (
+    "INSERT INTO course_versions (course, version) VALUES (?, 1)"
+    " ON CONFLICT (course) DO UPDATE SET version = version + 1"
+)
+
+
 async def _bump_versions(conn: aiosqlite.Connection, courses: Iterable[str]) -> None:
     """Move the data version of each course (in the writer's transaction)."""
-    await conn.executemany(
-        "INSERT INTO course_versions (course, version) VALUES (?, 1)"
-        " ON CONFLICT (course) DO UPDATE SET version = version + 1",
-        [(course,) for course in courses],
-    )
+    await conn.executemany(BUMP_VERSION, [(course,) for course in courses])
 
 
 async def _run_unit(conn: aiosqlite.Connection, job: Job) -> Outcome:

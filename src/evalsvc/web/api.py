@@ -16,7 +16,7 @@ from evalsvc.errors import StorageUnavailable, Unprocessable
 from evalsvc.intake import Accepted, Intake, SubmissionBody
 from evalsvc.web.i18n import interface_labels
 from evalsvc.web.openapi import PARTICIPANT_READ, PARTICIPANT_WRITE, errors
-from evalsvc.web.participation import identify_or_throttle
+from evalsvc.web.participation import identify_or_throttle, intake_of, throttle_of
 from evalsvc.web.throttle import FailureThrottle
 
 
@@ -119,12 +119,11 @@ class ParticipantApi(Controller):
     async def post_response(
         self,
         request: Request,
-        intake: NamedDependency[Intake],
-        throttle: NamedDependency[FailureThrottle],
         course_id: FromPath[str],
         data: JSONBody[SubmissionBody],
     ) -> Response[ReceiptOut]:
-        accepted = await _accept(request, intake, throttle, course_id, data)
+        intake = intake_of(request)
+        accepted = await _accept(request, intake, throttle_of(request), course_id, data)
         stored = await intake.store(*accepted)
         return Response(
             ReceiptOut(stored.submission_id, stored.receipt, stored.received_at),
@@ -140,12 +139,10 @@ class ParticipantApi(Controller):
     async def check_response(
         self,
         request: Request,
-        intake: NamedDependency[Intake],
-        throttle: NamedDependency[FailureThrottle],
         course_id: FromPath[str],
         data: JSONBody[SubmissionBody],
     ) -> CheckOut:
-        await _accept(request, intake, throttle, course_id, data)
+        await _accept(request, intake_of(request), throttle_of(request), course_id, data)
         return CheckOut(valid=True)
 
 

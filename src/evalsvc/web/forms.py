@@ -31,8 +31,7 @@ from evalsvc.web.i18n import (
     page_context,
     parse_utc,
 )
-from evalsvc.web.participation import identify_or_throttle
-from evalsvc.web.throttle import FailureThrottle
+from evalsvc.web.participation import identify_or_throttle, intake_of, throttle_of
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
@@ -125,11 +124,10 @@ class ParticipantForms(Controller):
     async def submit_form(
         self,
         request: Request,
-        intake: NamedDependency[Intake],
-        throttle: NamedDependency[FailureThrottle],
         course_id: FromPath[str],
         phase: FromPath[str],
     ) -> Response[Any]:
+        intake, throttle = intake_of(request), throttle_of(request)
         course = intake.course(course_id)
         intake.open_phase(course, phase)
         form = await request.form()

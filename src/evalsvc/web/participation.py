@@ -12,6 +12,18 @@ from evalsvc.intake import Identity, Intake
 from evalsvc.web.throttle import FailureThrottle
 
 
+def intake_of(request: Request) -> Intake:
+    """The app's Intake, straight from its state: the hot participant routes read it
+    so rather than as an injected dependency, which Litestar resolves per request."""
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+def throttle_of(request: Request) -> FailureThrottle:
+    throttle: FailureThrottle = request.app.state.throttle
+    return throttle
+
+
 def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 

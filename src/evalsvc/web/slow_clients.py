@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -107,8 +107,10 @@ class HeaderDeadlineProtocol(asyncio.Protocol):
 
     def expire(self) -> None:
         self.timer = None
-        transport = self.transport
-        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+        # duck-typed: uvloop's transports (uvicorn[standard]) are not subclasses of
+        # asyncio's, though they have the same methods
+        transport = cast(asyncio.WriteTransport | None, self.transport)
+        if transport is None or transport.is_closing():
             return
         if self.received:  # a connection that never sent a byte just closes
             transport.write(HEADER_TIMEOUT_RESPONSE)
