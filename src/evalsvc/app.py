@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -53,14 +53,28 @@ SECURITY_HEADERS = {
 }
 """Sent with every response, whichever part of the service made it (see add_security_headers)."""
 
+_SECURITY_HEADER_LINES = [
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in SECURITY_HEADERS.items()
+]
+"""SECURITY_HEADERS as the ASGI message carries headers, encoded once rather than per response."""
+_SECURITY_HEADER_NAMES = frozenset(name for name, _ in _SECURITY_HEADER_LINES)
+
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """The app's before-send hook: it sees every response, error handlers' included."""
+    """The app's before-send hook: it sees every response, error handlers' included.
+
+    A header the response already sets (a page's own policy, say) is kept as it is.
+    """
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in SECURITY_HEADERS.items():
-            if name not in headers:
-                headers[name] = value
+        headers = message.get("headers")
+        if not isinstance(headers, list):  # ASGI allows any iterable
+            headers = message["headers"] = list(headers or ())
+        present = {name.lower() for name, _ in headers} & _SECURITY_HEADER_NAMES
+        if present:
+            headers.extend(line for line in _SECURITY_HEADER_LINES if line[0] not in present)
+        else:
+            headers.extend(_SECURITY_HEADER_LINES)
 
 
 def load_catalog(settings: Settings) -> CatalogResult:
