@@ -42,7 +42,14 @@ HEADER_TIMEOUT_RESPONSE = (
 
 
 class BodyDeadlineMiddleware(ASGIMiddleware):
-    """The whole request body must arrive within `seconds` of the application's start."""
+    """The whole request body must arrive within `seconds` of the application's start.
+
+    One timer per request that reads a body, set at its first receive and cancelled
+    once the body is complete: an `asyncio.timeout` around every receive cost about
+    7% of a JSON request's CPU. When the timer fires while the application waits for
+    the body, it cancels that wait, which ends as `RequestTimeout`; a receive that
+    comes after the deadline fails at once.
+    """
 
     scopes = (ScopeType.HTTP,)
 
@@ -50,27 +57,67 @@ class BodyDeadlineMiddleware(ASGIMiddleware):
         self.seconds = seconds
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.seconds
-        body_done = False
+        deadline = BodyDeadline(receive, self.seconds)
+        try:
+            await next_app(scope, deadline.receive, send)
+        finally:
+            deadline.stop()
 
-        async def receive_in_time() -> ReceiveMessage:
-            nonlocal body_done
-            if body_done:  # later receives only wait for a disconnect: no limit
-                return await receive()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"the request body did not arrive within {self.seconds:g} s;"
-                    " nothing was stored, please send it again",
-                ) from None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_done = True
-            return message
 
-        await next_app(scope, receive_in_time, send)
+class BodyDeadline:
+    """The clock of one request's body (see BodyDeadlineMiddleware)."""
+
+    __slots__ = ("_receive", "seconds", "_deadline", "_timer", "_task", "_waiting", "_expired")
+
+    def __init__(self, receive: Receive, seconds: float) -> None:
+        self._receive = receive
+        self.seconds = seconds
+        self._deadline: float | None = asyncio.get_running_loop().time() + seconds
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._waiting = False
+        self._expired = False
+
+    def _expire(self) -> None:
+        self._timer = None
+        self._expired = True
+        if self._waiting and self._task is not None:
+            self._task.cancel()
+
+    def _timed_out(self) -> RequestTimeout:
+        return RequestTimeout(
+            f"the request body did not arrive within {self.seconds:g} s;"
+            " nothing was stored, please send it again",
+        )
+
+    def stop(self) -> None:
+        """The body is complete (or the request is over): no more limit."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deadline = None
+
+    async def receive(self) -> ReceiveMessage:
+        if self._deadline is None:  # later receives only wait for a disconnect: no limit
+            return await self._receive()
+        if self._expired:
+            raise self._timed_out()
+        if self._timer is None:
+            self._task = asyncio.current_task()
+            self._timer = asyncio.get_running_loop().call_at(self._deadline, self._expire)
+        self._waiting = True
+        try:
+            message = await self._receive()
+        except asyncio.CancelledError:
+            task = self._task
+            if self._expired and task is not None and task.uncancel() == 0:
+                raise self._timed_out() from None
+            raise
+        finally:
+            self._waiting = False
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.stop()
+        return message
 
 
 class HeaderDeadlineProtocol(asyncio.Protocol):
