@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import re
 import subprocess
@@ -14,7 +16,10 @@ from hypothesis import strategies as st
 from evalsvc.domain.codes import (
     ALPHABET,
     CODE_BITS,
+    CODE_LENGTH,
+    _fold_code,
     code_hash,
+    keyed_hash,
     new_code,
     normalize_code,
     self_generated_code,
@@ -83,6 +88,27 @@ def test_a_code_survives_any_invisible_space_or_width(code, noise, wide, lower) 
     for position, extra in sorted(noise, reverse=True):
         typed = typed[:position] + extra + typed[position:]
     assert normalize_code(typed) == code
+
+
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.text(
+            alphabet=ALPHABET + ALPHABET.lower() + "OIL -\u00a0",
+            min_size=CODE_LENGTH,
+            max_size=CODE_LENGTH,
+        ),
+        st.text(alphabet=ALPHABET, min_size=CODE_LENGTH - 1, max_size=CODE_LENGTH + 1),
+    )
+)
+def test_the_shortcut_for_canonical_codes_never_changes_the_result(typed: str) -> None:
+    assert normalize_code(typed) == _fold_code(typed)
+
+
+def test_keyed_hash_is_hmac_sha256_of_purpose_and_parts() -> None:
+    expected = hmac.new(TEST_SECRET, b"code\x1ftiny\x1fK7QX94MD", hashlib.sha256)
+    assert keyed_hash(TEST_SECRET, "code", "tiny", "K7QX94MD") == expected.digest()
+    assert code_hash(TEST_SECRET, "tiny", "K7QX94MD") == expected.digest()
 
 
 def test_code_hash_is_keyed_and_bound_to_the_course() -> None:

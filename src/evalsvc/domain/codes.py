@@ -10,7 +10,6 @@ simply unknown in another and both cases take the same path.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -54,12 +53,24 @@ _SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Pd"})
 what copy-paste and phone keyboards put around or inside a code."""
 
 
+_CANONICAL = frozenset(ALPHABET)
+
+
 def normalize_code(typed: str) -> str | None:
     """The canonical 8 characters of a typed code, or None if it cannot be one.
 
-    NFKC first turns full-width letters and digits (ＡＢ１２) into plain ones; then
+    A code typed exactly as issued (the common case, and every API client's) is
+    already canonical: it is returned as it is, as the full folding would return it.
+    Otherwise NFKC first turns full-width letters and digits (ＡＢ１２) into plain ones; then
     every space-like, invisible or dash character goes, whatever its width.
     """
+    if len(typed) == CODE_LENGTH and _CANONICAL.issuperset(typed):
+        return typed
+    return _fold_code(typed)
+
+
+def _fold_code(typed: str) -> str | None:
+    """normalize_code's full folding, for any typed text."""
     folded = unicodedata.normalize("NFKC", typed[:256])
     kept = (
         ch
@@ -75,7 +86,7 @@ def normalize_code(typed: str) -> str | None:
 def keyed_hash(secret: bytes, purpose: str, *parts: str) -> bytes:
     """HMAC-SHA256 over purpose and parts; unit separators keep parts unambiguous."""
     message = "\x1f".join((purpose, *parts)).encode()
-    return hmac.new(secret, message, hashlib.sha256).digest()
+    return hmac.digest(secret, message, "sha256")  # one call into OpenSSL, as hmac.new
 
 
 def code_hash(secret: bytes, course_id: str, normalized_code: str) -> bytes:
