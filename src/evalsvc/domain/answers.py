@@ -236,13 +236,14 @@ phase_rules = PerCourse(_phase_rules)
 
 class _PlainForm(NamedTuple):
     """The msgspec type of a phase's answers in their plain form, and which of its
-    items still need their Python check after the conversion (numbers and texts)."""
+    items still need Python after the conversion."""
 
     type: type[msgspec.Struct]
-    fields: tuple[tuple[str, str], ...]
-    """(attribute, item id) in the phase's order."""
-    checked: frozenset[str]
-    """Item ids whose converted value is then checked as `_validate_fully` would."""
+    checked: tuple[tuple[str, ItemRule], ...]
+    """Items whose value is then checked as `_validate_fully` would (numbers and
+    texts), in the phase's order."""
+    multiple: tuple[str, ...]
+    """Multiple-choice items, whose options are then sorted and de-duplicated."""
 
 
 def _plain_type(rule: ItemRule) -> object:
@@ -270,18 +271,20 @@ def _plain_type(rule: ItemRule) -> object:
 
 def _build_plain_form(course: Course, phase_id: str) -> _PlainForm:
     fields: list[tuple[str, object, object]] = []
-    names: list[tuple[str, str]] = []
-    checked: set[str] = set()
+    checked: list[tuple[str, ItemRule]] = []
+    multiple: list[str] = []
     for number, (item_id, rule) in enumerate(phase_rules(course, phase_id).items()):
         kind = _plain_type(rule)
         if kind is None:
             kind = object
-            checked.add(item_id)
-        attribute = f"a{number}"
-        fields.append((attribute, kind, msgspec.field(name=item_id, default=msgspec.UNSET)))
-        names.append((attribute, item_id))
-    struct = msgspec.defstruct("PlainAnswers", fields, forbid_unknown_fields=True)
-    return _PlainForm(struct, tuple(names), frozenset(checked))
+            checked.append((item_id, rule))
+        elif rule.item.kind == "multiple_choice":
+            multiple.append(item_id)
+        # a required item has no default: the conversion itself refuses its absence
+        default = msgspec.NODEFAULT if rule.item.required else msgspec.UNSET
+        fields.append((f"a{number}", kind, msgspec.field(name=item_id, default=default)))
+    struct = msgspec.defstruct("PlainAnswers", fields, forbid_unknown_fields=True, kw_only=True)
+    return _PlainForm(struct, tuple(checked), tuple(multiple))
 
 
 _plain_forms = PerCourse(_build_plain_form)
@@ -297,31 +300,31 @@ def _plain_answers(
         converted = msgspec.convert(raw, form.type)
     except Exception:  # not valid in the plain form (or not even text: lone surrogates)
         return None
-    rules = phase_rules(course, phase_id)
-    answers: dict[str, AnswerValue] = {}
-    for attribute, item_id in form.fields:
-        value = getattr(converted, attribute)
-        rule = rules[item_id]
-        if value is msgspec.UNSET:
+    # item ids as keys, in the phase's order, the answers not given left out
+    answers: dict[str, AnswerValue] = msgspec.to_builtins(converted)
+    for item_id, rule in form.checked:
+        if item_id not in answers:
+            continue
+        result = _check_value(rule, raw[item_id])  # the value as sent, not a copy
+        if isinstance(result, ItemError):
+            return None
+        if isinstance(result, _Unanswered):
             if rule.item.required:
                 return None
+            del answers[item_id]
             continue
-        if item_id in form.checked:
-            result = _check_value(rule, value)
-            if isinstance(result, ItemError):
-                return None
-            if isinstance(result, _Unanswered):
-                if rule.item.required:
-                    return None
-                continue
-            answers[item_id] = result
-        elif rule.item.kind == "multiple_choice":
-            chosen = sorted({value} if type(value) is str else set(value))
-            if DONT_KNOW in chosen and len(chosen) > 1:
-                return None
-            answers[item_id] = chosen
-        else:
-            answers[item_id] = value
+        answers[item_id] = result
+    for item_id in form.multiple:
+        value = answers.get(item_id)
+        if isinstance(value, str):  # a bare option: one ticked box
+            chosen = [value]
+        elif isinstance(value, list):
+            chosen = sorted(set(value))
+        else:  # not given
+            continue
+        if DONT_KNOW in chosen and len(chosen) > 1:
+            return None
+        answers[item_id] = chosen
     return answers
 
 
