@@ -137,6 +137,17 @@ async def programme_report(
     return report if types is None else restrict_programme_report(report, types)
 
 
+async def provide_programme_report(
+    request: Request,
+    reader: NamedDependency[TokenRecord],
+    programme: NamedDependency[Programme],
+    report_lang: NamedDependency[str | None],
+) -> ProgrammeReport:
+    """Dependency: the programme's report in the reader's language, as the reader may
+    see it (`programme` needs `reader`, so both run first)."""
+    return await programme_report(request, reader, programme, report_lang)
+
+
 def _meta(report: ProgrammeReport) -> dict[str, object]:
     return {
         "programme": report.programme,
@@ -152,6 +163,8 @@ class ProgrammeApi(Controller):
     dependencies = {
         "reader": Provide(provide_reader),
         "report_lang": Provide(provide_report_language),
+        "programme": Provide(provide_programme),
+        "report": Provide(provide_programme_report),
     }
 
     @get("/", summary="The programmes this token reaches", responses=EVALUATOR_READ)
@@ -172,7 +185,6 @@ class ProgrammeApi(Controller):
         "/{programme_id:str}",
         summary="A programme: its courses, framework, agency types and indicators",
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
     async def programme(
         self, request: Request, programme: NamedDependency[Programme]
@@ -217,16 +229,8 @@ class ProgrammeApi(Controller):
         "/{programme_id:str}/summary",
         summary="Pooled and course rows per measure, comparison, group and framework skill",
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
-    async def summary(
-        self,
-        request: Request,
-        reader: NamedDependency[TokenRecord],
-        programme: NamedDependency[Programme],
-        report_lang: NamedDependency[str | None],
-    ) -> ProgrammeSummaryOut:
-        report = await programme_report(request, reader, programme, report_lang)
+    async def summary(self, report: NamedDependency[ProgrammeReport]) -> ProgrammeSummaryOut:
         return ProgrammeSummaryOut(
             **_meta(report),  # type: ignore[arg-type]
             measures=list(report.design.measures),
@@ -240,32 +244,16 @@ class ProgrammeApi(Controller):
         "/{programme_id:str}/meta",
         summary="Random-effects meta-analysis of the courses' mean gains",
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
-    async def meta(
-        self,
-        request: Request,
-        reader: NamedDependency[TokenRecord],
-        programme: NamedDependency[Programme],
-        report_lang: NamedDependency[str | None],
-    ) -> MetaOut:
-        report = await programme_report(request, reader, programme, report_lang)
+    async def meta(self, report: NamedDependency[ProgrammeReport]) -> MetaOut:
         return MetaOut(**_meta(report), rows=report.analysis.meta)  # type: ignore[arg-type]
 
     @get(
         "/{programme_id:str}/indicators",
         summary="The donor indicators with their Wilson intervals and status",
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
-    async def indicators(
-        self,
-        request: Request,
-        reader: NamedDependency[TokenRecord],
-        programme: NamedDependency[Programme],
-        report_lang: NamedDependency[str | None],
-    ) -> IndicatorsOut:
-        report = await programme_report(request, reader, programme, report_lang)
+    async def indicators(self, report: NamedDependency[ProgrammeReport]) -> IndicatorsOut:
         return IndicatorsOut(
             **_meta(report),  # type: ignore[arg-type]
             rows=report.analysis.indicators,
@@ -275,7 +263,6 @@ class ProgrammeApi(Controller):
         "/{programme_id:str}/disclosure",
         summary="The disclosure audit of the programme, verified with its course reports",
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
     async def disclosure(
         self,
@@ -302,20 +289,16 @@ class ProgrammeApi(Controller):
             "codebook.csv, report.xlsx, report.html"
         ),
         responses=EVALUATOR_READ,
-        dependencies={"programme": Provide(provide_programme)},
     )
     async def download(
         self,
-        request: Request,
-        reader: NamedDependency[TokenRecord],
         programme: NamedDependency[Programme],
         download: FromPath[str],
-        report_lang: NamedDependency[str | None],
+        report: NamedDependency[ProgrammeReport],
     ) -> Response:
         export = registry.PROGRAMME_EXPORTS.get(download)
         if export is None:
             raise NotFound(f"no download {download!r}", code="unknown_download")
-        report = await programme_report(request, reader, programme, report_lang)
         content = await anyio.to_thread.run_sync(export.render, report)
         language = report.lang if export.per_language else None
         return Response(
